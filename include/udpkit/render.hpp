@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace udpkit {
+
+/// Renders untrusted bytes (from the network) so they are safe to write to a terminal.
+/// Valid UTF-8 text is kept as is (`你好` stays `你好`). Escaped instead:
+/// - C0 controls and DEL: `\r`, `\n`, `\t`, `\0` by name, the others as `\x1b`, `\x07`, `\x7f`;
+/// - C1 controls (U+0080-U+009F, e.g. the 8-bit CSI) and bidirectional overrides/isolates
+///   (U+202A-U+202E, U+2066-U+2069), which can reorder or hide text: `\u{9b}`, `\u{202e}`;
+/// - bytes that are not valid UTF-8 (overlong forms, surrogates, stray continuation bytes,
+///   truncated sequences): `\xff` per byte;
+/// - the backslash itself as `\\`, so an escaped form can never be forged by the sender.
+/// The output therefore contains no byte below 0x20, no DEL and no escape sequence.
+std::string render_untrusted(std::string_view bytes);
+
+/// As render_untrusted, appending to `out` (reuses its capacity: no allocation once warmed up).
+void render_untrusted_to(std::string& out, std::string_view bytes);
+
+} // namespace udpkit

@@ -1,0 +1,210 @@
+#include "udpkit/peer_directory.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <toml++/toml.h>
+
+namespace udpkit {
+namespace {
+
+unexpected at(const toml::source_region& where, std::string_view source, std::string message) {
+    return unexpected{error{std::move(message), std::string(source),
+                            static_cast<int>(where.begin.line),
+                            static_cast<int>(where.begin.column), 0}};
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+result<message_limit> read_limit(const toml::node& node, std::string_view source,
+                                 ip_family family) {
+    const auto* value = node.as_integer();
+    if (value == nullptr)
+        return at(node.source(), source,
+                  "max_message must be an integer number of bytes, e.g. max_message = 1472");
+    auto limit = message_limit::make(value->get(), family);
+    if (!limit)
+        return at(node.source(), source, limit.error().message);
+    return limit;
+}
+
+} // namespace
+
+bool is_valid_peer_name(std::string_view name) noexcept {
+    if (name.empty() || name.size() > 32)
+        return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-';
+    });
+}
+
+result<peer_directory> peer_directory::load(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return unexpected{error{std::string("cannot open peer directory: ") + std::strerror(errno),
+                                path, 0, 0, 0}};
+    std::string text;
+    char chunk[8192];
+    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+        text.append(chunk, static_cast<std::size_t>(in.gcount()));
+        if (text.size() > max_file_bytes)
+            return unexpected{error{"peer directory is larger than " +
+                                        std::to_string(max_file_bytes) +
+                                        " bytes; a directory of peers is a small file",
+                                    path, 0, 0, 0}};
+    }
+    return parse(text, path);
+}
+
+result<peer_directory> peer_directory::parse(std::string_view text, std::string_view source) {
+    toml::table root;
+    // toml++ as packaged by Debian reports syntax errors by exception; this is the one place
+    // that turns them into an error value.
+    try {
+        root = toml::parse(text, source);
+    } catch (const toml::parse_error& e) {
+        return at(e.source(), source, std::string(e.description()));
+    }
+
+    peer_directory dir;
+    dir.source_ = std::string(source);
+    const toml::table* peers = nullptr;
+    for (const auto& [key, node] : root) {
+        if (key == "max_message") {
+            auto limit = read_limit(node, source, ip_family::v4);
+            if (!limit)
+                return unexpected{std::move(limit).error()};
+            dir.default_limit_ = *limit;
+        } else if (key == "peers") {
+            peers = node.as_table();
+            if (peers == nullptr)
+                return at(node.source(), source,
+                          "peers must be a table of [peers.NAME] sections");
+        } else {
+            return at(key.source(), source,
+                      "unknown key \"" + std::string(key.str()) +
+                          "\"; expected max_message or [peers.NAME]");
+        }
+    }
+    if (peers == nullptr || peers->empty())
+        return at(toml::source_region{{1, 1}, {1, 1}, {}}, source,
+                  "the directory defines no peers; add a [peers.NAME] section with an address");
+
+    std::unordered_map<std::string, const toml::key*> names_folded; // by lower-case name
+    std::vector<toml::source_region> address_positions;             // parallel to peers_
+    for (const auto& [key, node] : *peers) {
+        const std::string name(key.str());
+        if (!is_valid_peer_name(name))
+            return at(key.source(), source,
+                      "invalid peer name \"" + name +
+                          "\"; names are 1-32 characters of A-Z, a-z, 0-9, '_' and '-'");
+        if (auto [it, fresh] = names_folded.emplace(lower(name), &key); !fresh) {
+            // Point at whichever of the two comes later in the file.
+            const toml::key* first = it->second;
+            const toml::key* later = &key;
+            if (first->source().begin > later->source().begin)
+                std::swap(first, later);
+            return at(later->source(), source,
+                      "peer name \"" + std::string(later->str()) + "\" differs from \"" +
+                          std::string(first->str()) + "\" only in case; names must be unique");
+        }
+        const auto* table = node.as_table();
+        if (table == nullptr)
+            return at(node.source(), source,
+                      "peer \"" + name + "\" must be a table, e.g. [peers." + name +
+                          "] with address = \"127.0.0.1:9001\"");
+
+        const toml::node* address_node = nullptr;
+        const toml::node* limit_node = nullptr;
+        for (const auto& [field, value] : *table) {
+            if (field == "address")
+                address_node = &value;
+            else if (field == "max_message")
+                limit_node = &value;
+            else
+                return at(field.source(), source,
+                          "unknown key \"" + std::string(field.str()) + "\" in peer \"" + name +
+                              "\"; expected address or max_message");
+        }
+        if (address_node == nullptr)
+            return at(table->source(), source,
+                      "peer \"" + name + "\" has no address; add address = \"IP:PORT\"");
+        const auto* address_text = address_node->as_string();
+        if (address_text == nullptr)
+            return at(address_node->source(), source,
+                      "address of peer \"" + name +
+                          "\" must be a string such as \"127.0.0.1:9001\" or \"[::1]:9001\"");
+        auto address = ip_endpoint::parse(address_text->get());
+        if (!address)
+            return at(address_node->source(), source,
+                      "address of peer \"" + name + "\": " + address.error().message);
+        if (address->port() == 0)
+            return at(address_node->source(), source,
+                      "address of peer \"" + name + "\" has port 0; a peer needs a port 1-65535");
+
+        peer p{name, *address, dir.default_limit_};
+        if (limit_node != nullptr) {
+            auto limit = read_limit(*limit_node, source, address->family());
+            if (!limit)
+                return unexpected{std::move(limit).error()};
+            p.limit = *limit;
+        }
+        const auto index = dir.peers_.size();
+        if (auto [it, fresh] = dir.by_address_.emplace(p.address, index); !fresh) {
+            std::string first = dir.peers_[it->second].name;
+            std::string later = name;
+            toml::source_region where = address_node->source();
+            if (address_positions[it->second].begin > where.begin) {
+                std::swap(first, later);
+                where = address_positions[it->second];
+            }
+            return at(where, source,
+                      "address " + p.address.to_string() + " of peer \"" + later +
+                          "\" is already used by peer \"" + first +
+                          "\"; each peer needs its own address");
+        }
+        address_positions.push_back(address_node->source());
+        dir.peers_.push_back(std::move(p));
+    }
+    return dir;
+}
+
+const peer* peer_directory::find(std::string_view name) const noexcept {
+    for (const auto& p : peers_)
+        if (p.name == name)
+            return &p;
+    return nullptr;
+}
+
+const peer* peer_directory::find(const ip_endpoint& address) const noexcept {
+    auto it = by_address_.find(address);
+    return it == by_address_.end() ? nullptr : &peers_[it->second];
+}
+
+std::string peer_directory::names() const {
+    std::string out;
+    for (const auto& p : peers_) {
+        if (!out.empty())
+            out += ", ";
+        out += p.name;
+    }
+    return out;
+}
+
+result<const peer*> peer_directory::require(std::string_view name) const {
+    if (const peer* p = find(name))
+        return p;
+    return fail("no peer named \"" + std::string(name) + "\" in " + source_ +
+                "; known peers: " + names());
+}
+
+} // namespace udpkit

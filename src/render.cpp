@@ -1,0 +1,106 @@
+#include "udpkit/render.hpp"
+
+#include <cstdint>
+
+namespace udpkit {
+namespace {
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
+void append_hex_byte(std::string& out, unsigned char b) {
+    out += "\\x";
+    out += hex_digits[b >> 4];
+    out += hex_digits[b & 0xf];
+}
+
+void append_code_point(std::string& out, std::uint32_t cp) {
+    out += "\\u{";
+    bool started = false;
+    for (int shift = 20; shift >= 0; shift -= 4) {
+        unsigned digit = (cp >> shift) & 0xf;
+        if (digit != 0 || started || shift == 0) {
+            out += hex_digits[digit];
+            started = true;
+        }
+    }
+    out += '}';
+}
+
+// Code points that are valid UTF-8 but still act on a terminal or on the reading order.
+bool is_dangerous(std::uint32_t cp) {
+    return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+// Length of the valid UTF-8 sequence starting at s[i] and its code point; 0 when invalid
+// (bad lead byte, missing continuation, overlong form, surrogate or beyond U+10FFFF).
+std::size_t decode_utf8(std::string_view s, std::size_t i, std::uint32_t& cp) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    std::size_t len;
+    std::uint32_t min;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        len = 2, cp = lead & 0x1f, min = 0x80;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+        len = 3, cp = lead & 0x0f, min = 0x800;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+        len = 4, cp = lead & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (i + len > s.size())
+        return 0;
+    for (std::size_t k = 1; k < len; ++k) {
+        const auto c = static_cast<unsigned char>(s[i + k]);
+        if ((c & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+} // namespace
+
+void render_untrusted_to(std::string& out, std::string_view bytes) {
+    for (std::size_t i = 0; i < bytes.size();) {
+        const auto c = static_cast<unsigned char>(bytes[i]);
+        if (c < 0x80) {
+            switch (c) {
+            case '\r': out += "\\r"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            case '\0': out += "\\0"; break;
+            case '\\': out += "\\\\"; break;
+            default:
+                if (c < 0x20 || c == 0x7f)
+                    append_hex_byte(out, c);
+                else
+                    out += static_cast<char>(c);
+            }
+            ++i;
+            continue;
+        }
+        std::uint32_t cp = 0;
+        const std::size_t len = decode_utf8(bytes, i, cp);
+        if (len == 0) {
+            append_hex_byte(out, c);
+            ++i;
+        } else if (is_dangerous(cp)) {
+            append_code_point(out, cp);
+            i += len;
+        } else {
+            out.append(bytes.substr(i, len));
+            i += len;
+        }
+    }
+}
+
+std::string render_untrusted(std::string_view bytes) {
+    std::string out;
+    out.reserve(bytes.size());
+    render_untrusted_to(out, bytes);
+    return out;
+}
+
+} // namespace udpkit

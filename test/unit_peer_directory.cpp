@@ -1,0 +1,160 @@
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "udpkit/peer_directory.hpp"
+
+using namespace udpkit;
+
+namespace {
+const char* const good = R"(max_message = 1400
+
+[peers.alice]
+address = "127.0.0.1:9001"
+
+[peers.bob]
+address = "127.0.0.1:9002"
+max_message = 512
+
+[peers.v6]
+address = "[::1]:9003"
+max_message = 65527
+)";
+}
+
+TEST_SUITE("unit") {
+TEST_CASE("a valid directory loads, with limits and lookups both ways") {
+    auto dir = peer_directory::parse(good, "peers.toml");
+    REQUIRE(dir);
+    REQUIRE(dir->peers().size() == 3);
+    CHECK(dir->names() == "alice, bob, v6");
+    CHECK(dir->default_limit().bytes() == 1400);
+
+    const peer* alice = dir->find("alice");
+    REQUIRE(alice != nullptr);
+    CHECK(alice->address.to_string() == "127.0.0.1:9001");
+    CHECK(alice->limit.bytes() == 1400);
+    CHECK(dir->find("bob")->limit.bytes() == 512);
+    CHECK(dir->find("v6")->limit.bytes() == 65527);
+
+    CHECK(dir->find(*ip_endpoint::parse("127.0.0.1:9002")) == dir->find("bob"));
+    CHECK(dir->find(*ip_endpoint::parse("[::1]:9003")) == dir->find("v6"));
+    CHECK(dir->find(*ip_endpoint::parse("127.0.0.1:9999")) == nullptr);
+    CHECK(dir->find("Alice") == nullptr);
+}
+
+TEST_CASE("require names the directory and lists known peers") {
+    auto dir = peer_directory::parse(good, "peers.toml");
+    REQUIRE(dir);
+    auto missing = dir->require("carol");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().message ==
+          "no peer named \"carol\" in peers.toml; known peers: alice, bob, v6");
+    CHECK(*dir->require("bob") == dir->find("bob"));
+}
+
+TEST_CASE("without max_message the default limit is 1472") {
+    auto dir = peer_directory::parse("[peers.a]\naddress = \"127.0.0.1:1\"\n", "d.toml");
+    REQUIRE(dir);
+    CHECK(dir->find("a")->limit.bytes() == 1472);
+}
+
+// Each validation rule, with the exact position of the error and the words that explain it.
+TEST_CASE("invalid directories name file, line and column") {
+    struct row {
+        const char* what;
+        const char* text;
+        int line;
+        int column;
+        const char* says;
+    };
+    const row rows[] = {
+        {"TOML syntax", "[peers.a\naddress = \"127.0.0.1:1\"\n", 1, 9, ""},
+        {"unknown top-level key", "colour = 1\n[peers.a]\naddress = \"127.0.0.1:1\"\n", 1, 1,
+         "unknown key \"colour\"; expected max_message or [peers.NAME]"},
+        {"peers not a table", "peers = 3\n", 1, 9, "peers must be a table"},
+        {"no peers", "max_message = 100\n", 1, 1, "the directory defines no peers"},
+        {"bad name", "[peers.\"a b\"]\naddress = \"127.0.0.1:1\"\n", 1, 8,
+         "invalid peer name \"a b\"; names are 1-32 characters"},
+        {"unicode name", "[peers.\"名字\"]\naddress = \"127.0.0.1:1\"\n", 1, 8,
+         "invalid peer name"},
+        {"name too long", "[peers.abcdefghijabcdefghijabcdefghijabc]\naddress = \"127.0.0.1:1\"\n",
+         1, 8, "invalid peer name"},
+        {"duplicate name (TOML)",
+         "[peers.a]\naddress = \"127.0.0.1:1\"\n[peers.a]\naddress = \"127.0.0.1:2\"\n", 3, 1, ""},
+        {"name differing in case",
+         "[peers.bob]\naddress = \"127.0.0.1:1\"\n[peers.Bob]\naddress = \"127.0.0.1:2\"\n", 3, 8,
+         "peer name \"Bob\" differs from \"bob\" only in case"},
+        {"peer not a table", "[peers]\na = 5\n", 2, 5, "peer \"a\" must be a table"},
+        {"unknown peer key", "[peers.a]\naddress = \"127.0.0.1:1\"\nport = 5\n", 3, 1,
+         "unknown key \"port\" in peer \"a\"; expected address or max_message"},
+        {"missing address", "[peers.a]\nmax_message = 5\n", 1, 1, "peer \"a\" has no address"},
+        {"address not a string", "[peers.a]\naddress = 9001\n", 2, 11,
+         "must be a string such as \"127.0.0.1:9001\""},
+        {"address without port", "[peers.a]\naddress = \"127.0.0.1\"\n", 2, 11,
+         "address of peer \"a\": address \"127.0.0.1\" has no port"},
+        {"host name address", "[peers.a]\naddress = \"localhost:1\"\n", 2, 11,
+         "is not a numeric IP address"},
+        {"port 0", "[peers.a]\naddress = \"127.0.0.1:0\"\n", 2, 11,
+         "has port 0; a peer needs a port 1-65535"},
+        {"port 65536", "[peers.a]\naddress = \"127.0.0.1:65536\"\n", 2, 11,
+         "port 65536 in \"127.0.0.1:65536\" is out of range"},
+        {"duplicate address",
+         "[peers.a]\naddress = \"127.0.0.1:1\"\n[peers.b]\naddress = \"127.0.0.1:1\"\n", 4, 11,
+         "address 127.0.0.1:1 of peer \"b\" is already used by peer \"a\""},
+        {"duplicate address, later name first in the file",
+         "[peers.z]\naddress = \"127.0.0.1:1\"\n[peers.b]\naddress = \"127.0.0.1:1\"\n", 4, 11,
+         "address 127.0.0.1:1 of peer \"b\" is already used by peer \"z\""},
+        {"top max_message too big", "max_message = 65508\n", 1, 15,
+         "max_message 65508 is out of range; expected 1 to 65507 (IPv4) bytes"},
+        {"peer max_message zero", "[peers.a]\naddress = \"127.0.0.1:1\"\nmax_message = 0\n", 3,
+         15, "max_message 0 is out of range"},
+        {"IPv6 peer over its range",
+         "[peers.a]\naddress = \"[::1]:1\"\nmax_message = 65528\n", 3, 15,
+         "expected 1 to 65527 (IPv6)"},
+        {"max_message not an integer", "max_message = \"big\"\n", 1, 15,
+         "max_message must be an integer number of bytes"},
+    };
+    for (const auto& r : rows) {
+        CAPTURE(std::string(r.what));
+        auto dir = peer_directory::parse(r.text, "peers.toml");
+        REQUIRE_FALSE(dir);
+        CHECK(dir.error().source == "peers.toml");
+        CHECK(dir.error().line == r.line);
+        CHECK(dir.error().column == r.column);
+        CHECK(dir.error().message.find(r.says) != std::string::npos);
+        CHECK(dir.error().to_string().rfind("peers.toml:" + std::to_string(r.line) + ":" +
+                                                std::to_string(r.column) + ": ",
+                                            0) == 0);
+    }
+}
+
+TEST_CASE("load reports unreadable and oversized files") {
+    auto missing = peer_directory::load("/nonexistent/peers.toml");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().to_string() ==
+          "/nonexistent/peers.toml: cannot open peer directory: No such file or directory");
+
+    const std::string path = "unit_peer_directory_huge.toml";
+    {
+        std::ofstream out(path);
+        out << "# " << std::string(peer_directory::max_file_bytes, 'x') << "\n";
+    }
+    auto huge = peer_directory::load(path);
+    std::remove(path.c_str());
+    REQUIRE_FALSE(huge);
+    CHECK(huge.error().message.find("is larger than 1048576 bytes") != std::string::npos);
+}
+
+TEST_CASE("peer names") {
+    CHECK(is_valid_peer_name("alice"));
+    CHECK(is_valid_peer_name("Node_7-b"));
+    CHECK(is_valid_peer_name(std::string(32, 'x')));
+    CHECK_FALSE(is_valid_peer_name(std::string(33, 'x')));
+    CHECK_FALSE(is_valid_peer_name(""));
+    CHECK_FALSE(is_valid_peer_name("a.b"));
+    CHECK_FALSE(is_valid_peer_name("a b"));
+}
+}

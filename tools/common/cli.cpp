@@ -1,0 +1,60 @@
+#include "cli.hpp"
+
+#include <cstdio>
+#include <sstream>
+
+#include "udpkit/version.hpp"
+
+namespace udpkit::cli {
+
+int exit_now::print() const {
+    if (!out.empty())
+        std::fputs(out.c_str(), stdout);
+    if (!err.empty())
+        std::fputs(err.c_str(), stderr);
+    return code;
+}
+
+std::unique_ptr<CLI::App> make_app(const std::string& tool, const std::string& description,
+                                   const std::string& examples) {
+    auto app = std::make_unique<CLI::App>(description, tool);
+    app->set_version_flag("--version", tool + " (udpkit) " + UDPKIT_VERSION);
+    app->footer("\nExamples:\n" + examples);
+    app->get_formatter()->column_width(34);
+    return app;
+}
+
+exit_now usage_error(const std::string& tool, const std::string& message) {
+    return {exit_code::usage, {},
+            tool + ": " + message + "\nRun '" + tool + " --help' for options and examples.\n"};
+}
+
+std::optional<exit_now> parse(CLI::App& app, std::vector<std::string> args) {
+    // CLI11 consumes the vector from the back.
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    try {
+        app.parse(reversed);
+    } catch (const CLI::CallForHelp&) {
+        return exit_now{exit_code::ok, app.help(), {}};
+    } catch (const CLI::CallForAllHelp&) {
+        return exit_now{exit_code::ok, app.help("", CLI::AppFormatMode::All), {}};
+    } catch (const CLI::CallForVersion& e) {
+        return exit_now{exit_code::ok, std::string(e.what()) + "\n", {}};
+    } catch (const CLI::ParseError& e) {
+        return usage_error(app.get_name(), e.what());
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string> arguments(int argc, const char* const* argv) {
+    return std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc);
+}
+
+const CLI::Validator address_validator(
+    [](std::string& text) -> std::string {
+        auto parsed = parse_host_port(text);
+        return parsed ? std::string() : parsed.error().message;
+    },
+    "ADDR", "address");
+
+} // namespace udpkit::cli
