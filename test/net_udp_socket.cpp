@@ -40,23 +40,23 @@ std::vector<received> round_trip(const char* address, const std::vector<std::str
         auto server = bind_or_fail(loop, address, server_options);
         auto client = bind_or_fail(loop, address, client_options);
         REQUIRE(server->local_address().port() != 0);
+        // Back-to-back sends with at most 64 datagrams in flight: a socket's default receive
+        // buffer (rmem_default, ~208 KiB) holds a few hundred small datagrams, and UDP drops
+        // beyond it; the window keeps the test about boundaries, not about buffer sizes.
+        std::size_t next = 0;
+        auto top_up = [&] {
+            while (next < payloads.size() && next < got.size() + 64) {
+                auto sent = client->send(payloads[next++], server->local_address());
+                CHECK_MESSAGE(sent, (sent ? "" : sent.error().message));
+            }
+        };
         REQUIRE(server->start_receive([&](const datagram& d) {
             got.push_back({std::string(d.payload), d.size, d.from.to_string(), d.truncated});
             if (got.size() == payloads.size())
                 loop.stop();
+            top_up();
         }));
-        // Back-to-back sends in bursts of 100 per loop turn: a socket's default receive buffer
-        // (rmem_default, ~208 KiB) holds a few hundred small datagrams, and UDP drops beyond it.
-        std::size_t next = 0;
-        timer sender(loop);
-        sender.start(0, 1, [&] {
-            for (int burst = 0; burst < 100 && next < payloads.size(); ++burst, ++next) {
-                auto sent = client->send(payloads[next], server->local_address());
-                CHECK_MESSAGE(sent, (sent ? "" : sent.error().message));
-            }
-            if (next == payloads.size())
-                sender.stop();
-        });
+        top_up();
         loop.run();
         REQUIRE_FALSE(guard.fired());
         for (const auto& r : got)
@@ -108,7 +108,7 @@ TEST_CASE("a datagram over the receiver's limit is reported truncated with its r
     }
 }
 
-TEST_CASE("1000 back-to-back sends arrive as 1000 datagrams with their boundaries") {
+TEST_CASE("1000 back-to-back sends (64 in flight) arrive as 1000 datagrams with their boundaries") {
     std::vector<std::string> payloads;
     for (int i = 0; i < 1000; ++i)
         payloads.push_back("msg-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 7), '.'));
