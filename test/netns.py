@@ -1,0 +1,91 @@
+"""Test hosts in network namespaces that the test creates itself (root, iproute2).
+
+testnet(n) builds n hosts h1..hn joined by a bridge in a switch namespace, each with one veth
+interface addressed from the documentation ranges 192.0.2.0/24 and 2001:db8::/64 (never a real
+network), and removes everything on exit. unavailable() says why namespaces cannot be made here,
+so a test can skip with a clear message instead of failing on a machine that cannot.
+"""
+import os
+import subprocess
+import time
+
+
+def _ip(*args, ns=None, check=True):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + ["ip", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=check)
+
+
+def unavailable():
+    """None when namespaces can be created here, else the reason."""
+    if os.geteuid() != 0:
+        return "network namespaces need root"
+    probe = f"udpkit-probe-{os.getpid()}"
+    try:
+        r = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True, timeout=10)
+    except FileNotFoundError:
+        return "the ip command (iproute2) is not installed"
+    if r.returncode != 0:
+        return "cannot create a network namespace: " + r.stderr.strip()
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True, timeout=10)
+    return None
+
+
+class testnet:
+    def __init__(self, hosts=3):
+        tag = f"{os.getpid() % 100000}"
+        self.switch = f"uk{tag}-sw"
+        self.hosts = [f"uk{tag}-h{i}" for i in range(1, hosts + 1)]
+        self.v4 = [f"192.0.2.{i}" for i in range(1, hosts + 1)]
+        self.v6 = [f"2001:db8::{i}" for i in range(1, hosts + 1)]
+
+    def __enter__(self):
+        try:
+            subprocess.run(["ip", "netns", "add", self.switch], check=True, timeout=10,
+                           capture_output=True)
+            _ip("link", "add", "br0", "type", "bridge", ns=self.switch)
+            _ip("link", "set", "br0", "up", ns=self.switch)
+            for i, host in enumerate(self.hosts):
+                subprocess.run(["ip", "netns", "add", host], check=True, timeout=10,
+                               capture_output=True)
+                # Create the pair inside the switch, then move one end to the host.
+                _ip("link", "add", f"p{i}", "type", "veth", "peer", "name", f"e{i}", ns=self.switch)
+                _ip("link", "set", f"e{i}", "netns", host, ns=self.switch)
+                _ip("link", "set", f"p{i}", "master", "br0", ns=self.switch)
+                _ip("link", "set", f"p{i}", "up", ns=self.switch)
+                _ip("link", "set", "lo", "up", ns=host)
+                _ip("link", "set", f"e{i}", "name", "eth0", ns=host)
+                _ip("addr", "add", f"{self.v4[i]}/24", "dev", "eth0", ns=host)
+                _ip("addr", "add", f"{self.v6[i]}/64", "dev", "eth0", "nodad", ns=host)
+                _ip("link", "set", "eth0", "up", ns=host)
+            self._wait_ipv6_ready()
+        except Exception:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _wait_ipv6_ready(self):
+        # With nodad the addresses are usable at once; the link itself may take a moment.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            states = [_ip("-o", "link", "show", "eth0", ns=h).stdout for h in self.hosts]
+            if all("LOWER_UP" in s for s in states):
+                return
+            time.sleep(0.05)
+        raise AssertionError("veth links did not come up within 5 s")
+
+    def cmd(self, host_index, args):
+        """The command line that runs `args` inside host h<host_index+1>."""
+        return ["ip", "netns", "exec", self.hosts[host_index], *[str(a) for a in args]]
+
+    def __exit__(self, *exc):
+        for ns in [*self.hosts, self.switch]:
+            # Any process still inside is killed first, so the namespace can go.
+            pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True,
+                                  timeout=10).stdout.split()
+            for pid in pids:
+                try:
+                    os.kill(int(pid), 9)
+                except (ProcessLookupError, ValueError):
+                    pass
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
+        return False
