@@ -316,6 +316,13 @@ std::optional<std::string> chat_session::on_datagram(std::string_view payload, s
     if (size == 0)
         return line + " (empty)";
     line += ": ";
+    // Line-oriented senders (nc, `echo ... | nc -u`) end their message with a line end; it ends
+    // our line anyway, so one is not shown as `\n`. JSON keeps the payload exact.
+    if (!truncated && payload.size() > 1 && payload.back() == '\n') {
+        payload.remove_suffix(1);
+        if (payload.back() == '\r')
+            payload.remove_suffix(1);
+    }
     render_untrusted_to(line, payload);
     return line;
 }

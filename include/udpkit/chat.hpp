@@ -102,7 +102,9 @@ public:
     chat_reaction on_overlong_line(std::size_t size);
 
     /// A received datagram of `size` bytes whose first `payload.size()` bytes are `payload`.
-    /// Returns the line to show, or nullopt when it is dropped (counted either way).
+    /// Returns the line to show, or nullopt when it is dropped (counted either way). Text lines
+    /// render the payload with render_untrusted, leaving out one final line end (`\n` or `\r\n`)
+    /// as sent by line-oriented tools such as nc; JSON lines carry the payload exactly.
     std::optional<std::string> on_datagram(std::string_view payload, std::size_t size,
                                            const ip_endpoint &from, chat_time now);
     /// When lines from unknown senders were suppressed since the last call, a notice saying how
