@@ -200,8 +200,9 @@ def interop_with_nc_both_ways():
         nc.p.stdin.flush()
         assert re.fullmatch(STAMP + " nc: hello alice", alice.readline())
         # And an anonymous `nc -u` is shown by its address, marked unknown.
-        subprocess.run(["nc", "-u", "-w0", "127.0.0.1", str(ports["alice"])], input=b"who am i\n",
-                       timeout=5, check=True)
+        anonymous = spawn(["nc", "-u", "127.0.0.1", str(ports["alice"])], stdin=subprocess.PIPE)
+        anonymous.p.stdin.write(b"who am i\n")
+        anonymous.p.stdin.flush()
         assert re.fullmatch(STAMP + r" 127\.0\.0\.1:\d+ \(unknown\): who am i", alice.readline())
 
 
@@ -351,7 +352,8 @@ def hostile_sender_and_flood_cannot_alter_the_terminal():
         assert c["received"] == c["shown"] + c["dropped"], err
         assert c["dropped"] == c["over_display_rate"] > 0, err
         # At most 20 lines a second from unknown senders reached the screen.
-        assert c["shown"] <= len(attacks) + from_bob + 20 * (time.monotonic() - started + 1), err
+        # The display allowance is per calendar second: T seconds touch at most T + 2 of them.
+        assert c["shown"] <= len(attacks) + from_bob + 20 * (time.monotonic() - started + 2), err
         assert c["truncated"] == 1 and c["sent"] == 1, err
 
 
