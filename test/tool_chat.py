@@ -158,6 +158,30 @@ def interactive_terminal_message_above_half_typed_line():
 
 
 @case
+def interactive_leaves_cleanly_on_sigterm_and_ctrl_d():
+    with tmux_chat() as t:
+        t.keys("unsent words")
+        t.wait_screen(lambda s: s.last_line() == "[to bob]> unsent words", "typed text")
+        os.kill(t.chat_pid(), signal.SIGTERM)
+        code, err = t.exit_status()
+        assert code == 0, err
+        assert err.startswith("udp-chat: received 0, shown 0"), err
+        # The terminal is back in its normal mode, and the half line was not sent.
+        assert " icanon " in t.stty() and " echo " in t.stty()
+        t.bob.settimeout(0.2)
+        try:
+            data = t.bob.recvfrom(65535)
+            raise AssertionError(f"bob received {data}")
+        except socket.timeout:
+            pass
+    with tmux_chat() as t:
+        t.keys("C-d", literal=False)
+        code, err = t.exit_status()
+        assert code == 0, err
+        assert " icanon " in t.stty()
+
+
+@case
 def interop_with_a_python_socket_client_both_ways():
     with tempfile.TemporaryDirectory() as tmp:
         py = harness.udp_client()
@@ -423,13 +447,14 @@ class tmux_chat:
         directory = os.path.join(self.tmp.name, "peers.toml")
         self.err = os.path.join(self.tmp.name, "stderr.txt")
         self.status = os.path.join(self.tmp.name, "status.txt")
+        self.stty_file = os.path.join(self.tmp.name, "stty.txt")
         for _attempt in range(5):
             port = free_port()
             write_directory(directory, {"alice": port, "bob": self.bob.getsockname()[1]})
             self.tmux("kill-server", check=False)
             command = (f"env LANG=C.UTF-8 TERM=screen {CHAT} --directory {directory} "
                        f"--as alice --to bob {' '.join(self.extra)} 2>{self.err}; "
-                       f"echo $? >{self.status}")
+                       f"code=$?; stty -a >{self.stty_file}; echo $code >{self.status}")
             self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "100", "-y", "30",
                       "sh", "-c", command)
             self.tmux("set-option", "-t", "chat", "remain-on-exit", "on")
@@ -473,6 +498,17 @@ class tmux_chat:
     def cursor(self):
         out = self.tmux("display-message", "-p", "-t", "chat", "#{cursor_x},#{cursor_y}")
         return tuple(int(n) for n in out.strip().split(","))
+
+    def chat_pid(self):
+        """udp-chat's process id (the pane runs a shell around it), to signal it."""
+        shell = int(self.tmux("display-message", "-p", "-t", "chat", "#{pane_pid}").strip())
+        with open(f"/proc/{shell}/task/{shell}/children", encoding="utf-8") as f:
+            return int(f.read().split()[0])
+
+    def stty(self):
+        """The terminal's modes after udp-chat exited (`stty -a`, run by the shell around it)."""
+        with open(self.stty_file, encoding="utf-8") as f:
+            return " " + f.read().replace("\n", " ").replace(";", " ") + " "
 
     def title(self):
         return self.tmux("display-message", "-p", "-t", "chat", "#{pane_title}").strip()
