@@ -228,8 +228,8 @@ chat_reaction chat_session::on_overlong_line(std::size_t size) {
 
 chat_reaction chat_session::send_line(std::string_view text, std::size_t size, bool to_everyone) {
     if (!to_everyone && target_ == nullptr)
-        return refuse("no one to talk to yet: pick a peer with /to PEER (known: " +
-                      directory_.names() + ") or /all; line not sent");
+        return refuse("no one to talk to yet: pick a peer with /to PEER or --to PEER (known: " +
+                      directory_.names() + "); line not sent");
     chat_reaction r;
     const auto peers = to_everyone ? everyone_else() : std::vector<const peer *>{target_};
     for (const peer *p : peers) {
