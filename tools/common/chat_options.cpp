@@ -51,7 +51,7 @@ cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args) {
                        ? std::string()
                        : "\"" + name + "\" is not a peer name (1-32 of A-Z a-z 0-9 _ -)";
         },
-        "NAME");
+        "");
     app->add_option("--as", o.as, "our name in the directory; we bind to its address")
         ->required()
         ->type_name("NAME")
@@ -62,6 +62,7 @@ cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args) {
     app->add_flag("--known-only", o.known_only,
                   "drop (and count) datagrams from addresses not in the directory");
     app->add_option("--format", format, "received messages as text lines or JSON lines")
+        ->type_name("FORMAT")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
     app->add_option("--linger", linger,
