@@ -1,0 +1,148 @@
+#pragma once
+// The chat peer's logic, free of I/O: what a typed line means, what to send to whom, how a
+// received datagram is shown, and the counters. The tool (tools/udp-chat) feeds it lines,
+// datagrams and the current time, and carries out what it returns.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "udpkit/address.hpp"
+#include "udpkit/peer_directory.hpp"
+
+namespace udpkit {
+
+/// A wall-clock instant, read by the caller: UTC milliseconds since 1970 and the local offset.
+struct chat_time {
+    std::int64_t unix_ms = 0;
+    std::int32_t utc_offset_seconds = 0; ///< added to UTC to get local time (tm_gmtoff)
+};
+
+/// `HH:MM:SS` in local time.
+std::string format_clock(chat_time t);
+/// `2024-05-01T12:34:56.789Z`: UTC, ISO 8601, milliseconds.
+std::string format_utc(chat_time t);
+
+/// What a line typed in interactive mode asks for.
+struct chat_command {
+    enum class kind {
+        message, ///< plain text (`//text` sends `/text`): `text` is the message
+        to,      ///< `/to PEER`: `text` is the name, empty to ask for the current target
+        all,     ///< `/all TEXT` sends TEXT to every peer; `/all` alone makes that the target
+        who,     ///< `/who`
+        help,    ///< `/help`
+        quit,    ///< `/quit`
+        blank,   ///< empty or only spaces and tabs: nothing is sent
+        unknown  ///< `/something` else: `text` is the command word
+    };
+    kind what = kind::blank;
+    std::string text;
+};
+
+/// Parses one typed line (without its line end). Commands are case-sensitive, as in IRC clients'
+/// lower-case forms; arguments are separated by spaces or tabs.
+chat_command parse_chat_command(std::string_view line);
+
+/// JSON string contents for the payload when it is valid UTF-8 (every control character, DEL,
+/// C1 control and bidirectional override escaped as `\uXXXX`, so the JSON line is also safe to
+/// print); nullopt when the payload is not valid UTF-8. Built on render_untrusted, whose
+/// classification of bytes it re-encodes, so both agree on what is text.
+std::optional<std::string> json_text(std::string_view payload);
+
+/// Lower-case hexadecimal, two digits per byte.
+std::string to_hex(std::string_view bytes);
+
+/// How received messages are written.
+enum class chat_format { text, json };
+
+/// The chat's counters. Every received datagram is either shown or dropped:
+/// received == shown + dropped_unknown + suppressed.
+struct chat_counters {
+    std::uint64_t received = 0;        ///< datagrams delivered by the socket
+    std::uint64_t shown = 0;           ///< written as a message line
+    std::uint64_t truncated = 0;       ///< of those shown, larger than our limit (marked)
+    std::uint64_t dropped_unknown = 0; ///< from unknown senders, dropped by --known-only
+    std::uint64_t suppressed = 0;      ///< from unknown senders over the display rate
+    std::uint64_t sent = 0;            ///< messages handed to the socket (one per peer)
+    std::uint64_t not_sent = 0;        ///< refused (over a limit) or failed (one per peer)
+    std::uint64_t unreachable = 0;     ///< ICMP errors reported for messages we sent
+};
+
+/// What to do with a typed (or piped) line.
+struct chat_reaction {
+    std::vector<const peer *> send_to; ///< send `payload` to each, in this order
+    std::string payload;
+    std::vector<std::string> notices; ///< lines for the user (trusted text, ours)
+    bool quit = false;
+};
+
+/// The chat state of one peer: who we are, whom we talk to, and the counters.
+class chat_session {
+public:
+    struct settings {
+        chat_format format = chat_format::text;
+        bool known_only = false;
+        /// Lines from unknown senders shown per second, 0 for no cap: a terminal stays readable
+        /// (and keeps reacting) under a flood from many source addresses.
+        std::uint32_t unknown_per_second = 0;
+    };
+
+    /// `self` must belong to `directory`; `target` (may be null: no target yet) too. The
+    /// directory must outlive the session.
+    chat_session(const peer_directory &directory, const peer &self, const peer *target, settings s);
+
+    /// A line typed in interactive mode: commands, or a message to the current target.
+    chat_reaction on_command_line(std::string_view line);
+    /// A line of piped input: always a message to the current target, sent verbatim.
+    chat_reaction on_message_line(std::string_view line);
+    /// A line too long to have been kept whole (`size` bytes): refused against the target.
+    chat_reaction on_overlong_line(std::size_t size);
+
+    /// A received datagram of `size` bytes whose first `payload.size()` bytes are `payload`.
+    /// Returns the line to show, or nullopt when it is dropped (counted either way). Text lines
+    /// render the payload with render_untrusted, leaving out one final line end (`\n` or `\r\n`)
+    /// as sent by line-oriented tools such as nc; JSON lines carry the payload exactly.
+    std::optional<std::string> on_datagram(std::string_view payload, std::size_t size,
+                                           const ip_endpoint &from, chat_time now);
+    /// When lines from unknown senders were suppressed since the last call, a notice saying how
+    /// many (call about once a second and at exit).
+    std::optional<std::string> take_suppressed_notice();
+
+    /// Records the outcome of one send to `to` (`error` empty on success).
+    void on_sent(const peer &to, std::string_view error = {});
+    /// Notice for an ICMP error about a datagram we sent to `destination`, naming the peer.
+    std::string on_unreachable(const ip_endpoint *destination, std::string_view error);
+
+    /// `[to bob]> `, `[to all]> `, or `[/to PEER]> ` without a target.
+    [[nodiscard]] std::string prompt() const;
+    /// The peer list of /who, one line each.
+    [[nodiscard]] std::vector<std::string> who() const;
+    /// The lines of /help.
+    [[nodiscard]] static std::vector<std::string> help();
+    /// `received 5, shown 4, dropped 1 (known-only 1, over display rate 0), truncated 0; sent 3,
+    /// not sent 0, unreachable 0`.
+    [[nodiscard]] std::string summary() const;
+    [[nodiscard]] const chat_counters &counters() const noexcept { return counters_; }
+    /// The current target, or null (none, or everyone).
+    [[nodiscard]] const peer *target() const noexcept { return target_; }
+
+private:
+    chat_reaction send_line(std::string_view text, std::size_t size, bool to_everyone);
+    chat_reaction refuse(std::string_view why);
+    [[nodiscard]] std::vector<const peer *> everyone_else() const;
+
+    const peer_directory &directory_;
+    const peer &self_;
+    const peer *target_;
+    bool to_everyone_ = false;
+    settings settings_;
+    chat_counters counters_;
+    std::int64_t quota_second_ = -1; // the second (unix time) that quota_used_ counts
+    std::uint32_t quota_used_ = 0;
+    std::uint64_t suppressed_unreported_ = 0;
+};
+
+} // namespace udpkit

@@ -1,0 +1,407 @@
+#include "udpkit/chat.hpp"
+
+#include <algorithm>
+#include <ctime>
+
+#include "udpkit/render.hpp"
+
+namespace udpkit {
+namespace {
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
+std::tm utc_fields(std::int64_t unix_seconds) {
+    const auto t = static_cast<std::time_t>(unix_seconds);
+    std::tm fields{};
+    gmtime_r(&t, &fields);
+    return fields;
+}
+
+// Floor division, so that instants before 1970 still land in the right second.
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+    return a / b - (a % b != 0 && a < 0);
+}
+
+std::string two_digits(int n) {
+    return {static_cast<char>('0' + n / 10), static_cast<char>('0' + n % 10)};
+}
+
+bool is_blank(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t'; });
+}
+
+std::string_view trim(std::string_view s) {
+    const auto first = s.find_first_not_of(" \t");
+    if (first == std::string_view::npos)
+        return {};
+    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+// Appends `\u00XX` style escapes: JSON's only escape for code points outside the named ones.
+void append_json_u(std::string &out, std::uint32_t cp) {
+    out += "\\u";
+    for (int shift = 12; shift >= 0; shift -= 4)
+        out += hex_digits[(cp >> shift) & 0xf];
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+} // namespace
+
+std::string format_clock(chat_time t) {
+    const auto local = utc_fields(floor_div(t.unix_ms, 1000) + t.utc_offset_seconds);
+    return two_digits(local.tm_hour) + ":" + two_digits(local.tm_min) + ":" +
+           two_digits(local.tm_sec);
+}
+
+std::string format_utc(chat_time t) {
+    const auto seconds = floor_div(t.unix_ms, 1000);
+    const auto ms = static_cast<int>(t.unix_ms - seconds * 1000);
+    const auto f = utc_fields(seconds);
+    return std::to_string(f.tm_year + 1900) + "-" + two_digits(f.tm_mon + 1) + "-" +
+           two_digits(f.tm_mday) + "T" + two_digits(f.tm_hour) + ":" + two_digits(f.tm_min) + ":" +
+           two_digits(f.tm_sec) + "." + std::to_string(ms / 100) + two_digits(ms % 100) + "Z";
+}
+
+chat_command parse_chat_command(std::string_view line) {
+    using kind = chat_command::kind;
+    if (is_blank(line))
+        return {kind::blank, {}};
+    if (line.front() != '/')
+        return {kind::message, std::string(line)};
+    if (line.size() > 1 && line[1] == '/')
+        return {kind::message, std::string(line.substr(1))};
+    const auto word_end = std::min(line.find_first_of(" \t"), line.size());
+    const auto word = line.substr(0, word_end);
+    const auto rest = line.substr(word_end);
+    if (word == "/to")
+        return {kind::to, std::string(trim(rest))};
+    if (word == "/all") {
+        // The message keeps its own spacing: only the one separator after /all is dropped.
+        return {kind::all, is_blank(rest) ? std::string() : std::string(rest.substr(1))};
+    }
+    if (word == "/who" && is_blank(rest))
+        return {kind::who, {}};
+    if (word == "/help" && is_blank(rest))
+        return {kind::help, {}};
+    if (word == "/quit" && is_blank(rest))
+        return {kind::quit, {}};
+    return {kind::unknown, std::string(word)};
+}
+
+std::optional<std::string> json_text(std::string_view payload) {
+    // render_untrusted leaves safe text as is and marks everything else with a backslash escape;
+    // each escape maps to a JSON escape of the same character, except a byte that is not UTF-8,
+    // which JSON text cannot carry.
+    const std::string rendered = render_untrusted(payload);
+    std::string out;
+    out.reserve(rendered.size());
+    for (std::size_t i = 0; i < rendered.size(); ++i) {
+        const char c = rendered[i];
+        if (c == '"') {
+            out += "\\\"";
+            continue;
+        }
+        if (c != '\\') {
+            out += c;
+            continue;
+        }
+        const char e = rendered[++i];
+        switch (e) {
+        case '\\':
+            out += "\\\\";
+            break;
+        case 'r':
+            out += "\\r";
+            break;
+        case 'n':
+            out += "\\n";
+            break;
+        case 't':
+            out += "\\t";
+            break;
+        case '0':
+            out += "\\u0000";
+            break;
+        case 'x': {
+            const int byte = hex_value(rendered[i + 1]) * 16 + hex_value(rendered[i + 2]);
+            if (byte >= 0x80)
+                return std::nullopt;
+            append_json_u(out, static_cast<std::uint32_t>(byte));
+            i += 2;
+            break;
+        }
+        default: { // 'u': \u{HEX}, a C1 control or a bidirectional override (all below U+FFFF)
+            const auto close = rendered.find('}', i);
+            std::uint32_t cp = 0;
+            for (std::size_t k = i + 2; k < close; ++k)
+                cp = cp * 16 + static_cast<std::uint32_t>(hex_value(rendered[k]));
+            append_json_u(out, cp);
+            i = close;
+        }
+        }
+    }
+    return out;
+}
+
+std::string to_hex(std::string_view bytes) {
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (const char c : bytes) {
+        const auto b = static_cast<unsigned char>(c);
+        out += hex_digits[b >> 4];
+        out += hex_digits[b & 0xf];
+    }
+    return out;
+}
+
+chat_session::chat_session(const peer_directory &directory, const peer &self, const peer *target,
+                           settings s)
+    : directory_(directory), self_(self), target_(target), settings_(s) {}
+
+chat_reaction chat_session::on_command_line(std::string_view line) {
+    using kind = chat_command::kind;
+    auto command = parse_chat_command(line);
+    chat_reaction r;
+    switch (command.what) {
+    case kind::blank:
+        break;
+    case kind::message:
+        return send_line(command.text, command.text.size(), to_everyone_);
+    case kind::all:
+        if (!command.text.empty())
+            return send_line(command.text, command.text.size(), true);
+        to_everyone_ = true;
+        target_ = nullptr;
+        r.notices.push_back("now talking to everyone: " + directory_.names() + " (except you)");
+        break;
+    case kind::to:
+        if (command.text.empty()) {
+            r.notices.push_back(to_everyone_ ? "talking to everyone"
+                                : target_    ? "talking to " + target_->name
+                                             : "no one to talk to yet: /to PEER picks one");
+        } else if (const peer *p = directory_.find(command.text)) {
+            target_ = p;
+            to_everyone_ = false;
+            r.notices.push_back("now talking to " + p->name + " at " + p->address.to_string() +
+                                (p == &self_ ? " (that is you)" : ""));
+        } else {
+            r.notices.push_back("no peer named \"" + render_untrusted(command.text) +
+                                "\"; known peers: " + directory_.names());
+        }
+        break;
+    case kind::who:
+        r.notices = who();
+        break;
+    case kind::help:
+        r.notices = help();
+        break;
+    case kind::quit:
+        r.quit = true;
+        break;
+    case kind::unknown:
+        r.notices.push_back("unknown command " + render_untrusted(command.text) +
+                            " (start a message with // to send it with a leading /)");
+        for (auto &l : help())
+            r.notices.push_back(std::move(l));
+        break;
+    }
+    return r;
+}
+
+chat_reaction chat_session::on_message_line(std::string_view line) {
+    if (is_blank(line))
+        return {};
+    return send_line(line, line.size(), to_everyone_);
+}
+
+chat_reaction chat_session::on_overlong_line(std::size_t size) {
+    // Longer than any peer's limit, so the text itself is never needed.
+    return send_line({}, size, to_everyone_);
+}
+
+chat_reaction chat_session::send_line(std::string_view text, std::size_t size, bool to_everyone) {
+    if (!to_everyone && target_ == nullptr)
+        return refuse("no one to talk to yet: pick a peer with /to PEER or --to PEER (known: " +
+                      directory_.names() + "); line not sent");
+    chat_reaction r;
+    const auto peers = to_everyone ? everyone_else() : std::vector<const peer *>{target_};
+    for (const peer *p : peers) {
+        if (p->limit.check(size)) {
+            r.send_to.push_back(p);
+        } else {
+            ++counters_.not_sent;
+            r.notices.push_back("line of " + std::to_string(size) + " bytes exceeds " + p->name +
+                                "'s limit of " + std::to_string(p->limit.bytes()) +
+                                " bytes; not sent");
+        }
+    }
+    if (!r.send_to.empty())
+        r.payload = std::string(text);
+    return r;
+}
+
+chat_reaction chat_session::refuse(std::string_view why) {
+    ++counters_.not_sent;
+    chat_reaction r;
+    r.notices.emplace_back(why);
+    return r;
+}
+
+std::vector<const peer *> chat_session::everyone_else() const {
+    std::vector<const peer *> out;
+    for (const auto &p : directory_.peers())
+        if (&p != &self_)
+            out.push_back(&p);
+    return out;
+}
+
+std::optional<std::string> chat_session::on_datagram(std::string_view payload, std::size_t size,
+                                                     const ip_endpoint &from, chat_time now) {
+    ++counters_.received;
+    const peer *sender = directory_.find(from);
+    if (sender == nullptr) {
+        if (settings_.known_only) {
+            ++counters_.dropped_unknown;
+            return std::nullopt;
+        }
+        if (settings_.unknown_per_second > 0) {
+            const auto second = floor_div(now.unix_ms, 1000);
+            if (second != quota_second_) {
+                quota_second_ = second;
+                quota_used_ = 0;
+            }
+            if (quota_used_ >= settings_.unknown_per_second) {
+                ++counters_.suppressed;
+                ++suppressed_unreported_;
+                return std::nullopt;
+            }
+            ++quota_used_;
+        }
+    }
+    // Our own limit decides truncation, also when the socket's is larger (it is sized for the
+    // largest peer so that it can send to every one).
+    const auto limit = self_.limit.bytes();
+    const bool truncated = size > limit;
+    if (payload.size() > limit)
+        payload = payload.substr(0, limit);
+    ++counters_.shown;
+    if (truncated)
+        ++counters_.truncated;
+
+    if (settings_.format == chat_format::json) {
+        std::string line =
+            "{\"time\":\"" + format_utc(now) +
+            "\",\"peer\":" + (sender ? "\"" + sender->name + "\"" : std::string("null")) +
+            ",\"address\":\"" + from.to_string() + "\",\"size\":" + std::to_string(size) +
+            ",\"truncated\":" + (truncated ? "true" : "false");
+        if (auto text = json_text(payload))
+            line += ",\"text\":\"" + *text + "\"}";
+        else
+            line += ",\"hex\":\"" + to_hex(payload) + "\"}";
+        return line;
+    }
+    // Everything before the first ": " is ours; the sender's bytes only ever follow it.
+    std::string line = "[" + format_clock(now) + "] ";
+    line += sender ? sender->name : from.to_string() + " (unknown)";
+    if (truncated)
+        line += " (truncated: " + std::to_string(size) + " bytes, over our limit of " +
+                std::to_string(limit) + ")";
+    if (size == 0)
+        return line + " (empty)";
+    line += ": ";
+    // Line-oriented senders (nc, `echo ... | nc -u`) end their message with a line end; it ends
+    // our line anyway, so one is not shown as `\n`. JSON keeps the payload exact.
+    if (!truncated && payload.size() > 1 && payload.back() == '\n') {
+        payload.remove_suffix(1);
+        if (payload.back() == '\r')
+            payload.remove_suffix(1);
+    }
+    render_untrusted_to(line, payload);
+    return line;
+}
+
+std::optional<std::string> chat_session::take_suppressed_notice() {
+    if (suppressed_unreported_ == 0)
+        return std::nullopt;
+    const auto n = suppressed_unreported_;
+    suppressed_unreported_ = 0;
+    return std::to_string(n) + " message" + (n == 1 ? "" : "s") +
+           " from unknown senders not shown (over " + std::to_string(settings_.unknown_per_second) +
+           " a second); --known-only drops them all";
+}
+
+void chat_session::on_sent(const peer &, std::string_view error) {
+    if (error.empty())
+        ++counters_.sent;
+    else
+        ++counters_.not_sent;
+}
+
+std::string chat_session::on_unreachable(const ip_endpoint *destination, std::string_view error) {
+    ++counters_.unreachable;
+    const peer *p = destination ? directory_.find(*destination) : nullptr;
+    if (p == nullptr)
+        return "a message was not delivered: " + std::string(error);
+    return p->name + " is not listening (a message to " + p->name +
+           " was not delivered): " + std::string(error);
+}
+
+std::string chat_session::prompt() const {
+    if (to_everyone_)
+        return "[to all]> ";
+    if (target_ != nullptr)
+        return "[to " + target_->name + "]> ";
+    return "[/to PEER]> ";
+}
+
+std::vector<std::string> chat_session::who() const {
+    std::size_t name_width = 0, address_width = 0;
+    for (const auto &p : directory_.peers()) {
+        name_width = std::max(name_width, p.name.size());
+        address_width = std::max(address_width, p.address.to_string().size());
+    }
+    std::vector<std::string> lines{"peers in " + render_untrusted(directory_.source()) + ":"};
+    for (const auto &p : directory_.peers()) {
+        std::string line = "  " + p.name + std::string(name_width - p.name.size() + 2, ' ');
+        const auto address = p.address.to_string();
+        line += address + std::string(address_width - address.size() + 2, ' ');
+        line += "max " + std::to_string(p.limit.bytes()) + " bytes";
+        if (&p == &self_)
+            line += "  (you)";
+        if (&p == target_ || (to_everyone_ && &p != &self_))
+            line += "  <- talking to";
+        lines.push_back(std::move(line));
+    }
+    return lines;
+}
+
+std::vector<std::string> chat_session::help() {
+    return {
+        "commands:",
+        "  /to PEER     talk to PEER from now on (/to alone: who is it now)",
+        "  /all TEXT    send TEXT to every peer; /all alone: talk to everyone from now on",
+        "  /who         list the peers, their addresses and limits",
+        "  /help        this list",
+        "  /quit        leave (so does Ctrl-D)",
+        "  TEXT         send TEXT to the current peer (//TEXT sends /TEXT)",
+    };
+}
+
+std::string chat_session::summary() const {
+    const auto &c = counters_;
+    return "received " + std::to_string(c.received) + ", shown " + std::to_string(c.shown) +
+           ", dropped " + std::to_string(c.dropped_unknown + c.suppressed) + " (known-only " +
+           std::to_string(c.dropped_unknown) + ", over display rate " +
+           std::to_string(c.suppressed) + "), truncated " + std::to_string(c.truncated) +
+           "; sent " + std::to_string(c.sent) + ", not sent " + std::to_string(c.not_sent) +
+           ", unreachable " + std::to_string(c.unreachable);
+}
+
+} // namespace udpkit

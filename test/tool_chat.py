@@ -1,0 +1,536 @@
+#!/usr/bin/env python3
+"""udp-chat, spawned: two peers by name, a real terminal (tmux), nc and Python clients, hostile
+senders and a flood.
+
+Ports: udp-chat binds to its own address from the peer directory, and a directory names fixed
+ports (port 0 is refused there), so this is the one place in the suite that asks the OS for a
+free port, closes it and starts the tool on it. The race with another process taking the port in
+between is handled by retrying on EADDRINUSE (start_peers). Python peers keep their socket bound
+to port 0 and the directory names the port they got, so they have no such race.
+"""
+import collections
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import harness
+from harness import case, spawn, tool
+
+CHAT = tool("udp-chat")
+STAMP = r"\[\d\d:\d\d:\d\d\]"
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def write_directory(path, ports, limits=None):
+    limits = limits or {}
+    with open(path, "w", encoding="utf-8") as f:
+        for name, port in ports.items():
+            f.write(f'[peers.{name}]\naddress = "127.0.0.1:{port}"\n')
+            if name in limits:
+                f.write(f"max_message = {limits[name]}\n")
+
+
+def start_peers(tmp, chats, fixed=None, limits=None, stdin=subprocess.PIPE):
+    """Starts one udp-chat per entry of `chats` ({name: [extra args]}) over a directory that also
+    holds `fixed` ({name: port} of sockets the test owns). Returns (directory, {name: Proc},
+    {name: port}). Retries with new ports when one was taken in the meantime."""
+    directory = os.path.join(tmp, "peers.toml")
+    for _attempt in range(5):
+        ports = dict(fixed or {})
+        ports.update({name: free_port() for name in chats})
+        write_directory(directory, ports, limits)
+        procs = {}
+        taken = False
+        for name, extra in chats.items():
+            procs[name] = spawn([CHAT, "--directory", directory, "--as", name, *extra],
+                                stdin=stdin)
+        for name, p in procs.items():
+            try:
+                assert p.listening() == ("127.0.0.1", ports[name])
+            except AssertionError:
+                p.wait(5)
+                if "EADDRINUSE" not in p.stderr():
+                    raise
+                taken = True
+        if not taken:
+            return directory, procs, ports
+        for p in procs.values():
+            if p.p.poll() is None:
+                p.p.kill()
+    raise AssertionError("could not find free ports in 5 attempts")
+
+
+def summary_counts(stderr):
+    """The numbers of udp-chat's exit summary, by name."""
+    line = [l for l in stderr.splitlines() if l.startswith("udp-chat: received ")][-1]
+    counts = {k.replace(" ", "_"): int(v) for v, k in
+              [m[::-1] for m in re.findall(r"([a-z][a-z -]*?) (\d+)", line)]}
+    return counts
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@case
+def two_peers_exchange_100_messages_each_way_by_name():
+    with tempfile.TemporaryDirectory() as tmp:
+        _, procs, _ = start_peers(tmp, {"alice": ["--to", "bob", "--linger", "2"],
+                                        "bob": ["--to", "alice", "--linger", "2"]})
+        sent = {"alice": [], "bob": []}
+        for name in ("alice", "bob"):
+            for i in range(100):
+                # Distinct, of growing size, with UTF-8 and spacing that must arrive unchanged.
+                sent[name].append(f"{name} #{i} 你好 {'x' * i}  end")
+            procs[name].p.stdin.write("".join(m + "\n" for m in sent[name]).encode())
+            procs[name].p.stdin.close()
+        for me, other in (("alice", "bob"), ("bob", "alice")):
+            got = collections.Counter()
+            for _ in range(100):
+                line = procs[me].readline(10)
+                m = re.fullmatch(STAMP + r" (\S+): (.*)", line)
+                assert m, line
+                assert m.group(1) == other, line
+                got[m.group(2)] += 1
+            assert got == collections.Counter(sent[other]), "each message once and whole"
+            code, rest, err = procs[me].wait(10)  # --linger 2 ends it after its input
+            assert code == 0, err
+            assert rest == "", rest
+            c = summary_counts(err)
+            assert (c["received"], c["shown"], c["sent"], c["not_sent"]) == (100, 100, 100, 0), err
+
+
+@case
+def interactive_terminal_message_above_half_typed_line():
+    with tmux_chat() as t:
+        t.keys("half typed 你好")
+        t.wait_screen(lambda s: s.last_line() == "[to bob]> half typed 你好", "typed text")
+        t.keys("Left", "Left", literal=False)
+        cursor = t.cursor()
+        t.bob.sendto("hello from bob".encode(), t.chat_addr)
+        t.wait_screen(lambda s: s.has(STAMP + r" bob: hello from bob"), "bob's message")
+        screen = t.screen()
+        lines = screen.lines()
+        # The message sits above the prompt, the typed half line is intact below it, and the
+        # cursor is still where it was in the line: before "你" (each is two columns wide).
+        assert re.fullmatch(STAMP + " bob: hello from bob", lines[-2]), lines
+        assert lines[-1] == "[to bob]> half typed 你好", lines
+        x, y = t.cursor()
+        assert (x, y) == (cursor[0], cursor[1] + 1) == (len("[to bob]> half typed "), len(lines) - 1)
+        t.keys("End", literal=False)
+        t.keys("!", "Enter")
+        t.wait_until_received(t.bob, "half typed 你好!")
+
+        t.keys("/who", "Enter")
+        t.wait_screen(lambda s: s.has(r"  bob +127\.0\.0\.1:\d+ +max 1472 bytes  <- talking to"),
+                      "/who")
+        assert t.screen().has(r"  alice +127\.0\.0\.1:\d+ +max 1472 bytes  \(you\)")
+        t.keys("/to carol", "Enter")
+        t.wait_screen(lambda s: s.has(r'no peer named "carol"; known peers: alice, bob'), "/to")
+        t.keys("/to alice", "Enter")
+        t.wait_screen(lambda s: s.last_line() == "[to alice]>", "new prompt")
+        t.keys("to myself", "Enter")
+        t.wait_screen(lambda s: s.has(STAMP + " alice: to myself"), "message to self")
+        t.keys("/quit", "Enter")
+        code, err = t.exit_status()
+        assert code == 0
+        c = summary_counts(err)
+        assert (c["received"], c["shown"], c["sent"]) == (2, 2, 2), err
+
+
+@case
+def interactive_leaves_cleanly_on_sigterm_and_ctrl_d():
+    with tmux_chat() as t:
+        t.keys("unsent words")
+        t.wait_screen(lambda s: s.last_line() == "[to bob]> unsent words", "typed text")
+        os.kill(t.chat_pid(), signal.SIGTERM)
+        code, err = t.exit_status()
+        assert code == 0, err
+        assert err.startswith("udp-chat: received 0, shown 0"), err
+        # The terminal is back in its normal mode, and the half line was not sent.
+        assert " icanon " in t.stty() and " echo " in t.stty()
+        t.bob.settimeout(0.2)
+        try:
+            data = t.bob.recvfrom(65535)
+            raise AssertionError(f"bob received {data}")
+        except socket.timeout:
+            pass
+    with tmux_chat() as t:
+        t.keys("C-d", literal=False)
+        code, err = t.exit_status()
+        assert code == 0, err
+        assert " icanon " in t.stty()
+
+
+@case
+def interop_with_a_python_socket_client_both_ways():
+    with tempfile.TemporaryDirectory() as tmp:
+        py = harness.udp_client()
+        _, procs, ports = start_peers(tmp, {"alice": ["--to", "py", "--linger", "forever"]},
+                                      fixed={"py": py.getsockname()[1]})
+        alice = procs["alice"]
+        # The tutorials' client: sendto a UTF-8 string, recvfrom the answer.
+        py.sendto("hello from python 你好".encode(), ("127.0.0.1", ports["alice"]))
+        assert re.fullmatch(STAMP + " py: hello from python 你好", alice.readline())
+        alice.p.stdin.write(b"hi python\n")
+        alice.p.stdin.flush()
+        data, addr = py.recvfrom(65535)
+        assert (data, addr) == (b"hi python", ("127.0.0.1", ports["alice"]))
+        alice.signal(signal.SIGTERM)
+        code, _, err = alice.wait(5)
+        assert code == 0, err
+        assert summary_counts(err)["received"] == 1
+
+
+@case
+def interop_with_nc_both_ways():
+    if shutil.which("nc") is None:
+        raise AssertionError("nc is not installed (scripts/deps installs netcat-openbsd)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for _attempt in range(5):
+            nc_port = free_port()
+            nc = spawn(["nc", "-u", "-l", "127.0.0.1", str(nc_port)], stdin=subprocess.PIPE)
+            _, procs, ports = start_peers(tmp, {"alice": ["--to", "nc", "--linger", "forever"]},
+                                          fixed={"nc": nc_port})
+            time.sleep(0.2)
+            if nc.p.poll() is None:
+                break
+        alice = procs["alice"]
+        alice.p.stdin.write("hello nc 你好\n".encode())
+        alice.p.stdin.flush()
+        # nc writes the payload as it came: exactly the line, without a line end.
+        wait_until(lambda: (nc._pump(), nc._out)[1] == "hello nc 你好".encode(), 5, "nc output")
+        # nc now answers from its port: the directory names it "nc".
+        nc.p.stdin.write(b"hello alice\n")
+        nc.p.stdin.flush()
+        assert re.fullmatch(STAMP + " nc: hello alice", alice.readline())
+        # And an anonymous `nc -u` is shown by its address, marked unknown.
+        anonymous = spawn(["nc", "-u", "127.0.0.1", str(ports["alice"])], stdin=subprocess.PIPE)
+        anonymous.p.stdin.write(b"who am i\n")
+        anonymous.p.stdin.flush()
+        assert re.fullmatch(STAMP + r" 127\.0\.0\.1:\d+ \(unknown\): who am i", alice.readline())
+
+
+@case
+def json_lines_carry_exact_payloads():
+    with tempfile.TemporaryDirectory() as tmp:
+        bob = harness.udp_client()
+        _, procs, ports = start_peers(
+            tmp, {"alice": ["--format", "json", "--linger", "forever"]},
+            fixed={"bob": bob.getsockname()[1]}, stdin=subprocess.DEVNULL)
+        stranger = harness.udp_client()
+        to_alice = ("127.0.0.1", ports["alice"])
+        payloads = [b"plain \xe4\xbd\xa0", b"\x1b]0;t\x07\r\n\t\"\\", b"\xff\xfe bad", b""]
+        for p in payloads:
+            bob.sendto(p, to_alice)
+        stranger.sendto(b"hi", to_alice)
+        for p in payloads:
+            msg = json.loads(procs["alice"].readline())
+            assert msg["peer"] == "bob" and msg["size"] == len(p) and not msg["truncated"]
+            assert msg["address"] == f"127.0.0.1:{bob.getsockname()[1]}"
+            exact = msg["text"].encode() if "text" in msg else bytes.fromhex(msg["hex"])
+            assert exact == p, msg
+        line = procs["alice"].readline()
+        assert "\x1b" not in line
+        msg = json.loads(line)
+        assert msg["peer"] is None and msg["text"] == "hi"
+        assert msg["address"] == f"127.0.0.1:{stranger.getsockname()[1]}"
+
+
+@case
+def limits_unreachable_peer_and_configuration_errors():
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = os.path.join(tmp, "peers.toml")
+        nobody = free_port()  # bob's address: nothing listens there
+        for _attempt in range(5):
+            alice_port = free_port()
+            write_directory(directory, {"alice": alice_port, "bob": nobody}, {"bob": 16})
+            r = harness.run_tool([CHAT, "--directory", directory, "--as", "alice", "--to", "bob",
+                                  "--linger", "1"], input="short\n" + "y" * 17 + "\n\n")
+            if "EADDRINUSE" not in r.stderr:
+                break
+        assert r.returncode == 1, r
+        assert "udp-chat: line of 17 bytes exceeds bob's limit of 16 bytes; not sent" in r.stderr
+        assert re.search(r"udp-chat: bob is not listening \(a message to bob was not delivered\)"
+                         r": send to 127\.0\.0\.1:\d+: ECONNREFUSED", r.stderr), r.stderr
+        c = summary_counts(r.stderr)
+        assert (c["sent"], c["not_sent"], c["unreachable"]) == (1, 1, 1), r.stderr
+
+        # Our address is taken: a runtime failure naming the address.
+        taken = harness.udp_client()
+        write_directory(directory, {"alice": taken.getsockname()[1], "bob": nobody})
+        r = harness.run_tool([CHAT, "--directory", directory, "--as", "alice"], input="")
+        assert r.returncode == 1 and "EADDRINUSE" in r.stderr, r
+
+        r = harness.run_tool([CHAT, "--directory", directory, "--as", "carol"], input="")
+        assert r.returncode == 2
+        assert "--as: no peer named \"carol\"" in r.stderr and "known peers: alice, bob" in r.stderr
+        with open(directory, "a", encoding="utf-8") as f:
+            f.write("colour = 1\n")
+        r = harness.run_tool([CHAT, "--directory", directory, "--as", "alice"], input="")
+        assert r.returncode == 2
+        assert re.search(r"peers\.toml:\d+:1: unknown key \"colour\"", r.stderr), r.stderr
+
+
+def flood(target, total, sockets, seconds, progress):
+    """Sends `total` datagrams to `target` round-robin from `sockets`, spread over about `seconds`
+    (0: as fast as possible); progress["sent"] counts them."""
+    start = time.monotonic()
+    for i in range(total):
+        sockets[i % len(sockets)].sendto(b"flood %d" % i, target)
+        progress["sent"] = i + 1
+        if seconds and i % 100 == 99:
+            pause = start + seconds * (i + 1) / total - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+
+
+@case
+def hostile_sender_and_flood_cannot_alter_the_terminal():
+    with tmux_chat() as t:
+        t.keys("half typed 你好")
+        t.wait_screen(lambda s: s.last_line() == "[to bob]> half typed 你好", "typed text")
+        title = t.title()
+        started = time.monotonic()
+        hostile = harness.udp_client()
+        attacks = [b"\x1b[2J\x1b[H\x1b]0;pwned\x07", b"\rbob: forged", b"\x1b[31mred\x1b[0m",
+                   b"\xff\xfe\xc0\xaf bad", b"\xe2\x80\xaeevil", b"A" * 65507]
+        for a in attacks:
+            hostile.sendto(a, t.chat_addr)
+        unknown = STAMP + r" 127\.0\.0\.1:\d+ \(unknown\)"
+        t.wait_screen(lambda s: s.has(unknown + r" \(truncated: 65507 bytes, over our limit of "
+                                      r"1472\): A{1472}"), "the truncated datagram")
+        screen = t.screen()
+        for shown in [r"\\x1b\[2J\\x1b\[H\\x1b\]0;pwned\\x07", r"\\rbob: forged",
+                      r"\\x1b\[31mred\\x1b\[0m", r"\\xff\\xfe\\xc0\\xaf bad", r"\\u\{202e\}evil"]:
+            assert screen.has(unknown + ": " + shown), (shown, screen.lines())
+        assert not any(l.startswith("bob:") for l in screen.lines()), screen.lines()
+        assert screen.last_line() == "[to bob]> half typed 你好"
+        assert t.title() == title != "pwned"
+        assert "\x1b[31m" not in t.styled()
+
+        # The flood: 100000 datagrams from 100 unknown source ports, over about 4 seconds.
+        total = 100000
+        progress = {"sent": 0}
+        flooder = threading.Thread(target=flood, args=(
+            t.chat_addr, total, [harness.udp_client() for _ in range(100)], 4, progress))
+        flooder.start()
+        try:
+            wait_until(lambda: progress["sent"] >= 10000, 10, "the flood to start")
+            t.keys(" more")
+            from_bob = 0
+            during = False
+            while flooder.is_alive():
+                t.bob.sendto(b"during the flood %d" % from_bob, t.chat_addr)
+                from_bob += 1
+                s = t.screen(history=1000)
+                if (s.has(STAMP + r" bob: during the flood \d+") and
+                        s.last_line() == "[to bob]> half typed 你好 more"):
+                    during = flooder.is_alive()
+                    break
+                time.sleep(0.1)
+            assert during, "bob's message and the typed text showed while the flood went on"
+        finally:
+            flooder.join(30)
+        assert progress["sent"] == total
+        # After the flood (the socket may still be draining it: bob repeats until shown).
+        for _ in range(50):
+            t.bob.sendto(b"after the flood", t.chat_addr)
+            from_bob += 1
+            if t.screen(history=50).has(STAMP + " bob: after the flood"):
+                break
+            time.sleep(0.1)
+        t.wait_screen(lambda s: s.has(STAMP + " bob: after the flood"), "after the flood", 1, 50)
+        t.wait_screen(lambda s: s.has(r"\* \d+ messages from unknown senders not shown \(over 20 "
+                                      r"a second\); --known-only drops them all"),
+                      "the suppressed count", 5, 2000)
+        t.keys("Enter")
+        t.wait_until_received(t.bob, "half typed 你好 more")
+        t.keys("/quit", "Enter")
+        code, err = t.exit_status()
+        assert code == 0, err
+        print(err.strip())  # the figures, for the log
+        c = summary_counts(err)
+        # Every datagram sent was either received or dropped by the kernel (buffer full), and
+        # every one received was shown or counted as dropped.
+        assert c["received"] + c["kernel_dropped"] == len(attacks) + total + from_bob, err
+        assert c["received"] == c["shown"] + c["dropped"], err
+        assert c["dropped"] == c["over_display_rate"] > 0, err
+        # At most 20 lines a second from unknown senders reached the screen.
+        # The display allowance is per calendar second: T seconds touch at most T + 2 of them.
+        assert c["shown"] <= len(attacks) + from_bob + 20 * (time.monotonic() - started + 2), err
+        assert c["truncated"] == 1 and c["sent"] == 1, err
+
+
+@case
+def known_only_drops_a_flood_and_keeps_delivering():
+    with tempfile.TemporaryDirectory() as tmp:
+        bob = harness.udp_client()
+        _, procs, ports = start_peers(tmp, {"alice": ["--known-only", "--linger", "forever"]},
+                                      fixed={"bob": bob.getsockname()[1]},
+                                      stdin=subprocess.DEVNULL)
+        alice = procs["alice"]
+        target = ("127.0.0.1", ports["alice"])
+        bob.sendto(b"before", target)
+        assert re.fullmatch(STAMP + " bob: before", alice.readline())
+        flood(target, 100000, [harness.udp_client() for _ in range(50)], 0, {})
+        sent_by_bob = 1
+        for _ in range(50):
+            bob.sendto(b"after", target)
+            sent_by_bob += 1
+            try:
+                line = alice.readline(0.2)
+                break
+            except AssertionError:
+                continue
+        assert re.fullmatch(STAMP + " bob: after", line), line
+        alice.signal(signal.SIGINT)
+        code, rest, err = alice.wait(5)
+        assert code == 0, err
+        print(err.strip())
+        shown = 2 + len([l for l in rest.splitlines() if re.fullmatch(STAMP + " bob: after", l)])
+        assert len(rest.splitlines()) == shown - 2, rest
+        c = summary_counts(err)
+        assert c["received"] + c["kernel_dropped"] == 100000 + sent_by_bob, err
+        assert c["shown"] == shown, err
+        assert c["dropped"] == c["known-only"] == c["received"] - shown > 0, err
+
+
+class Screen:
+    def __init__(self, text):
+        self.text = text
+
+    def lines(self):
+        out = [l.rstrip() for l in self.text.split("\n")]
+        while out and not out[-1]:
+            out.pop()
+        return out
+
+    def last_line(self):
+        lines = self.lines()
+        return lines[-1] if lines else ""
+
+    def has(self, pattern):
+        return any(re.fullmatch(pattern, l) for l in self.lines())
+
+
+class tmux_chat:
+    """udp-chat as alice in a real terminal: a private tmux server (its own socket name), a fixed
+    size, stderr to a file; ended by name however the test ends."""
+
+    def __init__(self, extra=()):
+        self.extra = list(extra)
+        self.name = f"udpkit-chat-{os.getpid()}"
+
+    def __enter__(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.bob = harness.udp_client()
+        directory = os.path.join(self.tmp.name, "peers.toml")
+        self.err = os.path.join(self.tmp.name, "stderr.txt")
+        self.status = os.path.join(self.tmp.name, "status.txt")
+        self.stty_file = os.path.join(self.tmp.name, "stty.txt")
+        for _attempt in range(5):
+            port = free_port()
+            write_directory(directory, {"alice": port, "bob": self.bob.getsockname()[1]})
+            self.tmux("kill-server", check=False)
+            command = (f"env LANG=C.UTF-8 TERM=screen {CHAT} --directory {directory} "
+                       f"--as alice --to bob {' '.join(self.extra)} 2>{self.err}; "
+                       f"code=$?; stty -a >{self.stty_file}; echo $code >{self.status}")
+            self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "100", "-y", "30",
+                      "sh", "-c", command)
+            self.tmux("set-option", "-t", "chat", "remain-on-exit", "on")
+            try:
+                self.wait_screen(lambda s: s.has(f"listening on 127.0.0.1:{port}") and
+                                 s.last_line() == "[to bob]>", "the prompt")
+                self.chat_addr = ("127.0.0.1", port)
+                return self
+            except AssertionError:
+                if "EADDRINUSE" not in open(self.err, encoding="utf-8").read():
+                    self.__exit__()
+                    raise
+        self.__exit__()
+        raise AssertionError("could not find a free port in 5 attempts")
+
+    def __exit__(self, *exc):
+        self.tmux("kill-server", check=False)
+        self.bob.close()
+        self.tmp.cleanup()
+        return False
+
+    def tmux(self, *args, check=True):
+        return subprocess.run(["tmux", "-L", self.name, *args], capture_output=True, text=True,
+                              timeout=10, check=check).stdout
+
+    def keys(self, *keys, literal=True):
+        for k in keys:
+            if literal and k != "Enter":
+                self.tmux("send-keys", "-t", "chat", "-l", k)
+            else:
+                self.tmux("send-keys", "-t", "chat", k)
+
+    def screen(self, history=0):
+        # -J joins lines the terminal wrapped, so a long message reads as one line.
+        return Screen(self.tmux("capture-pane", "-p", "-J", "-t", "chat", "-S", str(-history)))
+
+    def styled(self):
+        """The screen with its colours and attributes as escape sequences (capture-pane -e)."""
+        return self.tmux("capture-pane", "-p", "-e", "-t", "chat")
+
+    def cursor(self):
+        out = self.tmux("display-message", "-p", "-t", "chat", "#{cursor_x},#{cursor_y}")
+        return tuple(int(n) for n in out.strip().split(","))
+
+    def chat_pid(self):
+        """udp-chat's process id (the pane runs a shell around it), to signal it."""
+        shell = int(self.tmux("display-message", "-p", "-t", "chat", "#{pane_pid}").strip())
+        with open(f"/proc/{shell}/task/{shell}/children", encoding="utf-8") as f:
+            return int(f.read().split()[0])
+
+    def stty(self):
+        """The terminal's modes after udp-chat exited (`stty -a`, run by the shell around it)."""
+        with open(self.stty_file, encoding="utf-8") as f:
+            return " " + f.read().replace("\n", " ").replace(";", " ") + " "
+
+    def title(self):
+        return self.tmux("display-message", "-p", "-t", "chat", "#{pane_title}").strip()
+
+    def wait_screen(self, predicate, what, timeout=5, history=0):
+        wait_until(lambda: predicate(self.screen(history)), timeout, what)
+
+    def wait_until_received(self, sock, text):
+        data, _ = sock.recvfrom(65535)
+        assert data == text.encode(), data
+
+    def exit_status(self, timeout=5):
+        # The shell around udp-chat writes its exit status to a file (tmux's own pane_dead_status
+        # is sometimes left empty when the process exits quickly).
+        wait_until(lambda: os.path.exists(self.status) and
+                   open(self.status, encoding="utf-8").read().endswith("\n"), timeout,
+                   "udp-chat to exit")
+        with open(self.status, encoding="utf-8") as f:
+            status = int(f.read())
+        with open(self.err, encoding="utf-8") as f:
+            return status, f.read()
+
+
+if __name__ == "__main__":
+    harness.run()

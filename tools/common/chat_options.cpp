@@ -1,0 +1,82 @@
+#include "chat_options.hpp"
+
+#include <charconv>
+
+namespace udpkit {
+
+result<std::optional<std::uint64_t>> parse_linger(std::string_view text) {
+    if (text == "forever")
+        return std::optional<std::uint64_t>();
+    // Whole milliseconds from "S", "S." or "S.fff": no locale, no exponent, no sign.
+    const auto dot = text.find('.');
+    const auto whole = text.substr(0, dot);
+    const auto fraction = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+    std::uint64_t seconds = 0;
+    const bool digits_only =
+        !whole.empty() && fraction.size() <= 3 &&
+        fraction.find_first_not_of("0123456789") == std::string_view::npos &&
+        std::from_chars(whole.data(), whole.data() + whole.size(), seconds).ptr ==
+            whole.data() + whole.size();
+    constexpr std::uint64_t one_day = 86400;
+    if (!digits_only || seconds > one_day)
+        return fail("--linger: \"" + std::string(text) +
+                    "\" is not a number of seconds from 0 to 86400 (e.g. 0, 2, 1.5) or forever");
+    std::uint64_t ms = seconds * 1000;
+    std::uint64_t scale = 100;
+    for (const char c : fraction) {
+        ms += static_cast<std::uint64_t>(c - '0') * scale;
+        scale /= 10;
+    }
+    return std::optional<std::uint64_t>(ms);
+}
+
+cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args) {
+    chat_options o;
+    std::string format = "text";
+    std::string linger = "1";
+    auto app = cli::make_app(
+        "udp-chat",
+        "Chat with the peers of a TOML directory over UDP, one message per datagram.\n"
+        "Interactive when stdin and stdout are terminals; otherwise each input line is one\n"
+        "message to --to PEER and each received message one output line.",
+        "  udp-chat --directory examples/peers.toml --as alice --to bob\n"
+        "  printf 'hi\\nbye\\n' | udp-chat --directory peers.toml --as alice --to bob --linger 2\n"
+        "  udp-chat --directory peers.toml --as bob --format json --linger forever </dev/null\n");
+    app->add_option("--directory", o.directory, "the peer directory (TOML)")
+        ->required()
+        ->type_name("FILE");
+    const auto name_check = CLI::Validator(
+        [](std::string &name) -> std::string {
+            return is_valid_peer_name(name)
+                       ? std::string()
+                       : "\"" + name + "\" is not a peer name (1-32 of A-Z a-z 0-9 _ -)";
+        },
+        "");
+    app->add_option("--as", o.as, "our name in the directory; we bind to its address")
+        ->required()
+        ->type_name("NAME")
+        ->check(name_check);
+    app->add_option("--to", o.to, "the peer to talk to (interactive: /to PEER changes it)")
+        ->type_name("PEER")
+        ->check(name_check);
+    app->add_flag("--known-only", o.known_only,
+                  "drop (and count) datagrams from addresses not in the directory");
+    app->add_option("--format", format, "received messages as text lines or JSON lines")
+        ->type_name("FORMAT")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    app->add_option("--linger", linger,
+                    "seconds to keep receiving after the end of piped input, or forever")
+        ->type_name("SECONDS")
+        ->capture_default_str();
+    if (auto exit = cli::parse(*app, std::move(args)))
+        return *exit;
+    auto linger_ms = parse_linger(linger);
+    if (!linger_ms)
+        return cli::usage_error("udp-chat", linger_ms.error().message);
+    o.linger_ms = *linger_ms;
+    o.format = format == "json" ? chat_format::json : chat_format::text;
+    return o;
+}
+
+} // namespace udpkit

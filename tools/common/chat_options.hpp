@@ -1,0 +1,32 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "udpkit/chat.hpp"
+
+namespace udpkit {
+
+/// udp-chat's options.
+struct chat_options {
+    std::string directory;   ///< --directory FILE (required)
+    std::string as;          ///< --as NAME (required): whom we are, hence where we bind
+    std::string to;          ///< --to PEER: whom lines go to (empty: none yet)
+    bool known_only = false; ///< --known-only: drop datagrams from unknown addresses
+    chat_format format = chat_format::text; ///< --format text|json
+    /// --linger: how long to keep receiving after the end of piped input; nullopt = forever.
+    std::optional<std::uint64_t> linger_ms = 1000;
+};
+
+/// Parses udp-chat's arguments (without the program name). Checks name syntax; whether the names
+/// exist in the directory is checked when it is loaded.
+cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args);
+
+/// Parses a --linger value: seconds as a non-negative decimal (`0`, `1.5`, at most a day), or
+/// `forever`. The error names the value and what is accepted.
+result<std::optional<std::uint64_t>> parse_linger(std::string_view text);
+
+} // namespace udpkit

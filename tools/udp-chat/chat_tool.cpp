@@ -1,0 +1,308 @@
+#include "chat_tool.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <clocale>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <unistd.h>
+
+#include "console.hpp"
+#include "input.hpp"
+#include "udpkit/kernel_drops.hpp"
+#include "udpkit/line_splitter.hpp"
+#include "udpkit/signal.hpp"
+#include "udpkit/timer.hpp"
+#include "udpkit/udp_socket.hpp"
+
+namespace udpkit {
+namespace {
+
+constexpr const char *tool = "udp-chat";
+// Lines from unknown senders shown per second on a terminal (see chat_session::settings).
+constexpr std::uint32_t unknown_lines_per_second = 20;
+
+chat_time now() {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm local{};
+    localtime_r(&seconds, &local);
+    return {static_cast<std::int64_t>(ms), static_cast<std::int32_t>(local.tm_gmtoff)};
+}
+
+void print_error(const std::string &message) {
+    std::fprintf(stderr, "%s: %s\n", tool, message.c_str());
+}
+
+// The largest limit of any peer: the socket must be able to send that much. What we accept
+// ourselves is checked by chat_session against our own peer's limit.
+message_limit socket_limit(const peer_directory &directory) {
+    message_limit largest = directory.default_limit();
+    for (const auto &p : directory.peers())
+        if (p.limit.bytes() > largest.bytes())
+            largest = p.limit;
+    return largest;
+}
+
+// One chat peer: the socket, the session, and either the terminal or piped input.
+class chat_tool {
+public:
+    chat_tool(event_loop &loop, const peer_directory &directory, const peer &self,
+              const peer *target, const chat_options &options, bool interactive)
+        : loop_(loop), interactive_(interactive),
+          session_(
+              directory, self, target,
+              {options.format, options.known_only, interactive ? unknown_lines_per_second : 0}),
+          linger_ms_(options.linger_ms), splitter_(socket_limit(directory).bytes()), tick_(loop),
+          linger_(loop), winch_(loop), signals_(loop, [this](int) { stop(); }) {}
+
+    result<void> start(const ip_endpoint &address, message_limit limit) {
+        socket_options so;
+        so.limit = limit;
+        so.report_unreachable = true;
+        auto sock = udp_socket::bind(loop_, address, so);
+        if (!sock)
+            return unexpected{std::move(sock).error()};
+        socket_ = std::move(*sock);
+        std::printf("listening on %s\n", socket_->local_address().to_string().c_str());
+        std::fflush(stdout);
+
+        auto started = socket_->start_receive(
+            [this](const datagram &d) {
+                if (auto line = session_.on_datagram(d.payload, d.size, d.from, now()))
+                    show({std::move(*line)});
+            },
+            [this](const socket_error &e) {
+                notice(e.error.code == UV_ECONNREFUSED || e.destination
+                           ? session_.on_unreachable(e.destination ? &*e.destination : nullptr,
+                                                     e.error.message)
+                           : e.error.message);
+            });
+        if (!started)
+            return started;
+        socket_->on_drained([this] { pump(); });
+        return interactive_ ? start_console() : start_input();
+    }
+
+    /// Counters for the end: the session's, and what the kernel dropped before we could read.
+    std::string summary() const {
+        std::string s = session_.summary();
+        if (socket_)
+            if (auto drops = kernel_receive_drops(socket_->fd()))
+                s += "; kernel dropped " + std::to_string(*drops) + " (receive buffer full)";
+        return s;
+    }
+
+    /// Exit code: with piped input, 1 when a line was not sent or a peer was unreachable.
+    int exit_code() const {
+        const auto &c = session_.counters();
+        return failed_ || (!interactive_ && (c.not_sent > 0 || c.unreachable > 0)) ? 1 : 0;
+    }
+
+    void finish() {
+        if (auto n = session_.take_suppressed_notice())
+            notice(*n);
+        console_.reset(); // gives the terminal back before the summary is printed
+        std::fprintf(stderr, "%s: %s\n", tool, summary().c_str());
+    }
+
+private:
+    result<void> start_console() {
+        auto c = console::start(loop_, session_.prompt(), [this](std::optional<std::string> line) {
+            if (!line) {
+                stop();
+                return;
+            }
+            carry_out(session_.on_command_line(*line));
+            if (console_)
+                console_->set_prompt(session_.prompt());
+        });
+        if (!c)
+            return unexpected{std::move(c).error()};
+        console_ = std::move(*c);
+        (void)winch_.start(SIGWINCH, [this](int) {
+            if (console_)
+                console_->resize();
+        });
+        winch_.unref();
+        tick_.start(1000, 1000, [this] {
+            if (auto n = session_.take_suppressed_notice())
+                notice(*n);
+        });
+        return {};
+    }
+
+    result<void> start_input() {
+        reader_ = std::make_unique<stdin_reader>(
+            loop_,
+            [this](std::string_view bytes) {
+                splitter_.feed(bytes);
+                pump();
+            },
+            [this](result<void> how) {
+                if (!how) {
+                    print_error(how.error().to_string());
+                    failed_ = true;
+                }
+                splitter_.finish();
+                pump();
+            });
+        return reader_->start();
+    }
+
+    // Sends piped lines while the socket keeps up: a full kernel buffer queues a send, and the
+    // rest waits (input paused) until the queue drains, so no line is dropped for speed.
+    void pump() {
+        if (interactive_ || stopping_)
+            return;
+        while (socket_->queued_sends() == 0) {
+            auto line = splitter_.next();
+            if (!line)
+                break;
+            carry_out(line->overlong ? session_.on_overlong_line(line->size)
+                                     : session_.on_message_line(line->text));
+        }
+        if (splitter_.ready() > 0 || socket_->queued_sends() > 0) {
+            reader_->pause();
+            return;
+        }
+        reader_->resume();
+        if (splitter_.done() && !lingering_) {
+            lingering_ = true;
+            if (linger_ms_)
+                linger_.start(*linger_ms_, 0, [this] { stop(); });
+        }
+    }
+
+    void carry_out(const chat_reaction &r) {
+        for (const peer *p : r.send_to)
+            send(r.payload, *p);
+        if (interactive_) {
+            if (console_)
+                console_->print(r.notices);
+        } else {
+            for (const auto &n : r.notices)
+                print_error(n);
+        }
+        if (r.quit)
+            stop();
+    }
+
+    void send(const std::string &payload, const peer &to) {
+        auto sent = socket_->send(payload, to.address);
+        // ECONNREFUSED here is the ICMP error of an earlier datagram, already reported through
+        // the error handler; this datagram was not sent, so try it once more.
+        if (!sent && sent.error().code == UV_ECONNREFUSED)
+            sent = socket_->send(payload, to.address);
+        if (!sent) {
+            session_.on_sent(to, sent.error().message);
+            notice("message to " + to.name + " not sent: " + sent.error().message);
+        } else if (*sent == send_status::dropped) {
+            session_.on_sent(to, "send queue full");
+            notice("message to " + to.name + " not sent: the send queue is full");
+        } else {
+            session_.on_sent(to);
+        }
+    }
+
+    void show(std::vector<std::string> lines) {
+        if (console_) {
+            console_->print(lines);
+            return;
+        }
+        for (const auto &line : lines) {
+            std::fwrite(line.data(), 1, line.size(), stdout);
+            std::fputc('\n', stdout);
+        }
+        if (std::fflush(stdout) != 0 && !stopping_) {
+            print_error("cannot write to standard output; stopping");
+            failed_ = true;
+            stop();
+        }
+    }
+
+    void notice(const std::string &text) {
+        if (console_)
+            console_->print({"* " + text});
+        else
+            print_error(text);
+    }
+
+    void stop() {
+        if (stopping_)
+            return;
+        stopping_ = true;
+        if (console_)
+            console_->stop();
+        if (reader_)
+            reader_->pause();
+        loop_.stop();
+    }
+
+    event_loop &loop_;
+    bool interactive_;
+    chat_session session_;
+    std::optional<std::uint64_t> linger_ms_;
+    line_splitter splitter_;
+    std::unique_ptr<udp_socket> socket_;
+    std::unique_ptr<console> console_;
+    std::unique_ptr<stdin_reader> reader_;
+    timer tick_;
+    timer linger_;
+    signal_watcher winch_;
+    stop_signals signals_;
+    bool stopping_ = false;
+    bool lingering_ = false;
+    bool failed_ = false;
+};
+
+} // namespace
+
+int run_chat(const chat_options &options) {
+    auto directory = peer_directory::load(options.directory);
+    if (!directory) {
+        print_error(directory.error().to_string());
+        return cli::exit_code::usage;
+    }
+    auto self = directory->require(options.as);
+    if (!self) {
+        print_error("--as: " + self.error().message);
+        return cli::exit_code::usage;
+    }
+    const peer *target = nullptr;
+    if (!options.to.empty()) {
+        auto to = directory->require(options.to);
+        if (!to) {
+            print_error("--to: " + to.error().message);
+            return cli::exit_code::usage;
+        }
+        target = *to;
+    }
+    const bool interactive = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1;
+    if (interactive)
+        std::setlocale(LC_ALL, ""); // readline edits multibyte (UTF-8) text by the locale
+
+    event_loop loop;
+    int code = cli::exit_code::ok;
+    {
+        chat_tool chat(loop, *directory, **self, target, options, interactive);
+        if (auto started = chat.start((*self)->address, socket_limit(*directory)); !started) {
+            print_error(started.error().to_string());
+            code = cli::exit_code::failure;
+        } else {
+            loop.run();
+            chat.finish();
+            code = chat.exit_code();
+        }
+    }
+    if (auto closed = loop.close(); !closed) {
+        print_error(closed.error().to_string());
+        code = cli::exit_code::failure;
+    }
+    return code;
+}
+
+} // namespace udpkit

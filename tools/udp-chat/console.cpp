@@ -1,0 +1,136 @@
+#include "console.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+namespace udpkit {
+
+console *console::active_ = nullptr;
+
+result<std::unique_ptr<console>> console::start(event_loop &loop, const std::string &prompt,
+                                                line_handler on_line) {
+    if (active_ != nullptr)
+        return fail("the terminal is already in use by another console");
+    std::unique_ptr<console> self(new console(std::move(on_line)));
+    self->poll_ = static_cast<uv_poll_t *>(std::calloc(1, sizeof(uv_poll_t)));
+    if (int rc = uv_poll_init(loop.get(), self->poll_, STDIN_FILENO); rc != 0) {
+        std::free(self->poll_);
+        self->poll_ = nullptr;
+        return uv_failure("watch the terminal", rc);
+    }
+    self->poll_->data = self.get();
+    if (int rc = uv_poll_start(self->poll_, UV_READABLE | UV_DISCONNECT, &console::on_readable);
+        rc != 0)
+        return uv_failure("watch the terminal", rc);
+
+    // Signals stay with the libuv loop (SIGINT/SIGTERM end the chat, SIGWINCH calls resize()),
+    // so readline must not install handlers of its own.
+    rl_catch_signals = 0;
+    rl_catch_sigwinch = 0;
+    rl_change_environment = 0;
+    rl_readline_name = "udp-chat";
+    stifle_history(1000);
+    active_ = self.get();
+    self->prompt_ = prompt;
+    rl_callback_handler_install(self->prompt_.c_str(), &console::on_readline_line);
+    self->installed_ = true;
+    return self;
+}
+
+console::~console() {
+    stop();
+    if (poll_ != nullptr) {
+        poll_->data = nullptr;
+        uv_close(reinterpret_cast<uv_handle_t *>(poll_), [](uv_handle_t *h) { std::free(h); });
+    }
+    if (active_ == this)
+        active_ = nullptr;
+}
+
+void console::stop() noexcept {
+    if (poll_ != nullptr)
+        uv_poll_stop(poll_);
+    if (!installed_)
+        return;
+    installed_ = false;
+    if (!in_line_handler_ || at_eof_) {
+        // Leave the half-typed line (or the prompt Ctrl-D left) on screen and put the shell's
+        // prompt below it.
+        std::fputc('\n', stdout);
+    }
+    rl_callback_handler_remove(); // restores the terminal modes
+    std::fflush(stdout);
+}
+
+void console::set_prompt(const std::string &prompt) {
+    prompt_ = prompt;
+    if (installed_)
+        rl_set_prompt(prompt_.c_str());
+}
+
+void console::resize() noexcept {
+    if (installed_)
+        rl_resize_terminal();
+}
+
+void console::print(const std::vector<std::string> &lines) {
+    if (lines.empty())
+        return;
+    // Inside the line handler readline has already moved to a fresh line and will draw the
+    // prompt when the handler returns; otherwise the input line is on screen and must make room.
+    const bool redraw = installed_ && !in_line_handler_;
+    if (redraw)
+        rl_clear_visible_line();
+    for (const auto &line : lines) {
+        std::fwrite(line.data(), 1, line.size(), stdout);
+        std::fputc('\n', stdout);
+    }
+    if (redraw) {
+        rl_on_new_line();
+        rl_redisplay();
+    }
+    std::fflush(stdout);
+}
+
+void console::on_readable(uv_poll_t *handle, int status, int) noexcept {
+    auto *self = static_cast<console *>(handle->data);
+    if (self == nullptr || !self->installed_)
+        return;
+    if (status < 0) {
+        // The terminal is gone: treat it as the end of input.
+        self->stop();
+        self->on_line_(std::nullopt);
+        return;
+    }
+    rl_callback_read_char(); // may call on_readline_line
+}
+
+void console::on_readline_line(char *line) noexcept {
+    console *self = active_;
+    std::optional<std::string> text;
+    if (line != nullptr) {
+        text.emplace(line);
+        if (!text->empty())
+            add_history(line);
+        std::free(line);
+    }
+    if (self == nullptr)
+        return;
+    self->at_eof_ = !text;
+    self->in_line_handler_ = true;
+    try {
+        self->on_line_(std::move(text));
+    } catch (...) {
+        // An exception must not unwind through readline's C frames; the chat's handler does not
+        // throw short of memory exhaustion, where ending the input is the safe reaction.
+        self->stop();
+    }
+    if (active_ == self)
+        self->in_line_handler_ = false;
+}
+
+} // namespace udpkit
