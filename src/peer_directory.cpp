@@ -36,6 +36,13 @@ result<message_limit> read_limit(const toml::node& node, std::string_view source
     return limit;
 }
 
+// The address index is keyed the way received datagrams are seen: from_sockaddr turns an
+// IPv4-mapped IPv6 address into plain IPv4, so [::ffff:127.0.0.1]:9001 and 127.0.0.1:9001 are
+// one peer address (both for lookups and for the duplicate check).
+ip_endpoint index_key(const ip_endpoint &address) noexcept {
+    return ip_endpoint::from_sockaddr(address.sockaddr_ptr()).value_or(address);
+}
+
 } // namespace
 
 bool is_valid_peer_name(std::string_view name) noexcept {
@@ -159,7 +166,7 @@ result<peer_directory> peer_directory::parse(std::string_view text, std::string_
             p.limit = *limit;
         }
         const auto index = dir.peers_.size();
-        if (auto [it, fresh] = dir.by_address_.emplace(p.address, index); !fresh) {
+        if (auto [it, fresh] = dir.by_address_.emplace(index_key(p.address), index); !fresh) {
             std::string first = dir.peers_[it->second].name;
             std::string later = name;
             toml::source_region where = address_node->source();
@@ -186,7 +193,7 @@ const peer* peer_directory::find(std::string_view name) const noexcept {
 }
 
 const peer* peer_directory::find(const ip_endpoint& address) const noexcept {
-    auto it = by_address_.find(address);
+    auto it = by_address_.find(index_key(address));
     return it == by_address_.end() ? nullptr : &peers_[it->second];
 }
 

@@ -157,4 +157,30 @@ TEST_CASE("peer names") {
     CHECK_FALSE(is_valid_peer_name("a.b"));
     CHECK_FALSE(is_valid_peer_name("a b"));
 }
+
+TEST_CASE("an IPv4-mapped IPv6 peer address is the same address as its IPv4 form") {
+    // Found by fuzz_peer_directory: a peer written as [::ffff:A.B.C.D]:P was never recognised as
+    // the sender of its datagrams (from_sockaddr reports them as A.B.C.D:P), and it could share
+    // its address with an A.B.C.D:P peer unnoticed.
+    auto dir =
+        peer_directory::parse("[peers.m]\naddress = \"[::ffff:127.0.0.1]:9001\"\n", "d.toml");
+    REQUIRE(dir);
+    const peer *m = dir->find("m");
+    const auto mapped = *ip_endpoint::parse("[::ffff:127.0.0.1]:9001");
+    const auto received = ip_endpoint::from_sockaddr(mapped.sockaddr_ptr());
+    REQUIRE(received);
+    CHECK(dir->find(*received) == m);
+    CHECK(dir->find(mapped) == m);
+    CHECK(dir->find(*ip_endpoint::parse("127.0.0.1:9001")) == m);
+    CHECK(dir->find(*ip_endpoint::parse("127.0.0.1:9002")) == nullptr);
+
+    auto dup = peer_directory::parse("[peers.a]\naddress = \"127.0.0.1:9001\"\n"
+                                     "[peers.b]\naddress = \"[::ffff:127.0.0.1]:9001\"\n",
+                                     "d.toml");
+    REQUIRE_FALSE(dup);
+    CHECK(dup.error().line == 4);
+    CHECK(dup.error().column == 11);
+    CHECK(dup.error().message.find("of peer \"b\" is already used by peer \"a\"") !=
+          std::string::npos);
+}
 }
