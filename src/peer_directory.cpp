@@ -36,6 +36,85 @@ result<message_limit> read_limit(const toml::node& node, std::string_view source
     return limit;
 }
 
+// toml++ builds and walks its tree recursively, and bounds only nested arrays and inline tables
+// (256 levels): a dotted key or table header of ~30,000 parts (60 KB) overflows the stack inside
+// toml::parse. A directory needs two dots in a row at most (peers.NAME.address; a float or a time
+// has one), so refuse more than this many before parsing. That bounds the tree to about
+// (max_dots + 1) * (2 + 256) levels, which the stack holds.
+constexpr int max_dots = 16;
+
+// Skips the string starting at text[i] (a quote); returns the index of its last character, or
+// of the end of the line (or text) when it is unterminated: toml++ then reports that error.
+// `line`/`line_start` follow the newlines inside multi-line strings.
+std::size_t skip_string(std::string_view text, std::size_t i, int &line, std::size_t &line_start) {
+    const char quote = text[i];
+    const bool basic = quote == '"';
+    const std::string_view triple = basic ? "\"\"\"" : "'''";
+    const bool multi = text.substr(i, 3) == triple;
+    for (std::size_t j = i + (multi ? 3 : 1); j < text.size(); ++j) {
+        // An escaped character cannot end the string; a backslash before a newline continues
+        // a multi-line string, and that newline is still counted below.
+        if (basic && text[j] == '\\' && j + 1 < text.size() && text[j + 1] != '\n') {
+            ++j;
+            continue;
+        }
+        if (text[j] == '\n') {
+            if (!multi)
+                return j - 1;
+            ++line;
+            line_start = j + 1;
+        } else if (text[j] == quote && (!multi || text.substr(j, 3) == triple)) {
+            // A closing triple may be followed by up to two more quotes that belong to the value.
+            if (!multi)
+                return j;
+            std::size_t end = j + 2;
+            while (end + 1 < text.size() && text[end + 1] == quote && end < j + 4)
+                ++end;
+            return end;
+        }
+    }
+    return text.size() - 1;
+}
+
+// Refuses a run of more than max_dots dot-separated parts outside strings and comments.
+result<void> check_dotted_depth(std::string_view text, std::string_view source) {
+    int line = 1;
+    std::size_t line_start = 0;
+    int dots = 0; // in the current run of parts
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '\n') {
+            ++line;
+            line_start = i + 1;
+            dots = 0;
+        } else if (c == '#') {
+            const auto end = text.find('\n', i);
+            if (end == std::string_view::npos)
+                break;
+            i = end - 1;
+        } else if (c == '"' || c == '\'') {
+            i = skip_string(text, i, line, line_start); // a quoted part continues the run
+        } else if (c == '.') {
+            if (++dots > max_dots) {
+                // Columns count characters, as toml++'s do: skip UTF-8 continuation bytes.
+                const auto column =
+                    1 + std::count_if(text.begin() + static_cast<std::ptrdiff_t>(line_start),
+                                      text.begin() + static_cast<std::ptrdiff_t>(i), [](char b) {
+                                          return (static_cast<unsigned char>(b) & 0xc0) != 0x80;
+                                      });
+                return unexpected{error{"more than " + std::to_string(max_dots) +
+                                            " dots in one dotted key or value; a peer directory "
+                                            "key has at most three parts, as in peers.NAME.address",
+                                        std::string(source), line, static_cast<int>(column), 0}};
+            }
+        } else if (!(c == ' ' || c == '\t' || c == '_' || c == '-' || c == '+' ||
+                     std::isalnum(static_cast<unsigned char>(c)))) {
+            dots = 0; // '=', brackets, braces, commas, colons...: the run is over
+        }
+    }
+    return {};
+}
+
 // The address index is keyed the way received datagrams are seen: from_sockaddr turns an
 // IPv4-mapped IPv6 address into plain IPv4, so [::ffff:127.0.0.1]:9001 and 127.0.0.1:9001 are
 // one peer address (both for lookups and for the duplicate check).
@@ -73,6 +152,8 @@ result<peer_directory> peer_directory::load(const std::string& path) {
 }
 
 result<peer_directory> peer_directory::parse(std::string_view text, std::string_view source) {
+    if (auto depth = check_dotted_depth(text, source); !depth)
+        return unexpected{std::move(depth).error()};
     toml::table root;
     // toml++ as packaged by Debian reports syntax errors by exception; this is the one place
     // that turns them into an error value.
