@@ -62,6 +62,16 @@ result<host_port> parse_host_port(std::string_view text) {
             return fail("address " + quoted(text) +
                         " contains a space or control character; " + std::string(accepted));
 
+    // Brackets only enclose an IPv6 host: '[' first and a single ']'. A host holding a bracket
+    // could not be written back unambiguously ("[[x]:9" would print as "[x:9").
+    const auto last_open = text.rfind('[');
+    const auto first_close = text.find(']');
+    if ((last_open != std::string_view::npos && last_open != 0) ||
+        (first_close != std::string_view::npos &&
+         (text.front() != '[' || text.find(']', first_close + 1) != std::string_view::npos)))
+        return fail("address " + quoted(text) + " has a misplaced '[' or ']'; " +
+                    std::string(accepted));
+
     if (text.find_first_not_of("0123456789") == std::string_view::npos) {
         auto port = parse_port(text, text);
         if (!port)
