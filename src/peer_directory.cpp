@@ -76,16 +76,41 @@ std::size_t skip_string(std::string_view text, std::size_t i, int &line, std::si
     return text.size() - 1;
 }
 
-// Refuses a run of more than max_dots dot-separated parts outside strings and comments.
-result<void> check_dotted_depth(std::string_view text, std::string_view source) {
+bool is_key_start(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '"' ||
+           c == '\'';
+}
+
+// Checks, before toml++ sees the text, what toml++ 3.3 itself gets wrong:
+// - a run of more than max_dots dot-separated parts (outside strings and comments) overflows
+//   its stack (see max_dots);
+// - a table header that does not start with a key ("[&", "[[=") breaks an assertion in its
+//   parser, undefined behaviour when built without assertions (upstream issues #294, #301).
+result<void> pre_scan(std::string_view text, std::string_view source) {
     int line = 1;
     std::size_t line_start = 0;
-    int dots = 0; // in the current run of parts
+    bool line_blank = true; // nothing but spaces so far on this line
+    int open = 0;           // brackets and braces open outside strings: inside a value if > 0
+    int dots = 0;           // in the current run of parts
+    auto refuse = [&](std::size_t at, const std::string &message) -> result<void> {
+        // Columns count characters, as toml++'s do: skip UTF-8 continuation bytes.
+        const auto column =
+            1 + std::count_if(text.begin() + static_cast<std::ptrdiff_t>(line_start),
+                              text.begin() + static_cast<std::ptrdiff_t>(at), [](char b) {
+                                  return (static_cast<unsigned char>(b) & 0xc0) != 0x80;
+                              });
+        return unexpected{error{message, std::string(source), line, static_cast<int>(column), 0}};
+    };
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
+        if (c == ' ' || c == '\t')
+            continue; // spaces keep the run of parts going: "a . b" is "a.b"
+        const bool header = c == '[' && line_blank && open == 0;
+        line_blank = false;
         if (c == '\n') {
             ++line;
             line_start = i + 1;
+            line_blank = true;
             dots = 0;
         } else if (c == '#') {
             const auto end = text.find('\n', i);
@@ -95,21 +120,29 @@ result<void> check_dotted_depth(std::string_view text, std::string_view source) 
         } else if (c == '"' || c == '\'') {
             i = skip_string(text, i, line, line_start); // a quoted part continues the run
         } else if (c == '.') {
-            if (++dots > max_dots) {
-                // Columns count characters, as toml++'s do: skip UTF-8 continuation bytes.
-                const auto column =
-                    1 + std::count_if(text.begin() + static_cast<std::ptrdiff_t>(line_start),
-                                      text.begin() + static_cast<std::ptrdiff_t>(i), [](char b) {
-                                          return (static_cast<unsigned char>(b) & 0xc0) != 0x80;
-                                      });
-                return unexpected{error{"more than " + std::to_string(max_dots) +
-                                            " dots in one dotted key or value; a peer directory "
-                                            "key has at most three parts, as in peers.NAME.address",
-                                        std::string(source), line, static_cast<int>(column), 0}};
-            }
-        } else if (!(c == ' ' || c == '\t' || c == '_' || c == '-' || c == '+' ||
-                     std::isalnum(static_cast<unsigned char>(c)))) {
+            if (++dots > max_dots)
+                return refuse(i, "more than " + std::to_string(max_dots) +
+                                     " dots in one dotted key or value; a peer directory key "
+                                     "has at most three parts, as in peers.NAME.address");
+        } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+                   c == '+') {
+            // part of a bare key, a number or a date: the run goes on
+        } else {
             dots = 0; // '=', brackets, braces, commas, colons...: the run is over
+            if (header) {
+                std::size_t k = i + 1;
+                if (k < text.size() && text[k] == '[')
+                    ++k;
+                while (k < text.size() && (text[k] == ' ' || text[k] == '\t'))
+                    ++k;
+                if (k == text.size() || !is_key_start(text[k]))
+                    return refuse(k, "a table header must start with a name, as in "
+                                     "[peers.alice]");
+            }
+            if (c == '[' || c == '{')
+                ++open;
+            else if ((c == ']' || c == '}') && open > 0)
+                --open;
         }
     }
     return {};
@@ -152,8 +185,8 @@ result<peer_directory> peer_directory::load(const std::string& path) {
 }
 
 result<peer_directory> peer_directory::parse(std::string_view text, std::string_view source) {
-    if (auto depth = check_dotted_depth(text, source); !depth)
-        return unexpected{std::move(depth).error()};
+    if (auto scanned = pre_scan(text, source); !scanned)
+        return unexpected{std::move(scanned).error()};
     toml::table root;
     // toml++ as packaged by Debian reports syntax errors by exception; this is the one place
     // that turns them into an error value.

@@ -183,4 +183,36 @@ TEST_CASE("an IPv4-mapped IPv6 peer address is the same address as its IPv4 form
     CHECK(dup.error().message.find("of peer \"b\" is already used by peer \"a\"") !=
           std::string::npos);
 }
+
+TEST_CASE("a table header that does not start with a name is refused before toml++ parses it") {
+    // Found by fuzz_peer_directory: toml++ 3.3 asserts on these (undefined behaviour when built
+    // without assertions; upstream issues #294 and #301), so they never reach it.
+    using namespace std::string_literals;
+    struct row {
+        std::string text;
+        int line;
+        int column;
+    };
+    const row rows[] = {
+        {"[&", 1, 2},
+        {"[[=]]\n", 1, 3},
+        {"[\x01peers]\n", 1, 2},
+        {"\n  [ .a]\n", 2, 5},
+        {"[[[1]]]\n", 1, 3},
+        {"[", 1, 2},
+        {"[peers.a]\naddress = \"127.0.0.1:1\"\n[\0]\n"s, 3, 2},
+    };
+    for (const auto &r : rows) {
+        CAPTURE(r.text);
+        auto dir = peer_directory::parse(r.text, "d.toml");
+        REQUIRE_FALSE(dir);
+        CHECK(dir.error().line == r.line);
+        CHECK(dir.error().column == r.column);
+        CHECK(dir.error().message == "a table header must start with a name, as in [peers.alice]");
+    }
+    // Brackets inside values and strings are not headers.
+    CHECK(peer_directory::parse("x = [\n[1]]\n", "d.toml").error().message.find("unknown key") !=
+          std::string::npos);
+    CHECK(peer_directory::parse("[peers.a] # [&\naddress = \"127.0.0.1:1\" \n", "d.toml"));
+}
 }
