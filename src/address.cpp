@@ -14,21 +14,10 @@ namespace {
 constexpr std::string_view accepted = "expected HOST:PORT, [IPV6]:PORT or PORT (e.g. 127.0.0.1:9000, "
                                       "[::1]:9000, 9000)";
 
-// Bad text comes from files and command lines that may be hostile, and errors are printed on a
-// terminal: show it rendered (escapes, not control bytes) and at most this many bytes of it.
-constexpr std::size_t max_shown = 64;
-
-std::string shown(std::string_view text) {
-    if (text.size() <= max_shown)
-        return render_untrusted(text);
-    return render_untrusted(text.substr(0, max_shown)) + "...";
-}
-
+// Bad text from files and command lines is shown through quote_untrusted/render_excerpt:
+// errors are printed on a terminal.
 std::string quoted(std::string_view text) {
-    std::string out = '"' + shown(text) + '"';
-    if (text.size() > max_shown)
-        out += " (" + std::to_string(text.size()) + " bytes)";
-    return out;
+    return quote_untrusted(text);
 }
 
 result<std::uint16_t> parse_port(std::string_view digits, std::string_view whole) {
@@ -38,7 +27,7 @@ result<std::uint16_t> parse_port(std::string_view digits, std::string_view whole
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
     if (ec == std::errc::result_out_of_range || (ec == std::errc() && end == digits.end() &&
                                                   value > 65535))
-        return fail("port " + shown(digits) + " in " + quoted(whole) +
+        return fail("port " + render_excerpt(digits) + " in " + quoted(whole) +
                     " is out of range; expected 0-65535");
     if (ec != std::errc() || end != digits.data() + digits.size())
         return fail("port " + quoted(digits) + " in " + quoted(whole) +

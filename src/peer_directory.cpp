@@ -8,6 +8,8 @@
 
 #include <toml++/toml.h>
 
+#include "udpkit/render.hpp"
+
 namespace udpkit {
 namespace {
 
@@ -74,6 +76,18 @@ std::size_t skip_string(std::string_view text, std::size_t i, int &line, std::si
         }
     }
     return text.size() - 1;
+}
+
+// toml++'s message, safe for a terminal: it quotes keys as they are (control characters,
+// escape sequences and all), while escaping the characters it complains about itself. Plain
+// ASCII is kept as is so that those escapes are not escaped twice.
+std::string describe(const toml::parse_error &e) {
+    constexpr std::size_t max_bytes = 256;
+    const std::string_view text = e.description();
+    const bool plain =
+        text.size() <= max_bytes &&
+        std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+    return plain ? std::string(text) : render_excerpt(text, max_bytes);
 }
 
 bool is_key_start(char c) {
@@ -193,7 +207,7 @@ result<peer_directory> peer_directory::parse(std::string_view text, std::string_
     try {
         root = toml::parse(text, source);
     } catch (const toml::parse_error& e) {
-        return at(e.source(), source, std::string(e.description()));
+        return at(e.source(), source, describe(e));
     }
 
     peer_directory dir;
@@ -212,8 +226,8 @@ result<peer_directory> peer_directory::parse(std::string_view text, std::string_
                           "peers must be a table of [peers.NAME] sections");
         } else {
             return at(key.source(), source,
-                      "unknown key \"" + std::string(key.str()) +
-                          "\"; expected max_message or [peers.NAME]");
+                      "unknown key " + quote_untrusted(key.str()) +
+                          "; expected max_message or [peers.NAME]");
         }
     }
     if (peers == nullptr || peers->empty())
@@ -226,8 +240,8 @@ result<peer_directory> peer_directory::parse(std::string_view text, std::string_
         const std::string name(key.str());
         if (!is_valid_peer_name(name))
             return at(key.source(), source,
-                      "invalid peer name \"" + name +
-                          "\"; names are 1-32 characters of A-Z, a-z, 0-9, '_' and '-'");
+                      "invalid peer name " + quote_untrusted(name) +
+                          "; names are 1-32 characters of A-Z, a-z, 0-9, '_' and '-'");
         if (auto [it, fresh] = names_folded.emplace(lower(name), &key); !fresh) {
             // Point at whichever of the two comes later in the file.
             const toml::key* first = it->second;
@@ -253,7 +267,7 @@ result<peer_directory> peer_directory::parse(std::string_view text, std::string_
                 limit_node = &value;
             else
                 return at(field.source(), source,
-                          "unknown key \"" + std::string(field.str()) + "\" in peer \"" + name +
+                          "unknown key " + quote_untrusted(field.str()) + " in peer \"" + name +
                               "\"; expected address or max_message");
         }
         if (address_node == nullptr)

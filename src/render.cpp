@@ -103,4 +103,17 @@ std::string render_untrusted(std::string_view bytes) {
     return out;
 }
 
+std::string render_excerpt(std::string_view bytes, std::size_t max_bytes) {
+    if (bytes.size() <= max_bytes)
+        return render_untrusted(bytes);
+    return render_untrusted(bytes.substr(0, max_bytes)) + "...";
+}
+
+std::string quote_untrusted(std::string_view bytes, std::size_t max_bytes) {
+    std::string out = '"' + render_excerpt(bytes, max_bytes) + '"';
+    if (bytes.size() > max_bytes)
+        out += " (" + std::to_string(bytes.size()) + " bytes)";
+    return out;
+}
+
 } // namespace udpkit

@@ -74,4 +74,13 @@ TEST_CASE("render_untrusted_to appends") {
     render_untrusted_to(out, "hi\x1b");
     CHECK(out == "bob: hi\\x1b");
 }
+
+TEST_CASE("render_excerpt and quote_untrusted cut long values and say how long they were") {
+    CHECK(render_excerpt("a\x1b") == "a\\x1b");
+    CHECK(render_excerpt("abcdef", 3) == "abc...");
+    CHECK(quote_untrusted("a b") == "\"a b\"");
+    CHECK(quote_untrusted(std::string(100, 'x'), 4) == "\"xxxx...\" (100 bytes)");
+    CHECK(quote_untrusted(std::string(64, 'x')) == '"' + std::string(64, 'x') + '"');
+    CHECK(quote_untrusted("\xe2\x80\xae", 2) == "\"\\xe2\\x80...\" (3 bytes)");
+}
 }
