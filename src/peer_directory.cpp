@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <utility>
 
 #include <toml++/toml.h>
 
@@ -47,15 +48,14 @@ constexpr int max_dots = 16;
 
 // Skips the string starting at text[i] (a quote); returns the index of its last character, or
 // of the end of the line (or text) when it is unterminated: toml++ then reports that error.
-// `line`/`line_start` follow the newlines inside multi-line strings.
-std::size_t skip_string(std::string_view text, std::size_t i, int &line, std::size_t &line_start) {
+std::size_t skip_string(std::string_view text, std::size_t i) {
     const char quote = text[i];
     const bool basic = quote == '"';
     const std::string_view triple = basic ? "\"\"\"" : "'''";
     const bool multi = text.substr(i, 3) == triple;
     for (std::size_t j = i + (multi ? 3 : 1); j < text.size(); ++j) {
         // An escaped character cannot end the string; a backslash before a newline continues
-        // a multi-line string, and that newline is still counted below.
+        // a multi-line string, and that newline is still seen below.
         if (basic && text[j] == '\\' && j + 1 < text.size() && text[j + 1] != '\n') {
             ++j;
             continue;
@@ -63,8 +63,6 @@ std::size_t skip_string(std::string_view text, std::size_t i, int &line, std::si
         if (text[j] == '\n') {
             if (!multi)
                 return j - 1;
-            ++line;
-            line_start = j + 1;
         } else if (text[j] == quote && (!multi || text.substr(j, 3) == triple)) {
             // A closing triple may be followed by up to two more quotes that belong to the value.
             if (!multi)
@@ -95,26 +93,39 @@ bool is_key_start(char c) {
            c == '\'';
 }
 
+// The 1-based line and column of text[offset]. Columns count characters, as toml++'s do: UTF-8
+// continuation bytes and a leading byte order mark are not counted.
+std::pair<int, int> position_of(std::string_view text, std::size_t offset) {
+    const std::string_view before = text.substr(0, offset);
+    const auto line = 1 + std::count(before.begin(), before.end(), '\n');
+    std::size_t line_start = before.rfind('\n') + 1; // npos + 1 == 0
+    if (line_start == 0 && before.substr(0, 3) == "\xef\xbb\xbf")
+        line_start = 3;
+    const auto column =
+        1 + std::count_if(before.begin() + static_cast<std::ptrdiff_t>(line_start), before.end(),
+                          [](char b) { return (static_cast<unsigned char>(b) & 0xc0) != 0x80; });
+    return {static_cast<int>(line), static_cast<int>(column)};
+}
+
 // Checks, before toml++ sees the text, what toml++ 3.3 itself gets wrong:
+// - invalid UTF-8 is reported at the wrong place;
 // - a run of more than max_dots dot-separated parts (outside strings and comments) overflows
 //   its stack (see max_dots);
 // - a table header that does not start with a key ("[&", "[[=") breaks an assertion in its
 //   parser, undefined behaviour when built without assertions (upstream issues #294, #301).
 result<void> pre_scan(std::string_view text, std::string_view source) {
-    int line = 1;
-    std::size_t line_start = 0;
+    auto refuse = [&](std::size_t at, const std::string &message) -> result<void> {
+        const auto [line, column] = position_of(text, at);
+        return unexpected{error{message, std::string(source), line, column, 0}};
+    };
+    // toml++ reports invalid UTF-8 one character early, or at the end of the previous line.
+    if (const auto valid = valid_utf8_prefix(text); valid < text.size())
+        return refuse(valid, "invalid UTF-8 (byte " + render_untrusted(text.substr(valid, 1)) +
+                                 "); a peer directory is UTF-8 text");
+
     bool line_blank = true; // nothing but spaces so far on this line
     int open = 0;           // brackets and braces open outside strings: inside a value if > 0
     int dots = 0;           // in the current run of parts
-    auto refuse = [&](std::size_t at, const std::string &message) -> result<void> {
-        // Columns count characters, as toml++'s do: skip UTF-8 continuation bytes.
-        const auto column =
-            1 + std::count_if(text.begin() + static_cast<std::ptrdiff_t>(line_start),
-                              text.begin() + static_cast<std::ptrdiff_t>(at), [](char b) {
-                                  return (static_cast<unsigned char>(b) & 0xc0) != 0x80;
-                              });
-        return unexpected{error{message, std::string(source), line, static_cast<int>(column), 0}};
-    };
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
         if (c == ' ' || c == '\t')
@@ -122,8 +133,6 @@ result<void> pre_scan(std::string_view text, std::string_view source) {
         const bool header = c == '[' && line_blank && open == 0;
         line_blank = false;
         if (c == '\n') {
-            ++line;
-            line_start = i + 1;
             line_blank = true;
             dots = 0;
         } else if (c == '#') {
@@ -132,7 +141,7 @@ result<void> pre_scan(std::string_view text, std::string_view source) {
                 break;
             i = end - 1;
         } else if (c == '"' || c == '\'') {
-            i = skip_string(text, i, line, line_start); // a quoted part continues the run
+            i = skip_string(text, i); // a quoted part continues the run
         } else if (c == '.') {
             if (++dots > max_dots)
                 return refuse(i, "more than " + std::to_string(max_dots) +

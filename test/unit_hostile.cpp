@@ -240,6 +240,21 @@ TEST_CASE("NUL bytes anywhere are errors at their position") {
     }
 }
 
+TEST_CASE("invalid UTF-8 anywhere is an error at its position") {
+    const std::pair<std::string, std::pair<int, int>> rows[] = {
+        {"# caf\xe9\n" + good_peer, {1, 6}},
+        {"[peers.alice]\naddress = \"127.0.0.1:1\xff\"\n", {2, 23}},
+        {"[peers.\"\xc0\xaf\"]\naddress = \"127.0.0.1:1\"\n", {1, 9}},
+        {good_peer + "\xed\xa0\x80 = 1\n", {3, 1}},
+        {good_peer + "\xe4\xbd", {3, 1}},
+    };
+    for (const auto &[text, at] : rows) {
+        CAPTURE(render_untrusted(text));
+        check_error_at(peer_directory::parse(text, "d.toml"), at.first, at.second,
+                       "invalid UTF-8 (byte \\x");
+    }
+}
+
 TEST_CASE("a UTF-8 byte order mark and CRLF line endings load like plain LF") {
     for (const std::string &text :
          {"\xef\xbb\xbf" + good_peer, "[peers.alice]\r\naddress = \"127.0.0.1:9001\"\r\n"s,

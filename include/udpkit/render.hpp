@@ -20,6 +20,10 @@ std::string render_untrusted(std::string_view bytes);
 /// As render_untrusted, appending to `out` (reuses its capacity: no allocation once warmed up).
 void render_untrusted_to(std::string& out, std::string_view bytes);
 
+/// The length of the longest prefix of `bytes` that is valid UTF-8 (no overlong forms, no
+/// surrogates, nothing beyond U+10FFFF): `bytes.size()` when all of it is.
+std::size_t valid_utf8_prefix(std::string_view bytes) noexcept;
+
 /// How much of a bad value error messages show by default.
 inline constexpr std::size_t default_excerpt_bytes = 64;
 
