@@ -109,6 +109,10 @@ std::pair<int, int> position_of(std::string_view text, std::size_t offset) {
 
 // Checks, before toml++ sees the text, what toml++ 3.3 itself gets wrong:
 // - invalid UTF-8 is reported at the wrong place;
+// - a non-ASCII character outside strings and comments, or after a line-ending backslash in a
+//   multi-line basic string, can reach __builtin_unreachable() in its Unicode whitespace test
+//   (upstream issues #190, #295): a directory needs none, so refuse non-ASCII characters there
+//   (and in every multi-line basic string, which a directory has no use for either);
 // - a run of more than max_dots dot-separated parts (outside strings and comments) overflows
 //   its stack (see max_dots);
 // - a table header that does not start with a key ("[&", "[[=") breaks an assertion in its
@@ -123,13 +127,17 @@ result<void> pre_scan(std::string_view text, std::string_view source) {
         return refuse(valid, "invalid UTF-8 (byte " + render_untrusted(text.substr(valid, 1)) +
                                  "); a peer directory is UTF-8 text");
 
+    const std::string non_ascii = "non-ASCII character; a peer directory is ASCII outside comments "
+                                  "and one-line \"strings\"";
     bool line_blank = true; // nothing but spaces so far on this line
     int open = 0;           // brackets and braces open outside strings: inside a value if > 0
     int dots = 0;           // in the current run of parts
-    for (std::size_t i = 0; i < text.size(); ++i) {
+    for (std::size_t i = text.substr(0, 3) == "\xef\xbb\xbf" ? 3 : 0; i < text.size(); ++i) {
         const char c = text[i];
         if (c == ' ' || c == '\t')
             continue; // spaces keep the run of parts going: "a . b" is "a.b"
+        if (static_cast<unsigned char>(c) >= 0x80)
+            return refuse(i, non_ascii);
         const bool header = c == '[' && line_blank && open == 0;
         line_blank = false;
         if (c == '\n') {
@@ -141,7 +149,16 @@ result<void> pre_scan(std::string_view text, std::string_view source) {
                 break;
             i = end - 1;
         } else if (c == '"' || c == '\'') {
-            i = skip_string(text, i); // a quoted part continues the run
+            const auto end = skip_string(text, i); // a quoted part continues the run
+            if (text.substr(i, 3) == "\"\"\"") {
+                const auto string = text.substr(i, end - i + 1);
+                const auto bad = std::find_if(string.begin(), string.end(), [](char b) {
+                    return static_cast<unsigned char>(b) >= 0x80;
+                });
+                if (bad != string.end())
+                    return refuse(i + static_cast<std::size_t>(bad - string.begin()), non_ascii);
+            }
+            i = end;
         } else if (c == '.') {
             if (++dots > max_dots)
                 return refuse(i, "more than " + std::to_string(max_dots) +

@@ -255,6 +255,30 @@ TEST_CASE("invalid UTF-8 anywhere is an error at its position") {
     }
 }
 
+TEST_CASE("non-ASCII characters outside comments and one-line strings are refused") {
+    // Found by fuzz_peer_directory: toml++ 3.3 reaches __builtin_unreachable() for some
+    // non-ASCII characters outside strings (U+00A1-U+0499, U+FB06-U+FEFE, ...) or after a
+    // line-ending backslash in a multi-line string (upstream issues #190, #295).
+    const std::pair<std::string, std::pair<int, int>> rows[] = {
+        {"\xc3\xa9 = 1\n", {1, 1}},
+        {"\xef\xbb\x97" "ess = \"12w.0.0.1:1\"\n", {1, 1}},
+        {good_peer + "x = 1 \xc2\xa7\n", {3, 7}},
+        {"[peers.alice]\naddress = \"127.0.0.1:1\" \xe3\x80\x80\n", {2, 25}},
+        {good_peer + "s = \"\"\"\\\n\xc2\xa7\"\"\"\n", {4, 1}},
+        {good_peer + "s = \"\"\"caf\xc3\xa9\"\"\"\n", {3, 11}},
+    };
+    for (const auto &[text, at] : rows) {
+        CAPTURE(render_untrusted(text));
+        check_error_at(peer_directory::parse(text, "d.toml"), at.first, at.second,
+                       "non-ASCII character; a peer directory is ASCII outside comments");
+    }
+    // In comments and one-line strings they are fine (and a name must still be ASCII).
+    CHECK(peer_directory::parse("# caf\xc3\xa9 \xc2\xa7\n" + good_peer, "d.toml"));
+    check_error_at(
+        peer_directory::parse("[peers.\"caf\xc3\xa9\"]\naddress = \"127.0.0.1:1\"\n", "d.toml"), 1,
+        8, "invalid peer name \"caf\xc3\xa9\"");
+}
+
 TEST_CASE("a UTF-8 byte order mark and CRLF line endings load like plain LF") {
     for (const std::string &text :
          {"\xef\xbb\xbf" + good_peer, "[peers.alice]\r\naddress = \"127.0.0.1:9001\"\r\n"s,
