@@ -110,9 +110,9 @@ std::pair<int, int> position_of(std::string_view text, std::size_t offset) {
 // Checks, before toml++ sees the text, what toml++ 3.3 itself gets wrong:
 // - invalid UTF-8 is reported at the wrong place;
 // - a non-ASCII character outside strings and comments, or after a line-ending backslash in a
-//   multi-line basic string, can reach __builtin_unreachable() in its Unicode whitespace test
-//   (upstream issues #190, #295): a directory needs none, so refuse non-ASCII characters there
-//   (and in every multi-line basic string, which a directory has no use for either);
+//   multi-line string, can reach __builtin_unreachable() in its Unicode whitespace test
+//   (upstream issues #190, #295), and on invalid input its idea of "inside a string" differs
+//   from any scanner's: a directory needs no non-ASCII text but comments, so refuse it elsewhere;
 // - a run of more than max_dots dot-separated parts (outside strings and comments) overflows
 //   its stack (see max_dots);
 // - a table header that does not start with a key ("[&", "[[=") breaks an assertion in its
@@ -127,8 +127,8 @@ result<void> pre_scan(std::string_view text, std::string_view source) {
         return refuse(valid, "invalid UTF-8 (byte " + render_untrusted(text.substr(valid, 1)) +
                                  "); a peer directory is UTF-8 text");
 
-    const std::string non_ascii = "non-ASCII character; a peer directory is ASCII outside comments "
-                                  "and one-line \"strings\"";
+    const std::string non_ascii = "non-ASCII character; peer names and addresses are ASCII, "
+                                  "other text may appear only in comments";
     bool line_blank = true; // nothing but spaces so far on this line
     int open = 0;           // brackets and braces open outside strings: inside a value if > 0
     int dots = 0;           // in the current run of parts
@@ -150,14 +150,12 @@ result<void> pre_scan(std::string_view text, std::string_view source) {
             i = end - 1;
         } else if (c == '"' || c == '\'') {
             const auto end = skip_string(text, i); // a quoted part continues the run
-            if (text.substr(i, 3) == "\"\"\"") {
-                const auto string = text.substr(i, end - i + 1);
-                const auto bad = std::find_if(string.begin(), string.end(), [](char b) {
-                    return static_cast<unsigned char>(b) >= 0x80;
-                });
-                if (bad != string.end())
-                    return refuse(i + static_cast<std::size_t>(bad - string.begin()), non_ascii);
-            }
+            const auto string = text.substr(i, end - i + 1);
+            const auto bad = std::find_if(string.begin(), string.end(), [](char b) {
+                return static_cast<unsigned char>(b) >= 0x80;
+            });
+            if (bad != string.end())
+                return refuse(i + static_cast<std::size_t>(bad - string.begin()), non_ascii);
             i = end;
         } else if (c == '.') {
             if (++dots > max_dots)
