@@ -1,5 +1,7 @@
 #include "udpkit/address.hpp"
 
+#include "udpkit/render.hpp"
+
 #include <arpa/inet.h>
 
 #include <charconv>
@@ -12,7 +14,11 @@ namespace {
 constexpr std::string_view accepted = "expected HOST:PORT, [IPV6]:PORT or PORT (e.g. 127.0.0.1:9000, "
                                       "[::1]:9000, 9000)";
 
-std::string quoted(std::string_view text) { return '"' + std::string(text) + '"'; }
+// Bad text from files and command lines is shown through quote_untrusted/render_excerpt:
+// errors are printed on a terminal.
+std::string quoted(std::string_view text) {
+    return quote_untrusted(text);
+}
 
 result<std::uint16_t> parse_port(std::string_view digits, std::string_view whole) {
     if (digits.empty())
@@ -21,7 +27,7 @@ result<std::uint16_t> parse_port(std::string_view digits, std::string_view whole
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
     if (ec == std::errc::result_out_of_range || (ec == std::errc() && end == digits.end() &&
                                                   value > 65535))
-        return fail("port " + std::string(digits) + " in " + quoted(whole) +
+        return fail("port " + render_excerpt(digits) + " in " + quoted(whole) +
                     " is out of range; expected 0-65535");
     if (ec != std::errc() || end != digits.data() + digits.size())
         return fail("port " + quoted(digits) + " in " + quoted(whole) +
@@ -44,6 +50,16 @@ result<host_port> parse_host_port(std::string_view text) {
         if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
             return fail("address " + quoted(text) +
                         " contains a space or control character; " + std::string(accepted));
+
+    // Brackets only enclose an IPv6 host: '[' first and a single ']'. A host holding a bracket
+    // could not be written back unambiguously ("[[x]:9" would print as "[x:9").
+    const auto last_open = text.rfind('[');
+    const auto first_close = text.find(']');
+    if ((last_open != std::string_view::npos && last_open != 0) ||
+        (first_close != std::string_view::npos &&
+         (text.front() != '[' || text.find(']', first_close + 1) != std::string_view::npos)))
+        return fail("address " + quoted(text) + " has a misplaced '[' or ']'; " +
+                    std::string(accepted));
 
     if (text.find_first_not_of("0123456789") == std::string_view::npos) {
         auto port = parse_port(text, text);
@@ -99,7 +115,7 @@ result<ip_endpoint> ip_endpoint::from_host_port(const host_port& hp) {
     if (hp.host.find(':') != std::string::npos) {
         auto* sin6 = reinterpret_cast<sockaddr_in6*>(&e.storage_);
         if (inet_pton(AF_INET6, hp.host.c_str(), &sin6->sin6_addr) != 1)
-            return fail("\"" + hp.host + "\" is not a valid IPv6 address");
+            return fail(quoted(hp.host) + " is not a valid IPv6 address");
         sin6->sin6_family = AF_INET6;
         sin6->sin6_port = htons(hp.port);
         return e;
@@ -107,8 +123,7 @@ result<ip_endpoint> ip_endpoint::from_host_port(const host_port& hp) {
     auto* sin = reinterpret_cast<sockaddr_in*>(&e.storage_);
     // inet_pton accepts only the dotted-quad form, which rules out "1" or "0x7f.1" surprises.
     if (inet_pton(AF_INET, hp.host.c_str(), &sin->sin_addr) != 1)
-        return fail("\"" + hp.host +
-                    "\" is not a numeric IP address; expected a.b.c.d or [IPv6]");
+        return fail(quoted(hp.host) + " is not a numeric IP address; expected a.b.c.d or [IPv6]");
     sin->sin_family = AF_INET;
     sin->sin_port = htons(hp.port);
     return e;

@@ -103,4 +103,33 @@ std::string render_untrusted(std::string_view bytes) {
     return out;
 }
 
+std::size_t valid_utf8_prefix(std::string_view bytes) noexcept {
+    std::size_t i = 0;
+    while (i < bytes.size()) {
+        if (static_cast<unsigned char>(bytes[i]) < 0x80) {
+            ++i;
+            continue;
+        }
+        std::uint32_t cp = 0;
+        const std::size_t len = decode_utf8(bytes, i, cp);
+        if (len == 0)
+            break;
+        i += len;
+    }
+    return i;
+}
+
+std::string render_excerpt(std::string_view bytes, std::size_t max_bytes) {
+    if (bytes.size() <= max_bytes)
+        return render_untrusted(bytes);
+    return render_untrusted(bytes.substr(0, max_bytes)) + "...";
+}
+
+std::string quote_untrusted(std::string_view bytes, std::size_t max_bytes) {
+    std::string out = '"' + render_excerpt(bytes, max_bytes) + '"';
+    if (bytes.size() > max_bytes)
+        out += " (" + std::to_string(bytes.size()) + " bytes)";
+    return out;
+}
+
 } // namespace udpkit

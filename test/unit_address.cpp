@@ -118,4 +118,42 @@ TEST_CASE("host_port formats IPv6 hosts with brackets") {
     CHECK(host_port{"::1", 7}.to_string() == "[::1]:7");
     CHECK(host_port{"example.org", 53}.to_string() == "example.org:53");
 }
+
+TEST_CASE("address errors show the bad text escaped and cut short") {
+    // Found by fuzz_address: errors quoted the text raw, so a value with escape sequences or
+    // invalid UTF-8 could drive the terminal the error is printed on, and a huge one flooded it.
+    auto esc = parse_host_port("\x1b]0;owned\x07:1");
+    REQUIRE_FALSE(esc);
+    CHECK(esc.error().message.find('\x1b') == std::string::npos);
+    CHECK(esc.error().message.find(R"("\x1b]0;owned\x07:1")") != std::string::npos);
+
+    auto utf = ip_endpoint::parse("\xff\xfe:1");
+    REQUIRE_FALSE(utf);
+    CHECK(utf.error().message ==
+          R"("\xff\xfe" is not a numeric IP address; expected a.b.c.d or [IPv6])");
+
+    auto port = parse_host_port("h:99999999999999999999\xc2\x9b");
+    REQUIRE_FALSE(port);
+    CHECK(port.error().message.find("\xc2\x9b") == std::string::npos);
+
+    const std::string huge(100000, 'a');
+    auto big = parse_host_port(huge);
+    REQUIRE_FALSE(big);
+    CHECK(big.error().message.size() < 300);
+    CHECK(big.error().message.find('"' + std::string(64, 'a') +
+                                   "...\" (100000 bytes) has no port") != std::string::npos);
+}
+
+TEST_CASE("a host never contains brackets, so every parsed address prints back the same") {
+    // Found by fuzz_address: "[[x]:9" parsed as host "[x", which host_port::to_string printed as
+    // "[x:9", which no longer parsed.
+    const char *rows[] = {"[[x]:9", "[a[b]:1", "a]:1", "a[b:1", "[::1]]:1", "x]y:1"};
+    for (const char *text : rows) {
+        CAPTURE(text);
+        auto hp = parse_host_port(text);
+        REQUIRE_FALSE(hp);
+        CHECK(hp.error().message.find("misplaced '[' or ']'") != std::string::npos);
+    }
+    CHECK(parse_host_port("[::1]:1"));
+}
 }

@@ -74,4 +74,23 @@ TEST_CASE("render_untrusted_to appends") {
     render_untrusted_to(out, "hi\x1b");
     CHECK(out == "bob: hi\\x1b");
 }
+
+TEST_CASE("render_excerpt and quote_untrusted cut long values and say how long they were") {
+    CHECK(render_excerpt("a\x1b") == "a\\x1b");
+    CHECK(render_excerpt("abcdef", 3) == "abc...");
+    CHECK(quote_untrusted("a b") == "\"a b\"");
+    CHECK(quote_untrusted(std::string(100, 'x'), 4) == "\"xxxx...\" (100 bytes)");
+    CHECK(quote_untrusted(std::string(64, 'x')) == '"' + std::string(64, 'x') + '"');
+    CHECK(quote_untrusted("\xe2\x80\xae", 2) == "\"\\xe2\\x80...\" (3 bytes)");
+}
+
+TEST_CASE("valid_utf8_prefix stops at the first byte that is not valid UTF-8") {
+    CHECK(valid_utf8_prefix("") == 0);
+    CHECK(valid_utf8_prefix("plain \xe4\xbd\xa0\xe5\xa5\xbd") == 12);
+    CHECK(valid_utf8_prefix("ab\xff") == 2);
+    CHECK(valid_utf8_prefix("a\xc0\xaf") == 1);         // overlong '/'
+    CHECK(valid_utf8_prefix("a\xed\xa0\x80") == 1);     // surrogate
+    CHECK(valid_utf8_prefix("a\xf4\x90\x80\x80") == 1); // beyond U+10FFFF
+    CHECK(valid_utf8_prefix("a\xe4\xbd") == 1);         // cut short
+}
 }

@@ -37,7 +37,8 @@ public:
 
     /// The peer with this exact name, or nullptr.
     [[nodiscard]] const peer* find(std::string_view name) const noexcept;
-    /// The peer whose address is exactly `address`, or nullptr: labels received datagrams.
+    /// The peer whose address is `address`, or nullptr: labels received datagrams. An IPv4-mapped
+    /// IPv6 address (`[::ffff:a.b.c.d]:p`) and its IPv4 form (`a.b.c.d:p`) are the same address.
     [[nodiscard]] const peer* find(const ip_endpoint& address) const noexcept;
     /// All peers, sorted by name.
     [[nodiscard]] const std::vector<peer>& peers() const noexcept { return peers_; }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -18,5 +19,20 @@ std::string render_untrusted(std::string_view bytes);
 
 /// As render_untrusted, appending to `out` (reuses its capacity: no allocation once warmed up).
 void render_untrusted_to(std::string& out, std::string_view bytes);
+
+/// The length of the longest prefix of `bytes` that is valid UTF-8 (no overlong forms, no
+/// surrogates, nothing beyond U+10FFFF): `bytes.size()` when all of it is.
+std::size_t valid_utf8_prefix(std::string_view bytes) noexcept;
+
+/// How much of a bad value error messages show by default.
+inline constexpr std::size_t default_excerpt_bytes = 64;
+
+/// render_untrusted of at most the first `max_bytes` bytes, with `...` when cut: bad values
+/// (from files, command lines, the network) in error messages can neither drive the terminal
+/// nor flood it.
+std::string render_excerpt(std::string_view bytes, std::size_t max_bytes = default_excerpt_bytes);
+
+/// A bad value quoted for an error message: `"value"`, or `"valu..." (100000 bytes)` when cut.
+std::string quote_untrusted(std::string_view bytes, std::size_t max_bytes = default_excerpt_bytes);
 
 } // namespace udpkit
