@@ -11,6 +11,8 @@
 
 #include <re2/re2.h>
 
+#include "udpkit/hex.hpp"
+
 namespace udpkit::script {
 namespace {
 
@@ -23,16 +25,6 @@ struct token {
     int end_column = 0;       // one past the last character
     std::vector<int> columns; // source column of each byte of `text`
 };
-
-bool is_hex(char c) {
-    return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    return (std::tolower(static_cast<unsigned char>(c)) - 'a') + 10;
-}
 
 bool is_space(char c) {
     return c == ' ' || c == '\t';
@@ -149,12 +141,15 @@ result<std::vector<token>> parser::tokenize(std::string_view line) {
             case '0':
                 decoded = '\0';
                 break;
-            case 'x':
-                if (i + 3 >= line.size() || !is_hex(line[i + 2]) || !is_hex(line[i + 3]))
+            case 'x': {
+                auto byte =
+                    parse_hex(line.substr(i + 2, std::min<std::size_t>(2, line.size() - i - 2)));
+                if (!byte || byte->size() != 1)
                     return at(here, "bad escape: \\x needs two hex digits, e.g. \\x1b");
-                decoded = static_cast<char>(hex_value(line[i + 2]) * 16 + hex_value(line[i + 3]));
+                decoded = (*byte)[0];
                 i += 2;
                 break;
+            }
             default:
                 return at(here, "unknown escape \\" + std::string(1, line[i + 1]) +
                                     "; use \\\\ \\\" \\n \\r \\t \\0 or \\xHH");
@@ -224,23 +219,10 @@ result<std::uint64_t> parser::duration(const token &t) const {
 }
 
 result<std::string> parser::hex(const token &t) const {
-    std::string bytes;
-    const std::string &s = t.text;
-    for (std::size_t i = 0; i < s.size();) {
-        if (is_space(s[i])) {
-            ++i;
-            continue;
-        }
-        for (std::size_t k = i; k < i + 2; ++k) {
-            if (k >= s.size() || is_space(s[k]))
-                return at(t.columns[i], "odd hex digit: write each byte as two digits, e.g. 0a");
-            if (!is_hex(s[k]))
-                return at(t.columns[k], "bad hex digit " + in_quotes(std::string(1, s[k])) +
-                                            ": expected 0-9, a-f or A-F");
-        }
-        bytes += static_cast<char>(hex_value(s[i]) * 16 + hex_value(s[i + 1]));
-        i += 2;
-    }
+    auto bytes = parse_hex(t.text);
+    if (!bytes)
+        return at(t.columns[static_cast<std::size_t>(bytes.error().column - 1)],
+                  bytes.error().message);
     return bytes;
 }
 

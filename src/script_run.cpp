@@ -4,6 +4,7 @@
 
 #include <re2/re2.h>
 
+#include "udpkit/hex.hpp"
 #include "udpkit/render.hpp"
 #include "udpkit/script.hpp"
 
@@ -17,18 +18,6 @@ std::string preview(std::string_view bytes) {
     std::string out = "\"" + render_untrusted(bytes.substr(0, preview_bytes)) +
                       (bytes.size() > preview_bytes ? "\"..." : "\"");
     return out + " (" + std::to_string(bytes.size()) + " bytes)";
-}
-
-std::string hex_preview(std::string_view bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < bytes.size() && i < preview_bytes; ++i) {
-        const auto b = static_cast<unsigned char>(bytes[i]);
-        out += (i ? " " : "");
-        out += digits[b >> 4];
-        out += digits[b & 0xf];
-    }
-    return out + (bytes.size() > preview_bytes ? " ..." : "");
 }
 
 std::string millis(std::uint64_t ns) {
@@ -203,8 +192,8 @@ void interpreter::finish_expect(const incoming *in, std::uint64_t now_ns) {
         break;
     case match_kind::hex:
         ok = masked_equal(got, m);
-        wanted = "expected hex " + hex_preview(m.bytes) + " mask " + hex_preview(m.mask) +
-                 "; got hex " + hex_preview(got);
+        wanted = "expected hex " + to_hex(m.bytes, preview_bytes) + " mask " +
+                 to_hex(m.mask, preview_bytes) + "; got hex " + to_hex(got, preview_bytes);
         break;
     case match_kind::size:
         ok = got.size() >= m.min_size && got.size() <= m.max_size;
