@@ -213,6 +213,11 @@ public:
     void on_error(std::uint64_t now_ns, std::optional<std::size_t> about, std::string message);
 
     [[nodiscard]] const std::vector<step_report> &reports() const noexcept { return reports_; }
+    /// How many of reports() are complete: all but a sleep or expect still in progress.
+    [[nodiscard]] std::size_t settled() const noexcept {
+        const bool busy = state_ == state::sleeping || state_ == state::expecting;
+        return reports_.size() - (busy ? 1 : 0);
+    }
     [[nodiscard]] bool finished() const noexcept { return state_ == state::finished; }
     /// True when every expectation held and every send left (meaningful once finished).
     [[nodiscard]] bool passed() const noexcept { return failures_ == 0; }
