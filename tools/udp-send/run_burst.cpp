@@ -13,6 +13,10 @@ namespace {
 constexpr std::uint64_t progress_ms = 250;
 // When the kernel buffer and the socket's queue are full, try again this much later.
 constexpr std::uint64_t retry_ms = 1;
+constexpr int burst_buffer_bytes = 4 << 20;
+// Probes sent per turn of the loop before replies are read again: without a window or a rate
+// a burst would otherwise send everything before reading a single reply.
+constexpr std::uint64_t max_per_pump = 256;
 
 void progress(const burst_stats &stats, std::uint64_t count, std::uint64_t in_flight) {
     std::printf("\r\033[Ksent %llu/%llu  received %llu  unanswered %llu",
@@ -37,6 +41,11 @@ int run_burst(const send_options &o) {
     if (auto exit = s.open_socket(o.bind, {to->address}, to->spec.limit))
         return *exit;
 
+    // Replies to a whole window arrive back to back; the default receive buffer (about
+    // 208 KiB) holds only a few hundred small datagrams. Best effort: the kernel caps the size
+    // at net.core.rmem_max / wmem_max.
+    (void)s.socket().set_buffer_sizes(burst_buffer_bytes, burst_buffer_bytes);
+
     const burst_plan plan{o.burst, o.rate_pps, o.window, o.timeout_ms * 1'000'000};
     // A random first sequence number: replies to an earlier run cannot pass for this one's.
     std::random_device seed;
@@ -54,8 +63,11 @@ int run_burst(const send_options &o) {
     std::function<void()> pump = [&] {
         if (done)
             return;
-        std::uint64_t now = now_ns();
-        for (std::uint64_t n = burst.sendable(now); n > 0 && !done; --n) {
+        const std::uint64_t allowed = burst.sendable(now_ns());
+        for (std::uint64_t i = 0; i < allowed && !done; ++i) {
+            if (i == max_per_pump) // let the loop read replies, then go on
+                return s.wake().start(0, 0, pump);
+            const std::uint64_t now = now_ns(); // per probe: exact send times and RTTs
             encode_probe(probe, burst.next_probe(now), o.size);
             auto sent = s.socket().send(probe, to->address);
             if (done)
@@ -66,7 +78,7 @@ int run_burst(const send_options &o) {
                 return s.wake().start(retry_ms, 0, pump);
             burst.record_sent(now);
         }
-        now = now_ns();
+        const std::uint64_t now = now_ns();
         if (burst.finished(now)) {
             done = true;
             return s.loop().stop();
