@@ -177,7 +177,7 @@ result<const token *> parser::argument(const std::vector<token> &t, std::size_t 
 result<void> parser::no_more(const std::vector<token> &t, std::size_t i) const {
     if (i < t.size())
         return at(t[i], "unexpected " + in_quotes(t[i].text) + " at the end of " +
-                            in_quotes(t[0].text) + "; see the script reference in udp-send --help");
+                            in_quotes(t[0].text) + "; see the script language in udp-send --help");
     return {};
 }
 

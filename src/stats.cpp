@@ -9,8 +9,6 @@
 namespace udpkit {
 namespace {
 
-constexpr char probe_magic[4] = {'U', 'K', 'P', '1'};
-
 void put_be(std::string &out, std::size_t at, std::uint64_t value, int bytes) {
     for (int i = bytes - 1; i >= 0; --i, value >>= 8)
         out[at + static_cast<std::size_t>(i)] = static_cast<char>(value & 0xff);
@@ -40,16 +38,15 @@ std::string fixed(double value, int decimals) {
 
 void encode_probe(std::string &out, const probe_header &header, std::size_t size) {
     out.assign(std::max(size, probe_header_bytes), '\0');
-    out.replace(0, sizeof probe_magic, probe_magic, sizeof probe_magic);
-    put_be(out, 4, header.seq, 4);
-    put_be(out, 8, header.sent_ns, 8);
+    put_be(out, 0, header.seq, 4);
+    put_be(out, 4, header.sent_us, 4);
 }
 
 std::optional<probe_header> decode_probe(std::string_view payload) noexcept {
-    if (payload.size() < probe_header_bytes ||
-        payload.substr(0, sizeof probe_magic) != std::string_view(probe_magic, sizeof probe_magic))
+    if (payload.size() < probe_header_bytes)
         return std::nullopt;
-    return probe_header{static_cast<std::uint32_t>(get_be(payload, 4, 4)), get_be(payload, 8, 8)};
+    return probe_header{static_cast<std::uint32_t>(get_be(payload, 0, 4)),
+                        static_cast<std::uint32_t>(get_be(payload, 4, 4))};
 }
 
 std::uint64_t percentile(const std::vector<std::uint64_t> &sorted, double p) noexcept {
@@ -62,10 +59,15 @@ std::uint64_t percentile(const std::vector<std::uint64_t> &sorted, double p) noe
     return sorted[rank - 1];
 }
 
-burst_stats::burst_stats(std::uint32_t first_seq) : first_seq_(first_seq) {}
+burst_stats::burst_stats(std::uint32_t first_seq, std::uint64_t origin_ns)
+    : first_seq_(first_seq), origin_ns_(origin_ns) {}
+
+std::uint32_t burst_stats::stamp(std::uint64_t ns) const noexcept {
+    return static_cast<std::uint32_t>((ns - std::min(ns, origin_ns_)) / 1000);
+}
 
 probe_header burst_stats::next_probe(std::uint64_t now_ns) const noexcept {
-    return {static_cast<std::uint32_t>(first_seq_ + send_times_.size()), now_ns};
+    return {static_cast<std::uint32_t>(first_seq_ + send_times_.size()), stamp(now_ns)};
 }
 
 void burst_stats::record_sent(std::uint64_t now_ns) {
@@ -79,7 +81,7 @@ reply_kind burst_stats::record_reply(std::string_view payload, std::size_t size,
     const auto header = decode_probe(payload);
     // Unsigned subtraction maps sequence numbers across the 2^32 wrap back to indexes.
     const std::uint64_t index = header ? static_cast<std::uint32_t>(header->seq - first_seq_) : 0;
-    if (!header || index >= send_times_.size() || header->sent_ns != send_times_[index]) {
+    if (!header || index >= send_times_.size() || header->sent_us != stamp(send_times_[index])) {
         ++invalid_;
         return reply_kind::invalid;
     }

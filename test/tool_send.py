@@ -76,6 +76,15 @@ def burst_text_report_when_piped_has_no_progress_line():
 
 
 @case
+def burst_of_10_byte_probes_for_the_sticky_packet_demo():
+    _, port = echo()
+    r, report = burst(port, "1000", "--size", "10")
+    assert r.returncode == 0, r.stderr
+    assert (report["sent"], report["received"], report["lost"]) == (1000, 1000, 0), report
+    assert report["reply_bytes"] == {"min": 10, "max": 10}, report
+
+
+@case
 def burst_to_a_port_with_nothing_listening_fails_with_exit_1():
     port = closed_port()
     r, report = burst(port, "10000", "--size", "64")
@@ -145,6 +154,18 @@ def script_that_fails_exits_1_and_reports_each_failure():
     assert len(root.findall("./testsuite/testcase")) == 4
     assert len(root.findall(".//failure")) == 3
     assert root.get("failures") == "3"
+
+
+@case
+def script_against_a_port_with_nothing_listening_fails_with_the_cause():
+    port = closed_port()
+    f = tempfile.NamedTemporaryFile("w", suffix=".udps", delete=False)
+    f.write(f'target 127.0.0.1:{port}\nsend "anyone?"\nexpect "anyone?" within 2s\n')
+    f.close()
+    r = run_tool([SEND, "--script", f.name])
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert (f'FAIL {f.name}:3:1 expect "anyone?" within 2s: target 127.0.0.1:{port} is not '
+            "listening (ICMP port unreachable)") in r.stdout, r.stdout
 
 
 @case

@@ -59,7 +59,7 @@ TEST_SUITE("unit") {
         CHECK(o.max_loss == doctest::Approx(0.5));
         CHECK(o.json);
         CHECK(o.rate_pps == 20000);
-        CHECK(ok({"--burst", "1", "--size", "16", "9007"}).size == 16);
+        CHECK(ok({"--burst", "1", "--size", "8", "9007"}).size == 8);
 
         o = ok({"--script", "t.udps", "--junit", "out.xml", "--timeout", "50"});
         CHECK(o.mode == send_mode::script);
@@ -88,9 +88,9 @@ TEST_SUITE("unit") {
             {{"9007", "hi", "--timeout", "0"}, "--timeout"},
             {{"9007", "hi", "--size", "64"}, "--size cannot be used without --burst"},
             {{"9007", "hi", "--max-message", "70000"}, "--max-message"},
-            {{"--burst", "10", "9007"}, "--burst needs --size BYTES (at least 16)"},
-            {{"--burst", "10", "--size", "15", "9007"},
-             "--size 15 is out of range: a probe needs 16 bytes"},
+            {{"--burst", "10", "9007"}, "--burst needs --size BYTES (at least 8)"},
+            {{"--burst", "10", "--size", "7", "9007"},
+             "--size 7 is out of range: a probe needs 8 bytes"},
             {{"--burst", "10", "--size", "2000", "9007"}, "at most --max-message 1472 bytes"},
             {{"--burst", "2000000", "--size", "64", "9007"}, "--burst"},
             {{"--burst", "10", "--size", "64", "9007", "text"},

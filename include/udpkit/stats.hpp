@@ -11,28 +11,27 @@
 
 namespace udpkit {
 
-/// The probe format of `udp-send --burst`, 16 bytes in network byte order, padded with zero
-/// bytes up to the probe size:
+/// The probe format of `udp-send --burst`: 8 bytes in network byte order, padded with zero
+/// bytes up to the probe size (so `--size 8` and up work, e.g. the 10-byte sticky-packet demo):
 ///
-///     offset 0   4 bytes  magic "UKP1"
-///     offset 4   4 bytes  sequence number (32 bits, wraps from 0xffffffff to 0)
-///     offset 8   8 bytes  send time in nanoseconds on the sender's monotonic clock
+///     offset 0   4 bytes  sequence number (32 bits, wraps from 0xffffffff to 0)
+///     offset 4   4 bytes  send time: microseconds since the burst started, modulo 2^32
 ///
-/// An echo responder sends it back unchanged; the sender reads the sequence number and checks
-/// the send time against its own record.
+/// An echo responder sends it back unchanged. The sender keeps each probe's full send time, so
+/// RTTs are exact in nanoseconds; the echoed time must match the record (to the microsecond),
+/// which is what tells a reply to this probe from a stray datagram (no magic number is needed).
 struct probe_header {
     std::uint32_t seq = 0;
-    std::uint64_t sent_ns = 0;
+    std::uint32_t sent_us = 0;
 };
 
 /// Size of the probe header: the smallest probe.
-inline constexpr std::size_t probe_header_bytes = 16;
+inline constexpr std::size_t probe_header_bytes = 8;
 
 /// Writes a probe of `size` bytes (size >= probe_header_bytes) into `out`, replacing it.
 void encode_probe(std::string &out, const probe_header &header, std::size_t size);
 
-/// Reads the header of a probe; nullopt if `payload` is shorter than the header or the magic
-/// does not match (the datagram is not one of our probes).
+/// Reads the header of a probe; nullopt if `payload` is shorter than the header.
 std::optional<probe_header> decode_probe(std::string_view payload) noexcept;
 
 /// Durations as the report gives them, in nanoseconds.
@@ -82,7 +81,8 @@ public:
     /// The largest burst: 1,000,000 probes (about 17 MB of samples).
     static constexpr std::uint64_t max_probes = 1'000'000;
 
-    explicit burst_stats(std::uint32_t first_seq = 0);
+    /// Probe 0 gets sequence number `first_seq`; send times count from `origin_ns`.
+    explicit burst_stats(std::uint32_t first_seq = 0, std::uint64_t origin_ns = 0);
 
     /// The header of the next probe to send at `now_ns`.
     [[nodiscard]] probe_header next_probe(std::uint64_t now_ns) const noexcept;
@@ -110,6 +110,8 @@ public:
 
 private:
     std::uint32_t first_seq_;
+    std::uint64_t origin_ns_;
+    [[nodiscard]] std::uint32_t stamp(std::uint64_t ns) const noexcept;
     std::vector<std::uint64_t> send_times_; // by index
     std::vector<bool> answered_;            // by index
     std::vector<std::uint64_t> rtts_;

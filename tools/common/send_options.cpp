@@ -19,10 +19,19 @@ constexpr const char *examples =
     "  udp-send --burst 1000 --size 512 --rate 500 --json 9007\n"
     "  udp-send --script examples/echo-smoke.udps --directory examples/peers.toml "
     "--junit report.xml\n"
+    "\nScript language (--script FILE), one command a line, # comments:\n"
+    "  target PEER|ADDR            send to / expect from this peer or address\n"
+    "  send \"text ${seq}\"          text (escapes \\n \\t \\\" \\\\ \\0 \\xHH; $$ is a $)\n"
+    "  send hex \"48 69\" | send file PATH\n"
+    "  expect \"text\" | prefix \"t\" | regex \"^T.*$\" | hex \"48 00\" mask \"ff 00\"\n"
+    "         | size 64 | size 10..20 | none      [within 500ms]\n"
+    "  timeout 500ms   sleep 100ms   rate PPS   repeat N {  ...  }   counter NAME [START]\n"
+    "  ${seq} counts every send; a counter advances on each send that mentions it; in an\n"
+    "  expect, ${NAME} is the value of the latest send. Durations: 250us, 500ms, 2s.\n"
     "\nExit codes: 0 sent (and replied, with --wait-reply; every expectation held, with\n"
     "--script; the burst passed), 1 no reply, target not listening, an expectation failed or\n"
     "the burst failed (nothing came back, loss over --max-loss, truncated replies), 2 usage\n"
-    "error or invalid script.\n";
+    "error, invalid script, or a message over the size limit (nothing is sent).\n";
 
 } // namespace
 
@@ -116,7 +125,7 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
         if (o.size < probe_header_bytes || o.size > o.max_message)
             return refuse("--size " + std::to_string(o.size) + " is out of range: a probe needs " +
                           std::to_string(probe_header_bytes) +
-                          " bytes for its header (magic, sequence number, timestamp) and at "
+                          " bytes for its header (sequence number, timestamp) and at "
                           "most --max-message " +
                           std::to_string(o.max_message) + " bytes");
         return o;
