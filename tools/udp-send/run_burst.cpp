@@ -49,7 +49,9 @@ int run_burst(const send_options &o) {
     const burst_plan plan{o.burst, o.rate_pps, o.window, o.timeout_ms * 1'000'000};
     // A random first sequence number: replies to an earlier run cannot pass for this one's.
     std::random_device seed;
-    probe_burst burst(plan, now_ns(), static_cast<std::uint32_t>(seed()));
+    const auto first_seq = static_cast<std::uint32_t>(seed());
+    // Made just before the first send, so the rate schedule starts with it.
+    std::optional<probe_burst> burst;
     const bool live = stdout_is_terminal();
     std::string fatal;
     std::string probe;
@@ -63,12 +65,12 @@ int run_burst(const send_options &o) {
     std::function<void()> pump = [&] {
         if (done)
             return;
-        const std::uint64_t allowed = burst.sendable(now_ns());
+        const std::uint64_t allowed = burst->sendable(now_ns());
         for (std::uint64_t i = 0; i < allowed && !done; ++i) {
             if (i == max_per_pump) // let the loop read replies, then go on
                 return s.wake().start(0, 0, pump);
             const std::uint64_t now = now_ns(); // per probe: exact send times and RTTs
-            encode_probe(probe, burst.next_probe(now), o.size);
+            encode_probe(probe, burst->next_probe(now), o.size);
             auto sent = s.socket().send(probe, to->address);
             if (done)
                 return; // the send reported an ICMP error for an earlier probe
@@ -76,21 +78,21 @@ int run_burst(const send_options &o) {
                 return finish(sent.error().message);
             if (*sent == send_status::dropped)
                 return s.wake().start(retry_ms, 0, pump);
-            burst.record_sent(now);
+            burst->record_sent(now);
         }
         const std::uint64_t now = now_ns();
-        if (burst.finished(now)) {
+        if (burst->finished(now)) {
             done = true;
             return s.loop().stop();
         }
-        if (auto wake = burst.wake_at(now))
+        if (auto wake = burst->wake_at(now))
             s.wake_at(std::max(*wake, now + retry_ms * 1'000'000 / 2), pump);
     };
     auto started = s.socket().start_receive(
         [&](const datagram &d) {
             if (!(d.from == to->address))
                 return;
-            burst.record_reply(d.payload, d.size, d.truncated, o.size, now_ns());
+            burst->record_reply(d.payload, d.size, d.truncated, o.size, now_ns());
             pump();
         },
         [&](const socket_error &e) { finish(describe(e)); });
@@ -101,10 +103,12 @@ int run_burst(const send_options &o) {
         timer ticker(s.loop());
         if (live) {
             ticker.start(progress_ms, progress_ms, [&] {
-                progress(burst.stats(), o.burst, burst.stats().sent() - burst.stats().received());
+                progress(burst->stats(), o.burst,
+                         burst->stats().sent() - burst->stats().received());
             });
             ticker.unref();
         }
+        burst.emplace(plan, now_ns(), first_seq);
         pump();
         if (!done)
             s.loop().run();
@@ -112,7 +116,7 @@ int run_burst(const send_options &o) {
     if (live)
         std::printf("\r\033[K");
 
-    const burst_summary summary = burst.stats().summary();
+    const burst_summary summary = burst->stats().summary();
     const std::string failure = fatal.empty() ? burst_failure(summary, o.max_loss) : fatal;
     const std::string report = o.json ? burst_json(summary, to->label, o.size, failure) + "\n"
                                       : burst_text(summary, to->label, o.size);
