@@ -338,7 +338,6 @@ result<void> parser::parse_send(const std::vector<token> &t, command &c) {
         return at(first,
                   "send needs a quoted string, hex HEX or file PATH, not " + in_quotes(first.text));
     }
-    c.target = *where;
     return no_more(t, next);
 }
 
@@ -346,7 +345,6 @@ result<void> parser::parse_expect(const std::vector<token> &t, command &c) {
     auto where = current_target(t[0]);
     if (!where)
         return unexpected{std::move(where).error()};
-    c.target = *where;
     auto arg = argument(t, 1, "what to expect (\"text\", prefix, regex, hex, size or none)");
     if (!arg)
         return unexpected{std::move(arg).error()};

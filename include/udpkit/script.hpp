@@ -112,7 +112,7 @@ struct command {
     op kind = op::send;
     position pos;
     std::string line;                 ///< the source line without comment and indentation
-    std::size_t target = 0;           ///< target: index into program::targets
+    std::size_t target = 0;           ///< op::target: index into program::targets
     text_template payload;            ///< send text (with counters)
     std::optional<std::string> bytes; ///< send hex / send file: fixed bytes
     matcher match;                    ///< expect
