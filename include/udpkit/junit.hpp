@@ -1,0 +1,41 @@
+#pragma once
+// JUnit XML reports for CI systems (Jenkins, GitLab, GitHub actions read this format).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "udpkit/script.hpp"
+
+namespace udpkit {
+
+/// One <testcase>.
+struct junit_case {
+    std::string name;
+    std::string classname;
+    double seconds = 0;
+    bool failed = false;
+    std::string message; ///< the failure message (a failed case only)
+    std::string detail;  ///< more text: inside <failure>, or <system-out> for a passed case
+};
+
+/// One <testsuite> inside <testsuites>.
+struct junit_suite {
+    std::string name;
+    std::vector<junit_case> cases;
+};
+
+/// Escapes untrusted bytes for XML text and attribute values: rendered as by render_untrusted
+/// (valid UTF-8, no control characters, which XML 1.0 cannot carry even as references), then
+/// `& < > " '` as entities and U+FFFE/U+FFFF (not XML characters) as `\u{fffe}`.
+std::string xml_escape(std::string_view text);
+
+/// The whole document: XML declaration, <testsuites> with tests/failures counts, one suite.
+std::string junit_xml(const junit_suite &suite);
+
+/// A suite with one case per expectation the script ran (an expect inside `repeat 3` gives three),
+/// plus one per send that failed. Case names: `LINE:COL expect ... [iteration 2/3]`.
+junit_suite junit_from_script(std::string_view source,
+                              const std::vector<script::step_report> &reports);
+
+} // namespace udpkit

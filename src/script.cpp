@@ -1,0 +1,710 @@
+// The script parser: lines -> tokens -> commands, with FILE:LINE:COL on every error.
+#include "udpkit/script.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <re2/re2.h>
+
+#include "udpkit/hex.hpp"
+
+namespace udpkit::script {
+namespace {
+
+enum class token_kind { word, string };
+
+struct token {
+    token_kind kind = token_kind::word;
+    std::string text;         // decoded (strings) or as written (words)
+    int column = 0;           // of the first character (the quote for strings)
+    int end_column = 0;       // one past the last character
+    std::vector<int> columns; // source column of each byte of `text`
+};
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t';
+}
+
+std::string in_quotes(std::string_view s) {
+    return "\"" + std::string(s) + "\"";
+}
+
+class parser {
+public:
+    explicit parser(const parse_context &context)
+        : context_(context), timeout_ns_(context.default_timeout_ns) {
+        program_.source = context.source;
+        program_.counters.push_back({"seq", 0, true});
+    }
+
+    result<program> run(std::string_view text);
+
+private:
+    unexpected at(int column, std::string message) const {
+        return unexpected{error{std::move(message), context_.source, line_no_, column, 0}};
+    }
+    unexpected at(const token &t, std::string message) const {
+        return at(t.column, std::move(message));
+    }
+
+    result<std::vector<token>> tokenize(std::string_view line);
+    result<void> parse_line(std::vector<token> tokens);
+    result<void> parse_target(const std::vector<token> &t, command &c);
+    result<void> parse_send(const std::vector<token> &t, command &c);
+    result<void> parse_expect(const std::vector<token> &t, command &c);
+    result<void> parse_counter(const std::vector<token> &t);
+
+    // Argument `i` of the command, or an error placed after the line's last token.
+    result<const token *> argument(const std::vector<token> &t, std::size_t i,
+                                   std::string_view what) const;
+    result<void> no_more(const std::vector<token> &t, std::size_t i) const;
+    result<std::uint64_t> number(const token &t, std::uint64_t max, std::string_view what) const;
+    result<std::uint64_t> duration(const token &t) const;
+    result<std::string> hex(const token &t) const;
+    result<text_template> text(const token &t);
+    result<std::size_t> current_target(const token &command_word) const;
+    result<void> check_size(const token &payload, std::size_t bytes) const;
+
+    const parse_context &context_;
+    program program_;
+    int line_no_ = 0;
+    std::string_view line_text_;
+    std::uint64_t timeout_ns_;
+    std::optional<std::size_t> target_; // the target in effect at this line (first iteration)
+    std::vector<command> open_;         // repeat blocks not yet closed, innermost last
+};
+
+result<std::vector<token>> parser::tokenize(std::string_view line) {
+    std::vector<token> tokens;
+    std::size_t i = 0;
+    auto col = [](std::size_t index) { return static_cast<int>(index) + 1; };
+    while (i < line.size()) {
+        if (is_space(line[i])) {
+            ++i;
+            continue;
+        }
+        if (line[i] == '#')
+            break;
+        token t;
+        t.column = col(i);
+        if (line[i] != '"') {
+            t.kind = token_kind::word;
+            while (i < line.size() && !is_space(line[i]) && line[i] != '"') {
+                t.columns.push_back(col(i));
+                t.text += line[i++];
+            }
+            t.end_column = col(i);
+            tokens.push_back(std::move(t));
+            continue;
+        }
+        t.kind = token_kind::string;
+        ++i;
+        for (;;) {
+            if (i >= line.size())
+                return at(t.column, "unterminated string: add a closing \"");
+            const char c = line[i];
+            if (c == '"') {
+                ++i;
+                break;
+            }
+            const int here = col(i);
+            if (c != '\\') {
+                t.text += c;
+                t.columns.push_back(here);
+                ++i;
+                continue;
+            }
+            if (i + 1 >= line.size())
+                return at(t.column, "unterminated string: add a closing \"");
+            char decoded = 0;
+            switch (line[i + 1]) {
+            case '\\':
+                decoded = '\\';
+                break;
+            case '"':
+                decoded = '"';
+                break;
+            case 'n':
+                decoded = '\n';
+                break;
+            case 'r':
+                decoded = '\r';
+                break;
+            case 't':
+                decoded = '\t';
+                break;
+            case '0':
+                decoded = '\0';
+                break;
+            case 'x': {
+                auto byte =
+                    parse_hex(line.substr(i + 2, std::min<std::size_t>(2, line.size() - i - 2)));
+                if (!byte || byte->size() != 1)
+                    return at(here, "bad escape: \\x needs two hex digits, e.g. \\x1b");
+                decoded = (*byte)[0];
+                i += 2;
+                break;
+            }
+            default:
+                return at(here, "unknown escape \\" + std::string(1, line[i + 1]) +
+                                    "; use \\\\ \\\" \\n \\r \\t \\0 or \\xHH");
+            }
+            t.text += decoded;
+            t.columns.push_back(here);
+            i += 2;
+        }
+        t.end_column = col(i);
+        if (i < line.size() && !is_space(line[i]) && line[i] != '#')
+            return at(col(i), "expected a space after the string");
+        tokens.push_back(std::move(t));
+    }
+    return tokens;
+}
+
+result<const token *> parser::argument(const std::vector<token> &t, std::size_t i,
+                                       std::string_view what) const {
+    if (i < t.size())
+        return &t[i];
+    return at(t.back().end_column + 1,
+              "missing " + std::string(what) + " after " + in_quotes(t[0].text));
+}
+
+result<void> parser::no_more(const std::vector<token> &t, std::size_t i) const {
+    if (i < t.size())
+        return at(t[i], "unexpected " + in_quotes(t[i].text) + " at the end of " +
+                            in_quotes(t[0].text) + "; see the script language in udp-send --help");
+    return {};
+}
+
+result<std::uint64_t> parser::number(const token &t, std::uint64_t max,
+                                     std::string_view what) const {
+    std::uint64_t value = 0;
+    const char *end = t.text.data() + t.text.size();
+    auto [ptr, ec] = std::from_chars(t.text.data(), end, value);
+    if (t.kind != token_kind::word || t.text.empty() || ptr != end ||
+        (ec != std::errc() && ec != std::errc::result_out_of_range))
+        return at(t, "bad " + std::string(what) + " " + in_quotes(t.text) +
+                         ": expected a whole number from 0 to " + std::to_string(max));
+    if (ec == std::errc::result_out_of_range || value > max)
+        return at(t,
+                  std::string(what) + " " + t.text + " exceeds the cap of " + std::to_string(max));
+    return value;
+}
+
+result<std::uint64_t> parser::duration(const token &t) const {
+    const std::string &s = t.text;
+    std::size_t digits = 0;
+    while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits])))
+        ++digits;
+    const std::string_view unit = std::string_view(s).substr(digits);
+    std::uint64_t scale = 0;
+    if (unit == "us")
+        scale = 1'000;
+    else if (unit == "ms")
+        scale = 1'000'000;
+    else if (unit == "s")
+        scale = 1'000'000'000;
+    if (t.kind != token_kind::word || digits == 0 || digits > 13 || scale == 0)
+        return at(t, "bad duration " + in_quotes(s) +
+                         ": expected a whole number with a unit us, ms or s, e.g. 500ms");
+    const std::uint64_t value = std::stoull(s.substr(0, digits));
+    if (value > max_duration_ns / scale)
+        return at(t, "duration " + s + " exceeds the cap of 3600s");
+    return value * scale;
+}
+
+result<std::string> parser::hex(const token &t) const {
+    auto bytes = parse_hex(t.text);
+    if (!bytes)
+        return at(t.columns[static_cast<std::size_t>(bytes.error().column - 1)],
+                  bytes.error().message);
+    return bytes;
+}
+
+result<text_template> parser::text(const token &t) {
+    if (t.kind != token_kind::string)
+        return at(t, "expected a quoted string, found " + in_quotes(t.text));
+    text_template out;
+    const std::string &s = t.text;
+    auto literal = [&]() -> std::string & {
+        if (out.empty() || out.back().counter >= 0)
+            out.push_back({});
+        return out.back().literal;
+    };
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '$' || i + 1 >= s.size() || (s[i + 1] != '{' && s[i + 1] != '$')) {
+            literal() += s[i];
+            continue;
+        }
+        if (s[i + 1] == '$') { // `$$` is a literal `$`
+            literal() += '$';
+            ++i;
+            continue;
+        }
+        const auto close = s.find('}', i + 2);
+        if (close == std::string::npos)
+            return at(t.columns[i], "unterminated variable: write ${NAME}, or $$ for a $");
+        const std::string name = s.substr(i + 2, close - i - 2);
+        auto it = std::find_if(program_.counters.begin(), program_.counters.end(),
+                               [&](const counter &c) { return c.name == name; });
+        if (it == program_.counters.end()) {
+            std::string known;
+            for (const auto &c : program_.counters)
+                known += (known.empty() ? "" : ", ") + c.name;
+            return at(t.columns[i], "unknown variable ${" + name + "}; known: " + known +
+                                        " (declare one with: counter NAME)");
+        }
+        out.push_back({{}, static_cast<int>(it - program_.counters.begin())});
+        i = close;
+    }
+    return out;
+}
+
+result<std::size_t> parser::current_target(const token &command_word) const {
+    if (!target_)
+        return at(command_word, "no target for " + in_quotes(command_word.text) +
+                                    ": add a line `target PEER|ADDR` above it, or give TARGET "
+                                    "on the command line");
+    return *target_;
+}
+
+result<void> parser::check_size(const token &payload, std::size_t bytes) const {
+    const target_spec &t = program_.targets[*target_];
+    if (auto fits = t.limit.check(bytes); !fits)
+        return at(payload, "payload for " + t.text + ": " + fits.error().message);
+    return {};
+}
+
+result<void> parser::parse_target(const std::vector<token> &t, command &c) {
+    auto arg = argument(t, 1, "a peer name or address");
+    if (!arg)
+        return unexpected{std::move(arg).error()};
+    auto spec = make_target((*arg)->text, context_.directory, context_.default_limit);
+    if (!spec)
+        return at(**arg, spec.error().message);
+    if (auto done = no_more(t, 2); !done)
+        return done;
+    auto same = [&](const target_spec &s) { return s.text == spec->text; };
+    auto it = std::find_if(program_.targets.begin(), program_.targets.end(), same);
+    c.target = static_cast<std::size_t>(it - program_.targets.begin());
+    if (it == program_.targets.end())
+        program_.targets.push_back(std::move(spec).value());
+    target_ = c.target;
+    return {};
+}
+
+result<void> parser::parse_send(const std::vector<token> &t, command &c) {
+    auto where = current_target(t[0]);
+    if (!where)
+        return unexpected{std::move(where).error()};
+    auto arg = argument(t, 1, "a quoted string, hex HEX or file PATH");
+    if (!arg)
+        return unexpected{std::move(arg).error()};
+    const token &first = **arg;
+    std::size_t next = 2;
+    if (first.kind == token_kind::string) {
+        auto payload = text(first);
+        if (!payload)
+            return unexpected{std::move(payload).error()};
+        c.payload = std::move(payload).value();
+        std::size_t literal_bytes = 0; // counters only add digits
+        for (const auto &part : c.payload)
+            literal_bytes += part.literal.size();
+        if (auto fits = check_size(first, literal_bytes); !fits)
+            return fits;
+    } else if (first.text == "hex" || first.text == "file") {
+        auto value = argument(t, 2, first.text == "hex" ? "hex bytes" : "a file path");
+        if (!value)
+            return unexpected{std::move(value).error()};
+        next = 3;
+        result<std::string> bytes = std::string();
+        if (first.text == "hex")
+            bytes = hex(**value); // its errors point at the bad digit
+        else if (!context_.read_file)
+            return at(**value, "send file is not available here");
+        else if (bytes = context_.read_file((*value)->text); !bytes)
+            return at(**value, bytes.error().message);
+        if (!bytes)
+            return unexpected{std::move(bytes).error()};
+        if (auto fits = check_size(**value, bytes->size()); !fits)
+            return fits;
+        c.bytes = std::move(bytes).value();
+    } else {
+        return at(first,
+                  "send needs a quoted string, hex HEX or file PATH, not " + in_quotes(first.text));
+    }
+    return no_more(t, next);
+}
+
+result<void> parser::parse_expect(const std::vector<token> &t, command &c) {
+    auto where = current_target(t[0]);
+    if (!where)
+        return unexpected{std::move(where).error()};
+    auto arg = argument(t, 1, "what to expect (\"text\", prefix, regex, hex, size or none)");
+    if (!arg)
+        return unexpected{std::move(arg).error()};
+    const token &kind = **arg;
+    matcher &m = c.match;
+    std::size_t next = 2;
+    auto operand = [&](std::string_view what) -> result<const token *> {
+        auto op = argument(t, next, what);
+        if (op)
+            ++next;
+        return op;
+    };
+    // An optional `mask` / `within` clause.
+    auto keyword = [&](std::string_view word) {
+        const bool found =
+            next < t.size() && t[next].kind == token_kind::word && t[next].text == word;
+        next += found;
+        return found;
+    };
+    auto hex_operand = [&](std::string_view what) -> result<std::string> {
+        auto op = operand(what);
+        if (!op)
+            return unexpected{std::move(op).error()};
+        return hex(**op);
+    };
+    if (kind.kind == token_kind::string || kind.text == "text" || kind.text == "prefix") {
+        m.kind = kind.text == "prefix" && kind.kind == token_kind::word ? match_kind::prefix
+                                                                        : match_kind::text;
+        const token *s = &kind;
+        if (kind.kind == token_kind::word) {
+            auto op = operand("a quoted string");
+            if (!op)
+                return unexpected{std::move(op).error()};
+            s = *op;
+        }
+        auto tmpl = text(*s);
+        if (!tmpl)
+            return unexpected{std::move(tmpl).error()};
+        m.text = std::move(tmpl).value();
+    } else if (kind.text == "regex") {
+        auto op = operand("a quoted regular expression");
+        if (!op)
+            return unexpected{std::move(op).error()};
+        if ((*op)->kind != token_kind::string)
+            return at(**op,
+                      "expected a quoted regular expression, found " + in_quotes((*op)->text));
+        RE2::Options options;
+        options.set_log_errors(false);
+        auto re = std::make_shared<const RE2>((*op)->text, options);
+        if (!re->ok())
+            return at(**op, "invalid regular expression: " + re->error());
+        m.kind = match_kind::regex;
+        m.regex = std::move(re);
+    } else if (kind.text == "hex") {
+        auto bytes = hex_operand("hex bytes");
+        if (!bytes)
+            return unexpected{std::move(bytes).error()};
+        m.kind = match_kind::hex;
+        m.bytes = std::move(bytes).value();
+        m.mask.assign(m.bytes.size(), '\xff');
+        if (keyword("mask")) {
+            auto mask = hex_operand("mask bytes in hex");
+            if (!mask)
+                return unexpected{std::move(mask).error()};
+            if (mask->size() != m.bytes.size())
+                return at(t[next - 1], "mask has " + std::to_string(mask->size()) +
+                                           " bytes but the expected value has " +
+                                           std::to_string(m.bytes.size()) +
+                                           "; give one mask byte per byte");
+            m.mask = std::move(mask).value();
+        }
+    } else if (kind.text == "size") {
+        auto op = operand("a size N or a range N..M");
+        if (!op)
+            return unexpected{std::move(op).error()};
+        const std::string &s = (*op)->text;
+        const auto dots = s.find("..");
+        token low = **op, high = **op;
+        if (dots != std::string::npos) {
+            low.text = s.substr(0, dots);
+            high.text = s.substr(dots + 2);
+            high.column = (*op)->column + static_cast<int>(dots) + 2;
+        }
+        auto min = number(low, max_payload_ipv6, "size");
+        if (!min)
+            return unexpected{std::move(min).error()};
+        auto max = number(high, max_payload_ipv6, "size");
+        if (!max)
+            return unexpected{std::move(max).error()};
+        if (*max < *min)
+            return at(**op, "size range " + s +
+                                " is empty: the first number must not exceed "
+                                "the second");
+        m.kind = match_kind::size;
+        m.min_size = *min;
+        m.max_size = *max;
+    } else if (kind.text == "none") {
+        m.kind = match_kind::none;
+    } else {
+        return at(kind, "unknown expectation " + in_quotes(kind.text) +
+                            "; expected a quoted string, text, prefix, regex, hex, size or none");
+    }
+    c.duration_ns = timeout_ns_;
+    if (keyword("within")) {
+        auto d = operand("a duration, e.g. 500ms");
+        if (!d)
+            return unexpected{std::move(d).error()};
+        auto ns = duration(**d);
+        if (!ns)
+            return unexpected{std::move(ns).error()};
+        if (*ns == 0)
+            return at(**d, "an expect needs a timeout above 0");
+        c.duration_ns = *ns;
+    }
+    ++program_.expectations;
+    return no_more(t, next);
+}
+
+result<void> parser::parse_counter(const std::vector<token> &t) {
+    auto name = argument(t, 1, "a counter name");
+    if (!name)
+        return unexpected{std::move(name).error()};
+    const std::string &n = (*name)->text;
+    const bool valid = (*name)->kind == token_kind::word && !n.empty() && n.size() <= 32 &&
+                       !std::isdigit(static_cast<unsigned char>(n[0])) &&
+                       std::all_of(n.begin(), n.end(), [](char ch) {
+                           return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
+                       });
+    if (!valid)
+        return at(**name, "bad counter name " + in_quotes(n) +
+                              ": expected 1-32 letters, digits or _, not starting with a digit");
+    for (const auto &c : program_.counters)
+        if (c.name == n)
+            return at(**name, "counter " + n + " is already declared");
+    std::uint64_t start = 0;
+    if (t.size() > 2) {
+        auto value = number(t[2], std::uint64_t{1} << 62, "counter start");
+        if (!value)
+            return unexpected{std::move(value).error()};
+        start = *value;
+    }
+    program_.counters.push_back({n, start, false});
+    return no_more(t, 3);
+}
+
+result<void> parser::parse_line(std::vector<token> tokens) {
+    const token &word = tokens[0];
+    if (word.kind != token_kind::word)
+        return at(word, "expected a command, found a string");
+    command c;
+    c.pos = {line_no_, word.column};
+    c.line = std::string(
+        line_text_.substr(static_cast<std::size_t>(word.column - 1),
+                          static_cast<std::size_t>(tokens.back().end_column - word.column)));
+    auto &into = open_.empty() ? program_.commands : open_.back().body;
+    const std::string &name = word.text;
+    result<void> done;
+    if (name == "target") {
+        c.kind = op::target;
+        done = parse_target(tokens, c);
+    } else if (name == "send") {
+        c.kind = op::send;
+        done = parse_send(tokens, c);
+    } else if (name == "expect") {
+        c.kind = op::expect;
+        done = parse_expect(tokens, c);
+    } else if (name == "sleep" || name == "timeout") {
+        auto arg = argument(tokens, 1, "a duration, e.g. 500ms");
+        if (!arg)
+            return unexpected{std::move(arg).error()};
+        auto ns = duration(**arg);
+        if (!ns)
+            return unexpected{std::move(ns).error()};
+        if (auto end = no_more(tokens, 2); !end)
+            return end;
+        if (name == "timeout") {
+            if (*ns == 0)
+                return at(**arg, "timeout must be above 0");
+            timeout_ns_ = *ns;
+            return {};
+        }
+        c.kind = op::sleep;
+        c.duration_ns = *ns;
+    } else if (name == "rate") {
+        c.kind = op::rate;
+        auto arg = argument(tokens, 1, "packets per second");
+        if (!arg)
+            return unexpected{std::move(arg).error()};
+        auto pps = number(**arg, max_rate, "rate");
+        if (!pps)
+            return unexpected{std::move(pps).error()};
+        c.number = *pps;
+        done = no_more(tokens, 2);
+    } else if (name == "counter") {
+        return parse_counter(tokens);
+    } else if (name == "repeat") {
+        c.kind = op::repeat;
+        auto arg = argument(tokens, 1, "a count");
+        if (!arg)
+            return unexpected{std::move(arg).error()};
+        auto count = number(**arg, max_repeat, "repeat count");
+        if (!count)
+            return unexpected{std::move(count).error()};
+        auto brace = argument(tokens, 2, "{");
+        if (!brace)
+            return unexpected{std::move(brace).error()};
+        if ((*brace)->text != "{" || (*brace)->kind != token_kind::word)
+            return at(**brace,
+                      "expected { after the repeat count, found " + in_quotes((*brace)->text));
+        if (auto end = no_more(tokens, 3); !end)
+            return end;
+        if (static_cast<int>(open_.size()) >= max_nesting)
+            return at(word, "repeat blocks nest at most " + std::to_string(max_nesting) + " deep");
+        c.number = *count;
+        open_.push_back(std::move(c));
+        return {};
+    } else if (name == "}") {
+        if (open_.empty())
+            return at(word, "} without an open repeat block");
+        if (auto end = no_more(tokens, 1); !end)
+            return end;
+        command block = std::move(open_.back());
+        open_.pop_back();
+        std::uint64_t body_steps = 0;
+        for (const auto &inner : block.body)
+            body_steps += inner.steps;
+        // Saturating: a nest of large counts must not wrap around below the cap.
+        block.steps = block.number != 0 && body_steps > max_steps / block.number
+                          ? max_steps + 1
+                          : block.number * body_steps;
+        if (block.steps > max_steps) {
+            line_no_ = block.pos.line;
+            return at(block.pos.column, "this repeat block would run more than " +
+                                            std::to_string(max_steps) +
+                                            " steps (the cap); lower its count");
+        }
+        (open_.empty() ? program_.commands : open_.back().body).push_back(std::move(block));
+        return {};
+    } else {
+        return at(word, "unknown command " + in_quotes(name) +
+                            "; expected target, send, expect, sleep, rate, timeout, repeat, "
+                            "counter or }");
+    }
+    if (!done)
+        return done;
+    into.push_back(std::move(c));
+    return {};
+}
+
+result<program> parser::run(std::string_view text) {
+    if (context_.default_target) {
+        auto spec =
+            make_target(*context_.default_target, context_.directory, context_.default_limit);
+        if (!spec)
+            return unexpected{std::move(spec).error()};
+        program_.targets.push_back(std::move(spec).value());
+        program_.initial_target = 0;
+        target_ = 0;
+    }
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto end = text.find('\n', start);
+        if (end == std::string_view::npos)
+            end = text.size();
+        std::string_view line = text.substr(start, end - start);
+        if (!line.empty() && line.back() == '\r')
+            line.remove_suffix(1);
+        ++line_no_;
+        line_text_ = line;
+        auto tokens = tokenize(line);
+        if (!tokens)
+            return unexpected{std::move(tokens).error()};
+        if (!tokens->empty())
+            if (auto done = parse_line(std::move(tokens).value()); !done)
+                return unexpected{std::move(done).error()};
+        start = end + 1;
+    }
+    if (!open_.empty()) {
+        line_no_ = open_.back().pos.line;
+        return at(open_.back().pos.column, "repeat block is not closed: add a line with }");
+    }
+    std::uint64_t total = 0;
+    for (const auto &c : program_.commands)
+        total += c.steps;
+    if (total > max_steps)
+        return unexpected{error{"the script would run " + std::to_string(total) +
+                                    " steps; the cap is " + std::to_string(max_steps),
+                                context_.source, 0, 0, 0}};
+    return std::move(program_);
+}
+
+} // namespace
+
+result<target_spec> make_target(std::string_view text, const peer_directory *directory,
+                                message_limit default_limit) {
+    const bool address = text.find_first_of(":[") != std::string_view::npos ||
+                         (!text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+                             return std::isdigit(static_cast<unsigned char>(c));
+                         }));
+    target_spec spec{std::string(text), std::nullopt, nullptr, default_limit};
+    if (address) {
+        auto hp = parse_host_port(text);
+        if (!hp)
+            return unexpected{std::move(hp).error()};
+        if (hp->port == 0)
+            return fail("target " + std::string(text) + " has port 0; expected a port 1-65535");
+        spec.address = std::move(hp).value();
+        return spec;
+    }
+    if (!is_valid_peer_name(text))
+        return fail("bad target " + in_quotes(text) +
+                    ": expected a peer name from --directory or HOST:PORT");
+    if (directory == nullptr)
+        return fail("unknown peer " + in_quotes(text) +
+                    ": no --directory given; use an address such as 127.0.0.1:9007, or pass "
+                    "--directory FILE");
+    auto found = directory->require(text);
+    if (!found)
+        return unexpected{std::move(found).error()};
+    spec.peer = *found;
+    spec.limit = (*found)->limit;
+    return spec;
+}
+
+result<program> parse(std::string_view text, const parse_context &context) {
+    return parser(context).run(text);
+}
+
+namespace {
+
+result<std::string> read_bounded(const std::filesystem::path &path, std::size_t max_bytes,
+                                 std::string_view what) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return fail("cannot open " + std::string(what) + " " + path.string() + ": " +
+                    std::strerror(errno));
+    std::string bytes;
+    char chunk[8192];
+    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+        bytes.append(chunk, static_cast<std::size_t>(in.gcount()));
+        if (bytes.size() > max_bytes)
+            return fail(std::string(what) + " " + path.string() + " is larger than " +
+                        std::to_string(max_bytes) + " bytes");
+    }
+    return bytes;
+}
+
+} // namespace
+
+result<program> load(const std::string &path, parse_context context) {
+    auto text = read_bounded(path, max_script_bytes, "script");
+    if (!text)
+        return unexpected{error{text.error().message, path, 0, 0, 0}};
+    context.source = path;
+    const auto base = std::filesystem::path(path).parent_path();
+    context.read_file = [base](const std::string &file) {
+        // Over max_payload is over every limit; the parser then names the target's own limit.
+        return read_bounded(base / file, max_payload_ipv6 + 1, "file");
+    };
+    return parse(*text, context);
+}
+
+} // namespace udpkit::script

@@ -1,0 +1,248 @@
+"""Tool tests of udp-send against a test-only echo responder (test/echo_stub.cpp) on loopback.
+
+Run by meson (suite 'tool'); `python3 test/tool_send.py CASE...` runs some cases only.
+"""
+import json
+import os
+import socket
+import tempfile
+import xml.etree.ElementTree as ElementTree
+
+from harness import BUILD, case, run, run_tool, spawn, tool, udp_client
+
+SOURCE = os.environ.get("UDPKIT_SOURCE", os.path.join(os.path.dirname(__file__), ".."))
+EXAMPLES = os.path.join(SOURCE, "examples")
+SEND = tool("udp-send")
+ECHO_STUB = os.path.join(BUILD, "test", "echo_stub")
+
+
+def echo(*args):
+    """Starts the echo stub; returns (process, port)."""
+    proc = spawn([ECHO_STUB, *args])
+    _, port = proc.listening()
+    return proc, port
+
+
+def closed_port():
+    """A loopback UDP port with nothing bound to it (ICMP port unreachable comes back)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def directory(port):
+    """A peer directory naming the echo responder `echo`, as examples/peers.toml does."""
+    f = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+    f.write(f'[peers.echo]\naddress = "127.0.0.1:{port}"\n')
+    f.close()
+    return f.name
+
+
+def burst(port, *extra, timeout=60):
+    r = run_tool([SEND, "--burst", *extra, "--json", f"127.0.0.1:{port}"], timeout=timeout)
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 1, f"expected one JSON line, got {r.stdout!r} / {r.stderr!r}"
+    return r, json.loads(lines[0])
+
+
+@case
+def burst_of_10000_probes_comes_back_whole():
+    _, port = echo()
+    r, report = burst(port, "10000", "--size", "64")
+    assert r.returncode == 0, r.stderr
+    for key, want in (("sent", 10000), ("received", 10000), ("lost", 0), ("truncated", 0),
+                      ("duplicated", 0), ("invalid", 0), ("size", 64)):
+        assert report[key] == want, (key, report)
+    # Every reply was exactly 64 bytes: the smallest and the largest.
+    assert report["reply_bytes"] == {"min": 64, "max": 64}, report
+    assert report["error"] is None
+    assert report["rate_pps"] > 0
+    assert set(report["rtt_us"]) == {"p50", "p90", "p99", "max"}
+    assert 0 < report["rtt_us"]["p50"] <= report["rtt_us"]["p90"] <= report["rtt_us"]["p99"] \
+        <= report["rtt_us"]["max"], report["rtt_us"]
+
+
+@case
+def burst_text_report_when_piped_has_no_progress_line():
+    _, port = echo()
+    r = run_tool([SEND, "--burst", "200", "--size", "100", "--rate", "20000",
+                  f"127.0.0.1:{port}"])
+    assert r.returncode == 0, r.stderr
+    assert "\r" not in r.stdout and "\x1b" not in r.stdout, repr(r.stdout)
+    assert f"burst to 127.0.0.1:{port}: 200 probes of 100 bytes" in r.stdout
+    assert "sent 200, received 200, lost 0 (0.00%)" in r.stdout, r.stdout
+
+
+@case
+def burst_of_10_byte_probes_for_the_sticky_packet_demo():
+    _, port = echo()
+    r, report = burst(port, "1000", "--size", "10")
+    assert r.returncode == 0, r.stderr
+    assert (report["sent"], report["received"], report["lost"]) == (1000, 1000, 0), report
+    assert report["reply_bytes"] == {"min": 10, "max": 10}, report
+
+
+@case
+def burst_to_a_port_with_nothing_listening_fails_with_exit_1():
+    port = closed_port()
+    r, report = burst(port, "10000", "--size", "64")
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert report["received"] == 0
+    assert report["error"] == f"target 127.0.0.1:{port} is not listening (ICMP port unreachable)"
+    assert f"udp-send: burst failed: target 127.0.0.1:{port} is not listening" in r.stderr
+
+
+@case
+def burst_loss_fails_unless_within_max_loss():
+    _, port = echo("--drop-every", "10")
+    r, report = burst(port, "1000", "--size", "32", "--timeout", "200")
+    assert r.returncode == 1, r.stderr
+    assert (report["sent"], report["received"], report["lost"]) == (1000, 900, 100), report
+    assert "lost 100 of 1000 probes (10.00%), more than the allowed 0.00%" in r.stderr
+    r, report = burst(port, "1000", "--size", "32", "--timeout", "200", "--max-loss", "10")
+    assert r.returncode == 0, r.stderr
+    assert report["lost"] == 100 and report["error"] is None, report
+
+
+@case
+def script_that_passes_exits_0_and_writes_junit_with_one_case_per_expectation():
+    _, port = echo()
+    junit = tempfile.mktemp(suffix=".xml")
+    r = run_tool([SEND, "--script", os.path.join(EXAMPLES, "echo-smoke.udps"),
+                  "--directory", directory(port), "--junit", junit])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.rstrip().endswith("PASS: 30 of 30 expectations held"), r.stdout
+    root = ElementTree.parse(junit).getroot()
+    cases = root.findall("./testsuite/testcase")
+    assert len(cases) == 30 == int(root.get("tests")), len(cases)
+    assert root.get("failures") == "0"
+    assert not root.findall(".//failure")
+    # One line per step: 30 expects and 29 sends.
+    lines = r.stdout.splitlines()
+    assert sum(line.startswith("PASS ") for line in lines) == 30, r.stdout
+    assert sum(line.startswith("  ok ") for line in lines) == 29, r.stdout
+
+
+@case
+def script_for_upper_mode_passes_against_an_upper_casing_echo():
+    _, port = echo("--upper")
+    r = run_tool([SEND, "--script", os.path.join(EXAMPLES, "echo-upper.udps"),
+                  "--directory", directory(port)])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "PASS: 4 of 4 expectations held" in r.stdout
+
+
+@case
+def script_that_fails_exits_1_and_reports_each_failure():
+    _, port = echo()
+    junit = tempfile.mktemp(suffix=".xml")
+    r = run_tool([SEND, "--script", os.path.join(EXAMPLES, "fails-on-purpose.udps"),
+                  "--directory", directory(port), "--junit", junit])
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    fails = [line for line in lines if line.startswith("FAIL ")]
+    assert len(fails) == 3, r.stdout
+    assert fails[0].endswith(':12:1 expect "HELLO": got "hello" (5 bytes) after '
+                             + fails[0].split(" after ")[1].split(",")[0]
+                             + ', expected "HELLO" (5 bytes)'), fails[0]
+    assert "expect none within 200ms: got \"ping\" (4 bytes), expected none" in fails[1]
+    assert fails[2].endswith("no reply within 200.0 ms")
+    assert lines[-1] == "FAIL: 1 of 4 expectations held"
+    root = ElementTree.parse(junit).getroot()
+    assert len(root.findall("./testsuite/testcase")) == 4
+    assert len(root.findall(".//failure")) == 3
+    assert root.get("failures") == "3"
+
+
+@case
+def script_against_a_port_with_nothing_listening_fails_with_the_cause():
+    port = closed_port()
+    f = tempfile.NamedTemporaryFile("w", suffix=".udps", delete=False)
+    f.write(f'target 127.0.0.1:{port}\nsend "anyone?"\nexpect "anyone?" within 2s\n')
+    f.close()
+    r = run_tool([SEND, "--script", f.name])
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert (f'FAIL {f.name}:3:1 expect "anyone?" within 2s: target 127.0.0.1:{port} is not '
+            "listening (ICMP port unreachable)") in r.stdout, r.stdout
+
+
+@case
+def invalid_scripts_exit_2_naming_file_line_and_column():
+    rows = [
+        ('target 127.0.0.1:9\nsend "x"\nexpect regex "(a"\n', "3:14: invalid regular expression"),
+        ('target 127.0.0.1:9\nsend "unterminated\n', "2:6: unterminated string"),
+        ('target 127.0.0.1:9\nsnd "x"\n', '2:1: unknown command "snd"'),
+        ('target 127.0.0.1:9\nrepeat 99999999 {\n}\n', "2:8: repeat count 99999999 exceeds"),
+        ('target 127.0.0.1:9\nsleep 5 minutes\n', "2:7: bad duration"),
+        ('target 127.0.0.1:9\nsend hex "0g"\n', "2:12: bad hex digit"),
+        ('target 127.0.0.1:9\nsend "${nope}"\n', "2:7: unknown variable ${nope}"),
+    ]
+    for text, says in rows:
+        f = tempfile.NamedTemporaryFile("w", suffix=".udps", delete=False)
+        f.write(text)
+        f.close()
+        r = run_tool([SEND, "--script", f.name])
+        assert r.returncode == 2, (text, r.returncode, r.stderr)
+        assert r.stderr.startswith(f"udp-send: {f.name}:{says}"), (says, r.stderr)
+        assert r.stdout == ""
+
+
+@case
+def one_shot_wait_reply_prints_the_reply_and_exits_0():
+    _, port = echo()
+    r = run_tool([SEND, f"127.0.0.1:{port}", "hello\x1b[2J", "--wait-reply"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "hello\\x1b[2J\n"  # rendered terminal-safe, one record
+    r = run_tool([SEND, f"127.0.0.1:{port}", "--hex", "00ff", "--wait-reply", "--json",
+                  "--count", "3", "--interval", "5"])
+    assert r.returncode == 0, r.stderr
+    records = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(records) == 3
+    for rec in records:
+        assert rec["source"] == f"127.0.0.1:{port}" and rec["size"] == 2, rec
+        assert rec["hex"] == "00 ff" and rec["rtt_us"] > 0, rec
+
+
+@case
+def one_shot_without_a_reply_or_listener_exits_1():
+    silent = udp_client(timeout=2.0)
+    port = silent.getsockname()[1]
+    r = run_tool([SEND, f"127.0.0.1:{port}", "anyone?", "--wait-reply", "--timeout", "200"])
+    assert r.returncode == 1, r.stderr
+    assert f"no reply from 127.0.0.1:{port} within 200 ms to 1 of 1 sends" in r.stderr
+    assert silent.recv(2048) == b"anyone?"
+    # Without --wait-reply a send that left is a success...
+    r = run_tool([SEND, f"127.0.0.1:{port}", "fire and forget"])
+    assert r.returncode == 0, r.stderr
+    assert silent.recv(2048) == b"fire and forget"
+    # ...unless the target is not listening at all.
+    closed = closed_port()
+    for extra in ([], ["--wait-reply"]):
+        r = run_tool([SEND, f"127.0.0.1:{closed}", "x", *extra])
+        assert r.returncode == 1, (extra, r.stderr)
+        assert f"target 127.0.0.1:{closed} is not listening (ICMP port unreachable)" in r.stderr
+
+
+@case
+def stdin_is_one_datagram_and_over_the_limit_is_refused_with_nothing_sent():
+    silent = udp_client(timeout=0.5)
+    port = silent.getsockname()[1]
+    r = run_tool([SEND, f"127.0.0.1:{port}"], input="line 1\nline 2\n" + "x" * 1458)
+    assert r.returncode == 0, r.stderr
+    assert silent.recv(4096) == ("line 1\nline 2\n" + "x" * 1458).encode()  # 1472 bytes, whole
+    r = run_tool([SEND, f"127.0.0.1:{port}"], input="y" * 1473)
+    assert r.returncode == 2, r.stderr
+    assert "stdin holds more than 1472 bytes" in r.stderr and "nothing was sent" in r.stderr
+    r = run_tool([SEND, f"127.0.0.1:{port}", "--max-message", "4000"], input="z" * 3000)
+    assert r.returncode == 0, r.stderr
+    assert silent.recv(8192) == b"z" * 3000
+    try:
+        got = silent.recv(8192)
+        raise AssertionError(f"something was sent after the refusal: {len(got)} bytes")
+    except socket.timeout:
+        pass
+
+
+run()

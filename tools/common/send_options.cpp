@@ -1,0 +1,156 @@
+#include "send_options.hpp"
+
+#include "udpkit/hex.hpp"
+#include "udpkit/limits.hpp"
+#include "udpkit/script.hpp"
+#include "udpkit/stats.hpp"
+
+namespace udpkit {
+namespace {
+
+constexpr const char *tool = "udp-send";
+
+constexpr const char *examples =
+    "  udp-send 127.0.0.1:9007 hello --wait-reply          one message, print the reply\n"
+    "  udp-send --directory examples/peers.toml echo hi    a peer by name\n"
+    "  udp-send 9007 --hex '01 02 ff' --count 5 --rate 10  five binary messages, 10 per second\n"
+    "  printf 'line1\\nline2' | udp-send 9007               stdin as ONE datagram\n"
+    "  udp-send --burst 10000 --size 64 127.0.0.1:9007     loss, reordering and RTT\n"
+    "  udp-send --burst 1000 --size 512 --rate 500 --json 9007\n"
+    "  udp-send --script examples/echo-smoke.udps --directory examples/peers.toml "
+    "--junit report.xml\n"
+    "\nScript language (--script FILE), one command a line, # comments:\n"
+    "  target PEER|ADDR            send to / expect from this peer or address\n"
+    "  send \"text ${seq}\"          text (escapes \\n \\t \\\" \\\\ \\0 \\xHH; $$ is a $)\n"
+    "  send hex \"48 69\" | send file PATH\n"
+    "  expect \"text\" | prefix \"t\" | regex \"^T.*$\" | hex \"48 00\" mask \"ff 00\"\n"
+    "         | size 64 | size 10..20 | none      [within 500ms]\n"
+    "  timeout 500ms   sleep 100ms   rate PPS   repeat N {  ...  }   counter NAME [START]\n"
+    "  ${seq} counts every send; a counter advances on each send that mentions it; in an\n"
+    "  expect, ${NAME} is the value of the latest send. Durations: 250us, 500ms, 2s.\n"
+    "\nExit codes: 0 sent (and replied, with --wait-reply; every expectation held, with\n"
+    "--script; the burst passed), 1 no reply, target not listening, an expectation failed or\n"
+    "the burst failed (nothing came back, loss over --max-loss, truncated replies), 2 usage\n"
+    "error, invalid script, or a message over the size limit (nothing is sent).\n";
+
+} // namespace
+
+cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
+    send_options o;
+    auto app = cli::make_app(tool,
+                             "Send UDP datagrams and check the replies: one-shot messages, "
+                             "probe bursts with loss/RTT statistics, and send/expect scripts.",
+                             examples);
+    std::string text, hex, output;
+    app->add_option("target", o.target, "Peer name (with --directory) or HOST:PORT, PORT");
+    app->add_option("text", text, "The message (default: --hex, --file, or stdin whole)");
+    app->add_option("--directory", o.directory, "Peer directory (TOML) for peer names");
+    app->add_option("--bind", o.bind, "Local address (default: loopback for loopback targets)")
+        ->check(cli::address_validator);
+    app->add_option("--hex", hex, "The message as hex bytes, e.g. '48 65 6c 6c 6f'");
+    app->add_option("--file", o.file, "The message is this file's bytes");
+    app->add_option("--count", o.count, "Send the message N times (default 1)")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
+    app->add_option("--interval", o.interval_ms, "Milliseconds between sends")
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{3'600'000}));
+    app->add_option("--rate", o.rate_pps, "At most PPS sends per second (once and --burst)")
+        ->check(CLI::Range(std::uint64_t{1}, script::max_rate));
+    app->add_flag("--wait-reply", o.wait_reply, "Wait for a reply to each send and print it");
+    app->add_option("--timeout", o.timeout_ms,
+                    "Milliseconds to wait for a reply / a probe / an expect (default 1000)")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{3'600'000}));
+    app->add_option("--output", output, "Reply format: text, hex or json (one line each)")
+        ->check(CLI::IsMember({"text", "hex", "json"}));
+    app->add_flag("--json", o.json, "JSON: reply lines (--wait-reply), or the burst report");
+    app->add_option("--max-message", o.max_message,
+                    "Largest message in bytes for address targets (default 1472)")
+        ->check(CLI::Range(std::size_t{1}, max_payload_ipv6));
+    app->add_option("--burst", o.burst, "Send N sequence-numbered probes to an echo responder")
+        ->check(CLI::Range(std::uint64_t{1}, burst_stats::max_probes));
+    app->add_option("--size", o.size, "Probe size in bytes (--burst)");
+    app->add_option("--window", o.window, "Most probes in flight, 0 = no limit (default 64)")
+        ->check(CLI::Range(std::uint64_t{0}, burst_stats::max_probes));
+    app->add_option("--max-loss", o.max_loss, "Percent of probes that may be lost (default 0)")
+        ->check(CLI::Range(0.0, 100.0));
+    app->add_option("--script", o.script, "Run this script of sends and expects");
+    app->add_option("--junit", o.junit, "Write a JUnit XML report of the script here");
+    if (auto exit = cli::parse(*app, std::move(args)))
+        return *exit;
+
+    auto given = [&](const char *name) { return app->get_option(name)->count() > 0; };
+    auto refuse = [&](const std::string &message) { return cli::usage_error(tool, message); };
+    auto none_of = [&](std::initializer_list<const char *> names,
+                       const std::string &why) -> std::optional<cli::exit_now> {
+        for (const char *name : names)
+            if (given(name))
+                return refuse(std::string(name[0] == '-' ? "" : "a ") + name +
+                              (name[0] == '-' ? "" : " argument") + " cannot be used " + why);
+        return std::nullopt;
+    };
+
+    if (given("--script") && given("--burst"))
+        return refuse("--script and --burst cannot be used together");
+    if (given("--interval") && given("--rate"))
+        return refuse("--interval and --rate cannot be used together; pick one");
+    if (given("--output") && given("--json") && output != "json")
+        return refuse("--json and --output " + output + " disagree; pick one");
+    if (given("--junit") && !given("--script"))
+        return refuse("--junit FILE needs --script FILE");
+    o.mode = given("--script")  ? send_mode::script
+             : given("--burst") ? send_mode::burst
+                                : send_mode::once;
+    if (o.mode != send_mode::burst)
+        if (auto e = none_of({"--size", "--window", "--max-loss"}, "without --burst"))
+            return *e;
+
+    if (o.mode == send_mode::script) {
+        if (auto e = none_of({"text", "--hex", "--file", "--count", "--interval", "--rate",
+                              "--wait-reply", "--output", "--json"},
+                             "with --script (the script says what to send)"))
+            return *e;
+        return o;
+    }
+    if (o.target.empty())
+        return refuse("TARGET is missing: give a peer name (with --directory) or an address "
+                      "such as 127.0.0.1:9007");
+
+    if (o.mode == send_mode::burst) {
+        if (auto e = none_of(
+                {"text", "--hex", "--file", "--count", "--interval", "--wait-reply", "--output"},
+                "with --burst (probes are generated)"))
+            return *e;
+        if (!given("--size"))
+            return refuse("--burst needs --size BYTES (at least " +
+                          std::to_string(probe_header_bytes) + ")");
+        if (o.size < probe_header_bytes || o.size > o.max_message)
+            return refuse("--size " + std::to_string(o.size) + " is out of range: a probe needs " +
+                          std::to_string(probe_header_bytes) +
+                          " bytes for its header (sequence number, timestamp) and at "
+                          "most --max-message " +
+                          std::to_string(o.max_message) + " bytes");
+        return o;
+    }
+
+    const int sources = given("text") + given("--hex") + given("--file");
+    if (sources > 1)
+        return refuse("give the message once: TEXT, --hex or --file");
+    if (given("--hex")) {
+        auto bytes = parse_hex(hex);
+        if (!bytes)
+            return refuse("--hex \"" + hex + "\": at character " +
+                          std::to_string(bytes.error().column) + ": " + bytes.error().message);
+        o.payload = std::move(bytes).value();
+    } else if (given("text")) {
+        o.payload = text;
+    }
+    o.payload_from_stdin = sources == 0;
+    if ((given("--output") || given("--json")) && !o.wait_reply)
+        return refuse("--output and --json format replies: add --wait-reply");
+    if (o.json || output == "json")
+        o.format = reply_format::json;
+    else if (output == "hex")
+        o.format = reply_format::hex;
+    return o;
+}
+
+} // namespace udpkit

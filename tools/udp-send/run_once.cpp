@@ -1,0 +1,176 @@
+// One-shot mode: a message (TEXT, --hex, --file or stdin) sent --count times, optionally
+// waiting for each reply and printing it as one record.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "session.hpp"
+#include "udpkit/hex.hpp"
+#include "udpkit/json.hpp"
+#include "udpkit/render.hpp"
+#include "udpkit/send_schedule.hpp"
+#include "udpkit/signal.hpp"
+
+namespace udpkit::send {
+namespace {
+
+// After the last send without --wait-reply, how long to listen for an ICMP "port unreachable"
+// (on loopback it is back at once; elsewhere it takes a round trip).
+constexpr std::uint64_t linger_ms = 50;
+
+// Reads a whole stream, but never more than `limit + 1` bytes: enough to know it is too large
+// without reading an endless input.
+std::string read_bounded(std::FILE *in, std::size_t limit) {
+    std::string bytes(limit + 1, '\0');
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+        const std::size_t n = std::fread(bytes.data() + got, 1, bytes.size() - got, in);
+        if (n == 0)
+            break;
+        got += n;
+    }
+    bytes.resize(got);
+    return bytes;
+}
+
+// The message, or an exit code: over the limit is refused before anything is sent.
+std::variant<std::string, int> message(const send_options &o, const resolved_target &to) {
+    const std::size_t limit = to.spec.limit.bytes();
+    std::string bytes;
+    std::string from;
+    if (o.payload) {
+        bytes = *o.payload;
+        from = "the message";
+    } else if (!o.file.empty()) {
+        std::FILE *f = std::fopen(o.file.c_str(), "rb");
+        if (f == nullptr)
+            return report_failure(cli::usage, "--file " + o.file + ": " + std::strerror(errno));
+        bytes = read_bounded(f, limit);
+        std::fclose(f);
+        from = "--file " + o.file;
+    } else {
+        if (isatty(STDIN_FILENO) == 1)
+            return report_failure(cli::usage, "no message: give TEXT, --hex or --file, or pipe "
+                                              "the message on stdin");
+        bytes = read_bounded(stdin, limit);
+        from = "stdin";
+    }
+    if (bytes.size() > limit)
+        return report_failure(cli::usage,
+                              from + " holds more than " + std::to_string(limit) +
+                                  " bytes, the limit for " + to.label +
+                                  "; it is refused, not split into several datagrams, and "
+                                  "nothing was sent");
+    return bytes;
+}
+
+std::string record(reply_format format, const datagram &d, const resolved_target &to,
+                   std::uint64_t rtt_ns) {
+    switch (format) {
+    case reply_format::text:
+        return render_untrusted(d.payload) + "\n";
+    case reply_format::hex:
+        return to_hex(d.payload) + "\n";
+    case reply_format::json:
+        break;
+    }
+    char rtt[32];
+    std::snprintf(rtt, sizeof rtt, "%.1f", static_cast<double>(rtt_ns) / 1000.0);
+    std::string out = "{\"source\": " + json_string(d.from.to_string()) + ", \"peer\": ";
+    out += to.spec.peer != nullptr ? json_string(to.spec.peer->name) : "null";
+    out += ", \"size\": " + std::to_string(d.size) + ", \"rtt_us\": " + rtt +
+           ", \"text\": " + json_string(d.payload) + ", \"hex\": \"" + to_hex(d.payload) + "\"}\n";
+    return out;
+}
+
+} // namespace
+
+int run_once(const send_options &o) {
+    session s;
+    auto resolved = s.command_line_target(o);
+    if (auto *exit = std::get_if<int>(&resolved))
+        return *exit;
+    const resolved_target *to = &std::get<resolved_target>(resolved);
+    auto payload = message(o, *to);
+    if (auto *exit = std::get_if<int>(&payload))
+        return *exit;
+    const std::string &bytes = std::get<std::string>(payload);
+    if (auto exit = s.open_socket(o.bind, {to->address}, to->spec.limit))
+        return *exit;
+
+    const std::uint64_t period_ns =
+        o.rate_pps != 0 ? 1'000'000'000 / o.rate_pps : o.interval_ms * 1'000'000;
+    send_schedule schedule(o.count, period_ns, o.wait_reply, o.timeout_ms * 1'000'000);
+    std::string failure; // set once: the run stops
+    std::uint64_t truncated = 0;
+    auto stop = [&](std::string why) {
+        if (failure.empty())
+            failure = std::move(why);
+        s.loop().stop();
+    };
+    std::function<void()> pump = [&] {
+        for (;;) {
+            switch (schedule.next(now_ns())) {
+            case send_schedule::step::send: {
+                auto sent = s.socket().send(bytes, to->address);
+                if (!failure.empty())
+                    return; // the send reported an earlier ICMP error
+                if (!sent)
+                    return stop(sent.error().message);
+                if (*sent == send_status::dropped)
+                    return stop("send to " + to->label + ": the send queue is full");
+                continue;
+            }
+            case send_schedule::step::wait:
+                return s.wake_at(schedule.wake_ns(), pump);
+            case send_schedule::step::finished:
+                if (o.wait_reply)
+                    return s.loop().stop();
+                return s.wake().start(linger_ms, 0, [&] { s.loop().stop(); });
+            }
+        }
+    };
+    auto started = s.socket().start_receive(
+        [&](const datagram &d) {
+            if (!(d.from == to->address))
+                return; // not from the target: not a reply
+            const auto rtt = schedule.on_reply(now_ns());
+            if (!rtt)
+                return;
+            if (d.truncated) {
+                ++truncated;
+                report_failure(cli::failure, "reply of " + std::to_string(d.size) + " bytes from " +
+                                                 to->label + " is over the limit of " +
+                                                 std::to_string(s.socket().limit().bytes()) +
+                                                 " bytes (truncated; not shown)");
+            } else {
+                const std::string line = record(o.format, d, *to, *rtt);
+                std::fwrite(line.data(), 1, line.size(), stdout);
+                std::fflush(stdout);
+            }
+            pump();
+        },
+        [&](const socket_error &e) { stop(describe(e)); });
+    if (!started)
+        return report_failure(cli::failure, started.error().message);
+    {
+        stop_signals signals(s.loop(), [&](int) { stop("interrupted"); });
+        pump();
+        if (failure.empty())
+            s.loop().run();
+    } // the signal handles close before the loop does
+    if (!s.close())
+        return cli::failure;
+    if (!failure.empty())
+        return report_failure(cli::failure, failure);
+    if (schedule.missed() > 0)
+        return report_failure(cli::failure, "no reply from " + to->label + " within " +
+                                                std::to_string(o.timeout_ms) + " ms to " +
+                                                std::to_string(schedule.missed()) + " of " +
+                                                std::to_string(schedule.sent()) + " sends");
+    return truncated > 0 ? cli::failure : cli::ok;
+}
+
+} // namespace udpkit::send

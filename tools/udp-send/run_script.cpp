@@ -1,0 +1,157 @@
+// Script mode: the pure interpreter driven by the socket and the wake-up timer; a line per
+// step, a verdict, and optionally a JUnit XML report.
+#include <cstdio>
+#include <fstream>
+#include <unordered_map>
+
+#include "session.hpp"
+#include "udpkit/junit.hpp"
+#include "udpkit/render.hpp"
+#include "udpkit/signal.hpp"
+
+namespace udpkit::send {
+namespace {
+
+const char *tag(script::outcome o) {
+    switch (o) {
+    case script::outcome::passed:
+        return "PASS";
+    case script::outcome::failed:
+        return "FAIL";
+    case script::outcome::done:
+        break;
+    }
+    return "  ok";
+}
+
+void print_step(const std::string &source, const script::step_report &r) {
+    std::string line = std::string(tag(r.result)) + " " + source + ":" +
+                       std::to_string(r.pos.line) + ":" + std::to_string(r.pos.column) + " " +
+                       render_untrusted(r.line);
+    if (!r.iteration.empty())
+        line += " [" + r.iteration + "]";
+    line += ": " + r.detail + "\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+}
+
+bool write_file(const std::string &path, const std::string &text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    return static_cast<bool>(out);
+}
+
+} // namespace
+
+int run_script(const send_options &o) {
+    session s;
+    if (auto exit = s.load_directory(o))
+        return *exit;
+    script::parse_context context;
+    context.directory = s.directory();
+    if (!o.target.empty())
+        context.default_target = o.target;
+    context.default_limit = default_limit(o);
+    context.default_timeout_ns = o.timeout_ms * 1'000'000;
+    auto program = script::load(o.script, context);
+    if (!program)
+        return report_failure(cli::usage, program.error().to_string());
+
+    std::vector<resolved_target> targets;
+    std::vector<ip_endpoint> addresses;
+    std::vector<std::string> labels;
+    std::size_t largest = 1;
+    std::unordered_map<ip_endpoint, std::size_t, ip_endpoint_hash> index_of;
+    for (const auto &spec : program->targets) {
+        auto t = s.resolve(spec);
+        if (!t)
+            return report_failure(cli::failure, t.error().message);
+        index_of.emplace(t->address, targets.size()); // the first name of an address wins
+        addresses.push_back(t->address);
+        labels.push_back(t->label);
+        largest = std::max(largest, spec.limit.bytes());
+        targets.push_back(std::move(t).value());
+    }
+    if (auto exit =
+            s.open_socket(o.bind, addresses,
+                          *message_limit::make(static_cast<long long>(largest), ip_family::v6)))
+        return *exit;
+
+    script::interpreter run(*program, labels);
+    std::size_t printed = 0;
+    std::string interrupted;
+    auto flush_reports = [&] {
+        for (; printed < run.settled(); ++printed)
+            print_step(o.script, run.reports()[printed]);
+        std::fflush(stdout);
+    };
+    std::function<void()> drive = [&] {
+        for (;;) {
+            const std::uint64_t now = now_ns();
+            script::action a = run.advance(now);
+            if (a.what == script::action::kind::send) {
+                auto sent = s.socket().send(a.payload, addresses[a.target]);
+                if (!sent)
+                    run.send_failed(sent.error().message);
+                else if (*sent == send_status::dropped)
+                    run.send_failed("the send queue is full");
+                continue;
+            }
+            flush_reports();
+            if (a.what == script::action::kind::wait)
+                return s.wake_at(a.until_ns, drive);
+            return s.loop().stop();
+        }
+    };
+    auto started = s.socket().start_receive(
+        [&](const datagram &d) {
+            auto it = index_of.find(d.from);
+            run.on_datagram(now_ns(),
+                            it == index_of.end() ? std::nullopt
+                                                 : std::optional<std::size_t>(it->second),
+                            d.payload, d.size, d.truncated);
+            drive();
+        },
+        [&](const socket_error &e) {
+            std::optional<std::size_t> about;
+            if (e.destination)
+                if (auto it = index_of.find(*e.destination); it != index_of.end())
+                    about = it->second;
+            run.on_error(now_ns(), about, describe(e));
+            drive();
+        });
+    if (!started)
+        return report_failure(cli::failure, started.error().message);
+    {
+        stop_signals signals(s.loop(), [&](int) {
+            interrupted = "interrupted";
+            s.loop().stop();
+        });
+        drive();
+        if (!run.finished())
+            s.loop().run();
+    } // the signal handles close before the loop does
+    if (!s.close())
+        return cli::failure;
+
+    std::size_t held = 0, failed_sends = 0;
+    for (const auto &r : run.reports()) {
+        held += r.expectation && r.result == script::outcome::passed;
+        failed_sends += !r.expectation && r.result == script::outcome::failed;
+    }
+    const bool passed = run.passed() && interrupted.empty();
+    std::printf("%s: %zu of %zu expectations held", passed ? "PASS" : "FAIL", held,
+                run.expectations());
+    if (failed_sends > 0)
+        std::printf(", %zu sends failed", failed_sends);
+    std::printf("%s\n", interrupted.empty() ? "" : " (interrupted)");
+    std::fflush(stdout);
+    if (!o.junit.empty() &&
+        !write_file(o.junit, junit_xml(junit_from_script(o.script, run.reports()))))
+        return report_failure(cli::failure, "cannot write the JUnit report " + o.junit);
+    if (!interrupted.empty())
+        return report_failure(cli::failure, "interrupted");
+    return passed ? cli::ok : cli::failure;
+}
+
+} // namespace udpkit::send

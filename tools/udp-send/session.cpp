@@ -1,0 +1,123 @@
+#include "session.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "udpkit/resolve.hpp"
+
+namespace udpkit::send {
+
+int report_failure(int code, const std::string &message) {
+    std::fprintf(stderr, "udp-send: %s\n", message.c_str());
+    return code;
+}
+
+std::optional<int> session::load_directory(const send_options &options) {
+    if (options.directory.empty())
+        return std::nullopt;
+    auto d = peer_directory::load(options.directory);
+    if (!d)
+        return report_failure(cli::usage, d.error().to_string());
+    directory_ = std::move(d).value();
+    return std::nullopt;
+}
+
+std::variant<resolved_target, int> session::command_line_target(const send_options &options) {
+    if (auto exit = load_directory(options))
+        return *exit;
+    auto spec = script::make_target(options.target, directory(), default_limit(options));
+    if (!spec)
+        return report_failure(cli::usage, spec.error().message);
+    auto to = resolve(*spec);
+    if (!to)
+        return report_failure(cli::failure, to.error().message);
+    return std::move(to).value();
+}
+
+result<resolved_target> session::resolve(const script::target_spec &spec) {
+    resolved_target t{spec, {}, spec.text};
+    if (spec.peer != nullptr) {
+        t.address = spec.peer->address;
+        t.label = spec.text + " (" + t.address.to_string() + ")";
+        return t;
+    }
+    auto address = resolve_now(loop_, *spec.address);
+    if (!address)
+        return unexpected{std::move(address).error()};
+    t.address = *address;
+    if (t.address.to_string() != spec.text)
+        t.label = spec.text + " (" + t.address.to_string() + ")";
+    return t;
+}
+
+std::optional<int> session::open_socket(const std::string &bind, const std::vector<ip_endpoint> &to,
+                                        message_limit limit) {
+    ip_endpoint local;
+    if (!bind.empty()) {
+        auto parsed = resolve_now(loop_, bind);
+        if (!parsed)
+            return report_failure(cli::failure, "--bind " + bind + ": " + parsed.error().message);
+        local = *parsed;
+    } else {
+        const bool v6 = !to.empty() && to.front().family() == ip_family::v6;
+        bool loopback = true;
+        for (const auto &t : to)
+            loopback = loopback && t.is_loopback();
+        local = *ip_endpoint::parse(loopback ? (v6 ? "[::1]:0" : "127.0.0.1:0")
+                                             : (v6 ? "[::]:0" : "0.0.0.0:0"));
+    }
+    for (const auto &t : to)
+        if (t.family() != local.family())
+            return report_failure(
+                cli::usage, "target " + t.to_string() + " and local address " + local.to_string() +
+                                " are of different IP families; one run uses one family");
+    socket_options options;
+    options.limit = limit;
+    options.report_unreachable = true;
+    auto s = udp_socket::bind(loop_, local, options);
+    if (!s)
+        return report_failure(cli::failure, s.error().message);
+    socket_ = std::move(s).value();
+    return std::nullopt;
+}
+
+void session::wake_at(std::uint64_t until_ns, std::function<void()> fn) {
+    const std::uint64_t now = now_ns();
+    const std::uint64_t ms = until_ns > now ? (until_ns - now + 999'999) / 1'000'000 : 0;
+    wake_->start(ms, 0, std::move(fn));
+}
+
+bool session::close() {
+    if (socket_)
+        socket_->close();
+    socket_.reset();
+    wake_.reset();
+    auto closed = loop_.close();
+    if (!closed)
+        report_failure(cli::failure, closed.error().message);
+    return static_cast<bool>(closed);
+}
+
+message_limit default_limit(const send_options &options) {
+    // Checked against the IPv6 maximum by the option parser; an IPv4 send over 65507 bytes
+    // is refused by the kernel with EMSGSIZE and reported.
+    return *message_limit::make(static_cast<long long>(options.max_message), ip_family::v6);
+}
+
+std::uint64_t now_ns() noexcept {
+    return event_loop::now_ns();
+}
+
+std::string describe(const socket_error &e) {
+    if (e.error.code == UV_ECONNREFUSED)
+        return "target " + (e.destination ? e.destination->to_string() + " " : std::string()) +
+               "is not listening (ICMP port unreachable)";
+    return e.error.message;
+}
+
+bool stdout_is_terminal() noexcept {
+    return isatty(STDOUT_FILENO) == 1;
+}
+
+} // namespace udpkit::send
