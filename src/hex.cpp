@@ -1,5 +1,7 @@
 #include "udpkit/hex.hpp"
 
+#include "udpkit/render.hpp"
+
 namespace udpkit {
 namespace {
 
@@ -30,8 +32,8 @@ result<std::string> parse_hex(std::string_view text) {
             if (k >= text.size() || text[k] == ' ' || text[k] == '\t')
                 return bad(i, "odd hex digit: write each byte as two digits, e.g. 0a");
             if (digit_value(text[k]) < 0)
-                return bad(k, "bad hex digit \"" + std::string(1, text[k]) +
-                                  "\": expected 0-9, a-f or A-F");
+                return bad(k, "bad hex digit " + quote_untrusted(text.substr(k, 1)) +
+                                  ": expected 0-9, a-f or A-F");
         }
         bytes += static_cast<char>(digit_value(text[i]) * 16 + digit_value(text[i + 1]));
         i += 2;

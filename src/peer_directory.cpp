@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <utility>
 
 #include <toml++/toml.h>
+
+#include "udpkit/files.hpp"
 
 #include "udpkit/render.hpp"
 
@@ -205,21 +204,10 @@ bool is_valid_peer_name(std::string_view name) noexcept {
 }
 
 result<peer_directory> peer_directory::load(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return unexpected{error{std::string("cannot open peer directory: ") + std::strerror(errno),
-                                path, 0, 0, 0}};
-    std::string text;
-    char chunk[8192];
-    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
-        text.append(chunk, static_cast<std::size_t>(in.gcount()));
-        if (text.size() > max_file_bytes)
-            return unexpected{error{"peer directory is larger than " +
-                                        std::to_string(max_file_bytes) +
-                                        " bytes; a directory of peers is a small file",
-                                    path, 0, 0, 0}};
-    }
-    return parse(text, path);
+    auto text = read_file_bounded(path, max_file_bytes, "peer directory");
+    if (!text)
+        return unexpected{std::move(text).error()};
+    return parse(*text, path);
 }
 
 result<peer_directory> peer_directory::parse(std::string_view text, std::string_view source) {

@@ -1,13 +1,13 @@
 // The script parser: lines -> tokens -> commands, with FILE:LINE:COL on every error.
 #include "udpkit/script.hpp"
 
+#include "udpkit/files.hpp"
+#include "udpkit/render.hpp"
+
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include <re2/re2.h>
 
@@ -28,10 +28,6 @@ struct token {
 
 bool is_space(char c) {
     return c == ' ' || c == '\t';
-}
-
-std::string in_quotes(std::string_view s) {
-    return "\"" + std::string(s) + "\"";
 }
 
 class parser {
@@ -151,7 +147,8 @@ result<std::vector<token>> parser::tokenize(std::string_view line) {
                 break;
             }
             default:
-                return at(here, "unknown escape \\" + std::string(1, line[i + 1]) +
+                return at(here, "unknown escape \\" +
+                                    render_untrusted(std::string_view(&line[i + 1], 1)) +
                                     "; use \\\\ \\\" \\n \\r \\t \\0 or \\xHH");
             }
             t.text += decoded;
@@ -171,13 +168,14 @@ result<const token *> parser::argument(const std::vector<token> &t, std::size_t 
     if (i < t.size())
         return &t[i];
     return at(t.back().end_column + 1,
-              "missing " + std::string(what) + " after " + in_quotes(t[0].text));
+              "missing " + std::string(what) + " after " + quote_untrusted(t[0].text));
 }
 
 result<void> parser::no_more(const std::vector<token> &t, std::size_t i) const {
     if (i < t.size())
-        return at(t[i], "unexpected " + in_quotes(t[i].text) + " at the end of " +
-                            in_quotes(t[0].text) + "; see the script language in udp-send --help");
+        return at(t[i], "unexpected " + quote_untrusted(t[i].text) + " at the end of " +
+                            quote_untrusted(t[0].text) +
+                            "; see the script language in udp-send --help");
     return {};
 }
 
@@ -188,7 +186,7 @@ result<std::uint64_t> parser::number(const token &t, std::uint64_t max,
     auto [ptr, ec] = std::from_chars(t.text.data(), end, value);
     if (t.kind != token_kind::word || t.text.empty() || ptr != end ||
         (ec != std::errc() && ec != std::errc::result_out_of_range))
-        return at(t, "bad " + std::string(what) + " " + in_quotes(t.text) +
+        return at(t, "bad " + std::string(what) + " " + quote_untrusted(t.text) +
                          ": expected a whole number from 0 to " + std::to_string(max));
     if (ec == std::errc::result_out_of_range || value > max)
         return at(t,
@@ -210,7 +208,7 @@ result<std::uint64_t> parser::duration(const token &t) const {
     else if (unit == "s")
         scale = 1'000'000'000;
     if (t.kind != token_kind::word || digits == 0 || digits > 13 || scale == 0)
-        return at(t, "bad duration " + in_quotes(s) +
+        return at(t, "bad duration " + quote_untrusted(s) +
                          ": expected a whole number with a unit us, ms or s, e.g. 500ms");
     const std::uint64_t value = std::stoull(s.substr(0, digits));
     if (value > max_duration_ns / scale)
@@ -228,7 +226,7 @@ result<std::string> parser::hex(const token &t) const {
 
 result<text_template> parser::text(const token &t) {
     if (t.kind != token_kind::string)
-        return at(t, "expected a quoted string, found " + in_quotes(t.text));
+        return at(t, "expected a quoted string, found " + quote_untrusted(t.text));
     text_template out;
     const std::string &s = t.text;
     auto literal = [&]() -> std::string & {
@@ -256,8 +254,8 @@ result<text_template> parser::text(const token &t) {
             std::string known;
             for (const auto &c : program_.counters)
                 known += (known.empty() ? "" : ", ") + c.name;
-            return at(t.columns[i], "unknown variable ${" + name + "}; known: " + known +
-                                        " (declare one with: counter NAME)");
+            return at(t.columns[i], "unknown variable ${" + render_excerpt(name) +
+                                        "}; known: " + known + " (declare one with: counter NAME)");
         }
         out.push_back({{}, static_cast<int>(it - program_.counters.begin())});
         i = close;
@@ -267,7 +265,7 @@ result<text_template> parser::text(const token &t) {
 
 result<std::size_t> parser::current_target(const token &command_word) const {
     if (!target_)
-        return at(command_word, "no target for " + in_quotes(command_word.text) +
+        return at(command_word, "no target for " + quote_untrusted(command_word.text) +
                                     ": add a line `target PEER|ADDR` above it, or give TARGET "
                                     "on the command line");
     return *target_;
@@ -276,7 +274,7 @@ result<std::size_t> parser::current_target(const token &command_word) const {
 result<void> parser::check_size(const token &payload, std::size_t bytes) const {
     const target_spec &t = program_.targets[*target_];
     if (auto fits = t.limit.check(bytes); !fits)
-        return at(payload, "payload for " + t.text + ": " + fits.error().message);
+        return at(payload, "payload for " + render_excerpt(t.text) + ": " + fits.error().message);
     return {};
 }
 
@@ -335,8 +333,8 @@ result<void> parser::parse_send(const std::vector<token> &t, command &c) {
             return fits;
         c.bytes = std::move(bytes).value();
     } else {
-        return at(first,
-                  "send needs a quoted string, hex HEX or file PATH, not " + in_quotes(first.text));
+        return at(first, "send needs a quoted string, hex HEX or file PATH, not " +
+                             quote_untrusted(first.text));
     }
     return no_more(t, next);
 }
@@ -389,13 +387,13 @@ result<void> parser::parse_expect(const std::vector<token> &t, command &c) {
         if (!op)
             return unexpected{std::move(op).error()};
         if ((*op)->kind != token_kind::string)
-            return at(**op,
-                      "expected a quoted regular expression, found " + in_quotes((*op)->text));
+            return at(**op, "expected a quoted regular expression, found " +
+                                quote_untrusted((*op)->text));
         RE2::Options options;
         options.set_log_errors(false);
         auto re = std::make_shared<const RE2>((*op)->text, options);
         if (!re->ok())
-            return at(**op, "invalid regular expression: " + re->error());
+            return at(**op, "invalid regular expression: " + render_excerpt(re->error(), 200));
         m.kind = match_kind::regex;
         m.regex = std::move(re);
     } else if (kind.text == "hex") {
@@ -435,7 +433,7 @@ result<void> parser::parse_expect(const std::vector<token> &t, command &c) {
         if (!max)
             return unexpected{std::move(max).error()};
         if (*max < *min)
-            return at(**op, "size range " + s +
+            return at(**op, "size range " + render_excerpt(s) +
                                 " is empty: the first number must not exceed "
                                 "the second");
         m.kind = match_kind::size;
@@ -444,7 +442,7 @@ result<void> parser::parse_expect(const std::vector<token> &t, command &c) {
     } else if (kind.text == "none") {
         m.kind = match_kind::none;
     } else {
-        return at(kind, "unknown expectation " + in_quotes(kind.text) +
+        return at(kind, "unknown expectation " + quote_untrusted(kind.text) +
                             "; expected a quoted string, text, prefix, regex, hex, size or none");
     }
     c.duration_ns = timeout_ns_;
@@ -474,7 +472,7 @@ result<void> parser::parse_counter(const std::vector<token> &t) {
                            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
                        });
     if (!valid)
-        return at(**name, "bad counter name " + in_quotes(n) +
+        return at(**name, "bad counter name " + quote_untrusted(n) +
                               ": expected 1-32 letters, digits or _, not starting with a digit");
     for (const auto &c : program_.counters)
         if (c.name == n)
@@ -552,8 +550,8 @@ result<void> parser::parse_line(std::vector<token> tokens) {
         if (!brace)
             return unexpected{std::move(brace).error()};
         if ((*brace)->text != "{" || (*brace)->kind != token_kind::word)
-            return at(**brace,
-                      "expected { after the repeat count, found " + in_quotes((*brace)->text));
+            return at(**brace, "expected { after the repeat count, found " +
+                                   quote_untrusted((*brace)->text));
         if (auto end = no_more(tokens, 3); !end)
             return end;
         if (static_cast<int>(open_.size()) >= max_nesting)
@@ -584,7 +582,7 @@ result<void> parser::parse_line(std::vector<token> tokens) {
         (open_.empty() ? program_.commands : open_.back().body).push_back(std::move(block));
         return {};
     } else {
-        return at(word, "unknown command " + in_quotes(name) +
+        return at(word, "unknown command " + quote_untrusted(name) +
                             "; expected target, send, expect, sleep, rate, timeout, repeat, "
                             "counter or }");
     }
@@ -650,15 +648,15 @@ result<target_spec> make_target(std::string_view text, const peer_directory *dir
         if (!hp)
             return unexpected{std::move(hp).error()};
         if (hp->port == 0)
-            return fail("target " + std::string(text) + " has port 0; expected a port 1-65535");
+            return fail("target " + render_excerpt(text) + " has port 0; expected a port 1-65535");
         spec.address = std::move(hp).value();
         return spec;
     }
     if (!is_valid_peer_name(text))
-        return fail("bad target " + in_quotes(text) +
+        return fail("bad target " + quote_untrusted(text) +
                     ": expected a peer name from --directory or HOST:PORT");
     if (directory == nullptr)
-        return fail("unknown peer " + in_quotes(text) +
+        return fail("unknown peer " + quote_untrusted(text) +
                     ": no --directory given; use an address such as 127.0.0.1:9007, or pass "
                     "--directory FILE");
     auto found = directory->require(text);
@@ -673,36 +671,18 @@ result<program> parse(std::string_view text, const parse_context &context) {
     return parser(context).run(text);
 }
 
-namespace {
-
-result<std::string> read_bounded(const std::filesystem::path &path, std::size_t max_bytes,
-                                 std::string_view what) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return fail("cannot open " + std::string(what) + " " + path.string() + ": " +
-                    std::strerror(errno));
-    std::string bytes;
-    char chunk[8192];
-    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
-        bytes.append(chunk, static_cast<std::size_t>(in.gcount()));
-        if (bytes.size() > max_bytes)
-            return fail(std::string(what) + " " + path.string() + " is larger than " +
-                        std::to_string(max_bytes) + " bytes");
-    }
-    return bytes;
-}
-
-} // namespace
-
 result<program> load(const std::string &path, parse_context context) {
-    auto text = read_bounded(path, max_script_bytes, "script");
+    auto text = read_file_bounded(path, max_script_bytes, "script");
     if (!text)
-        return unexpected{error{text.error().message, path, 0, 0, 0}};
+        return unexpected{std::move(text).error()};
     context.source = path;
     const auto base = std::filesystem::path(path).parent_path();
     context.read_file = [base](const std::string &file) {
         // Over max_payload is over every limit; the parser then names the target's own limit.
-        return read_bounded(base / file, max_payload_ipv6 + 1, "file");
+        auto bytes = read_file_bounded((base / file).string(), max_payload_ipv6 + 1, "file");
+        if (!bytes)
+            return result<std::string>(fail(bytes.error().to_string()));
+        return bytes;
     };
     return parse(*text, context);
 }

@@ -361,3 +361,18 @@ send ""
         CHECK(d.run.dropped() == 6);
     }
 }
+
+TEST_SUITE("unit") {
+// Found by fuzz_script: script text quoted in an error went to the terminal raw.
+TEST_CASE("script errors show bad words escaped and cut short") {
+    auto bad = parse_text("targ\xac\x1b[2J 127.0.0.1:9\n");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().to_string() ==
+          "t.udps:1:1: unknown command \"targ\\xac\\x1b[2J\"; expected target, send, expect, "
+          "sleep, rate, timeout, repeat, counter or }");
+    auto long_word = parse_text(std::string(5000, 'x') + "\n");
+    REQUIRE_FALSE(long_word);
+    CHECK(long_word.error().message.find("(5000 bytes)") != std::string::npos);
+    CHECK(long_word.error().message.size() < 300);
+}
+}

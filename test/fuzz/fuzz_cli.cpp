@@ -16,18 +16,6 @@ namespace cli = udpkit::cli;
 
 namespace {
 
-std::vector<std::string> split_lines(std::string_view text) {
-    std::vector<std::string> args;
-    while (!text.empty()) {
-        const auto end = text.find('\n');
-        args.emplace_back(text.substr(0, end));
-        if (end == std::string_view::npos)
-            break;
-        text.remove_prefix(end + 1);
-    }
-    return args;
-}
-
 bool ends_with(const std::string &s, std::string_view tail) {
     return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
@@ -35,7 +23,7 @@ bool ends_with(const std::string &s, std::string_view tail) {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
-    const auto args = split_lines({reinterpret_cast<const char *>(data), size});
+    const auto args = udpkit::fuzz::split_lines({reinterpret_cast<const char *>(data), size});
 
     std::string bind = "127.0.0.1:0";
     std::string mode = "echo";

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "session.hpp"
+#include "udpkit/files.hpp"
 #include "udpkit/hex.hpp"
 #include "udpkit/json.hpp"
 #include "udpkit/render.hpp"
@@ -20,21 +21,6 @@ namespace {
 // (on loopback it is back at once; elsewhere it takes a round trip).
 constexpr std::uint64_t linger_ms = 50;
 
-// Reads a whole stream, but never more than `limit + 1` bytes: enough to know it is too large
-// without reading an endless input.
-std::string read_bounded(std::FILE *in, std::size_t limit) {
-    std::string bytes(limit + 1, '\0');
-    std::size_t got = 0;
-    while (got < bytes.size()) {
-        const std::size_t n = std::fread(bytes.data() + got, 1, bytes.size() - got, in);
-        if (n == 0)
-            break;
-        got += n;
-    }
-    bytes.resize(got);
-    return bytes;
-}
-
 // The message, or an exit code: over the limit is refused before anything is sent.
 std::variant<std::string, int> message(const send_options &o, const resolved_target &to) {
     const std::size_t limit = to.spec.limit.bytes();
@@ -47,14 +33,14 @@ std::variant<std::string, int> message(const send_options &o, const resolved_tar
         std::FILE *f = std::fopen(o.file.c_str(), "rb");
         if (f == nullptr)
             return report_failure(cli::usage, "--file " + o.file + ": " + std::strerror(errno));
-        bytes = read_bounded(f, limit);
+        bytes = read_at_most(f, limit);
         std::fclose(f);
         from = "--file " + o.file;
     } else {
         if (isatty(STDIN_FILENO) == 1)
             return report_failure(cli::usage, "no message: give TEXT, --hex or --file, or pipe "
                                               "the message on stdin");
-        bytes = read_bounded(stdin, limit);
+        bytes = read_at_most(stdin, limit);
         from = "stdin";
     }
     if (bytes.size() > limit)
