@@ -187,6 +187,22 @@ def own_address_refused():
 
 
 @case
+def send_errors_are_counted_and_reported():
+    # A forged broadcast source: the reply to 255.255.255.255 is refused by the kernel (EACCES,
+    # no SO_BROADCAST), a deterministic send error. (Real interfaces drop such martian sources.)
+    proc, server = start("--log")
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    raw.sendto(spoofed_udp(("255.255.255.255", 5000), server, b"bcast"), server)
+    assert proc.readline().endswith(" 255.255.255.255:5000 5 send-error")
+    client = udp_client()
+    assert ask(client, server, b"fine") == b"fine"
+    assert proc.readline().endswith(" 4 replied")
+    s = stats(proc)
+    assert s["send_errors"] == 1 and s["replied"] == 1 and s["bytes_out"] == 4 and adds_up(s), s
+    assert "udp-echo: send to 255.255.255.255:5000: EACCES" in proc.stderr()
+
+
+@case
 def rate_limit_drops_the_excess_and_logs():
     # One token per 100 s, burst 3: the test never lasts long enough for a token to come back.
     proc, server = start("--rate-limit", "0.01", "--burst", "3", "--log")
@@ -246,6 +262,26 @@ def counters_add_up_after_a_mixed_run():
     for reason in ("privileged_port", "own_address", "amplification", "no_match"):
         assert s["refused_" + reason] == 1, s
     assert_no_reply(client, "an extra reply arrived")
+
+
+@case
+def counters_add_up_after_a_flood():
+    # 5000 datagrams as fast as Python sends them, replies left unread: some may be lost on the
+    # way (UDP), but every datagram udp-echo received is accounted for exactly once.
+    proc, server = start()
+    client = udp_client()
+    for i in range(5000):
+        client.sendto(b"%d" % i, server)
+    quiet = udp_client(timeout=0.2)
+    for _ in range(50):  # the flood may have filled the receive buffer: retry the sentinel
+        try:
+            if ask(quiet, server, b"after the flood") == b"after the flood":
+                break
+        except socket.timeout:
+            continue
+    s = stats(proc)
+    assert s["received"] > 1 and adds_up(s), s
+    assert s["truncated"] == s["refused"] == s["rate_limited"] == 0, s
 
 
 @case
