@@ -11,12 +11,10 @@ namespace udpkit {
 namespace {
 // Caps keep the arithmetic far from overflow for absurdly slow rates (about 31 years).
 constexpr double max_span_ns = 1e18;
-std::uint64_t span_ns(double ns) {
-    return static_cast<std::uint64_t>(std::min(ns, max_span_ns));
-}
+std::uint64_t span_ns(double ns) { return static_cast<std::uint64_t>(std::min(ns, max_span_ns)); }
 } // namespace
 
-bool token_bucket::try_take(const bucket_rate &rate, std::uint64_t now_ns) noexcept {
+bool token_bucket::try_take(const bucket_rate& rate, std::uint64_t now_ns) noexcept {
     // One token every `interval`; up to `burst` at once, i.e. the bucket may run up to
     // (burst - 1) intervals ahead of the clock.
     const std::uint64_t interval = span_ns(std::round(1e9 / rate.per_second));
@@ -35,20 +33,20 @@ rate_limiter::rate_limiter(bucket_rate rate, std::size_t max_sources, std::uint6
     assert(rate.per_second > 0 && rate.burst >= 1 && max_sources >= 1);
 }
 
-rate_limiter::key rate_limiter::key_of(const ip_endpoint &source) noexcept {
+rate_limiter::key rate_limiter::key_of(const ip_endpoint& source) noexcept {
     key k;
     if (source.family() == ip_family::v6) {
-        const auto *sin6 = reinterpret_cast<const sockaddr_in6 *>(source.sockaddr_ptr());
+        const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(source.sockaddr_ptr());
         std::memcpy(k.bytes, &sin6->sin6_addr, sizeof k.bytes);
         k.v6 = 1;
     } else {
-        const auto *sin = reinterpret_cast<const sockaddr_in *>(source.sockaddr_ptr());
+        const auto* sin = reinterpret_cast<const sockaddr_in*>(source.sockaddr_ptr());
         std::memcpy(k.bytes, &sin->sin_addr, sizeof sin->sin_addr);
     }
     return k;
 }
 
-std::size_t rate_limiter::hash_of(const key &k) const noexcept {
+std::size_t rate_limiter::hash_of(const key& k) const noexcept {
     // FNV-1a, then a final mix so that addresses differing only in the last byte spread out.
     std::uint64_t h = 14695981039346656037ull ^ seed_;
     for (std::uint8_t b : k.bytes)
@@ -58,7 +56,7 @@ std::size_t rate_limiter::hash_of(const key &k) const noexcept {
     return static_cast<std::size_t>(h);
 }
 
-std::size_t rate_limiter::find_slot(const key &k) const noexcept {
+std::size_t rate_limiter::find_slot(const key& k) const noexcept {
     const std::size_t mask = index_.size() - 1;
     std::size_t i = hash_of(k) & mask;
     while (index_[i] != none && !(entries_[index_[i]].source == k))
@@ -82,14 +80,14 @@ void rate_limiter::erase_from_index(std::uint32_t e) noexcept {
 }
 
 void rate_limiter::unlink(std::uint32_t e) noexcept {
-    entry &en = entries_[e];
+    entry& en = entries_[e];
     (en.newer == none ? newest_ : entries_[en.newer].older) = en.older;
     (en.older == none ? oldest_ : entries_[en.older].newer) = en.newer;
     en.newer = en.older = none;
 }
 
 void rate_limiter::push_newest(std::uint32_t e) noexcept {
-    entry &en = entries_[e];
+    entry& en = entries_[e];
     en.newer = none;
     en.older = newest_;
     if (newest_ != none)
@@ -99,7 +97,7 @@ void rate_limiter::push_newest(std::uint32_t e) noexcept {
         oldest_ = e;
 }
 
-rate_decision rate_limiter::check(const ip_endpoint &source, std::uint64_t now_ns) noexcept {
+rate_decision rate_limiter::check(const ip_endpoint& source, std::uint64_t now_ns) noexcept {
     const key k = key_of(source);
     std::size_t slot = find_slot(k);
     if (index_[slot] != none) {
@@ -108,7 +106,7 @@ rate_decision rate_limiter::check(const ip_endpoint &source, std::uint64_t now_n
             unlink(e);
             push_newest(e);
         }
-        entry &en = entries_[e];
+        entry& en = entries_[e];
         const bool allowed = en.bucket.try_take(rate_, now_ns);
         const bool started = !allowed && !en.limited;
         en.limited = !allowed;

@@ -26,7 +26,7 @@ public:
     explicit token_bucket(std::uint64_t now_ns) noexcept : full_at_ns_(now_ns) {}
 
     /// Takes one token if there is one. A clock that goes backwards never adds tokens.
-    bool try_take(const bucket_rate &rate, std::uint64_t now_ns) noexcept;
+    bool try_take(const bucket_rate& rate, std::uint64_t now_ns) noexcept;
     /// True when the bucket holds `burst` tokens at `now_ns`: forgetting it then loses nothing.
     [[nodiscard]] bool full(std::uint64_t now_ns) const noexcept { return full_at_ns_ <= now_ns; }
 
@@ -68,21 +68,21 @@ public:
     rate_limiter(bucket_rate rate, std::size_t max_sources, std::uint64_t seed = 0);
 
     /// Counts one datagram from `source` at `now_ns`.
-    rate_decision check(const ip_endpoint &source, std::uint64_t now_ns) noexcept;
+    rate_decision check(const ip_endpoint& source, std::uint64_t now_ns) noexcept;
 
     /// Sources tracked now (<= capacity()).
     [[nodiscard]] std::size_t tracked() const noexcept { return used_; }
     [[nodiscard]] std::size_t capacity() const noexcept { return entries_.size(); }
     /// Quiet sources forgotten to make room for new ones.
     [[nodiscard]] std::uint64_t evictions() const noexcept { return evictions_; }
-    [[nodiscard]] const bucket_rate &rate() const noexcept { return rate_; }
+    [[nodiscard]] const bucket_rate& rate() const noexcept { return rate_; }
 
 private:
     /// A source IP address: 16 bytes (IPv4 in the first 4) and the family.
     struct key {
         std::uint8_t bytes[16] = {};
         std::uint8_t v6 = 0;
-        friend bool operator==(const key &, const key &) = default;
+        friend bool operator==(const key&, const key&) = default;
     };
     static constexpr std::uint32_t none = UINT32_MAX;
     struct entry {
@@ -93,10 +93,10 @@ private:
         bool limited = false;       ///< the last datagram was refused
     };
 
-    static key key_of(const ip_endpoint &source) noexcept;
-    [[nodiscard]] std::size_t hash_of(const key &k) const noexcept;
+    static key key_of(const ip_endpoint& source) noexcept;
+    [[nodiscard]] std::size_t hash_of(const key& k) const noexcept;
     /// The index_ slot holding `k`, or the empty slot where it would go.
-    std::size_t find_slot(const key &k) const noexcept;
+    std::size_t find_slot(const key& k) const noexcept;
     void unlink(std::uint32_t e) noexcept;
     void push_newest(std::uint32_t e) noexcept;
     /// Removes entry `e` from the hash index (backward-shift deletion keeps probing exact).

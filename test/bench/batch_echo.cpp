@@ -10,7 +10,7 @@ constexpr size_t slot = 65536;
 char buffers[batch][slot]; // only the pages datagrams touch become resident
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     const int fd = bind_and_announce(argc, argv);
     static mmsghdr msgs[batch];
     static iovec iov[batch];

@@ -7,9 +7,9 @@
 namespace udpkit {
 namespace {
 
-const char *const tool = "udp-echo";
+const char* const tool = "udp-echo";
 
-const char *const examples =
+const char* const examples =
     "  udp-echo                                   echo on 127.0.0.1:9007\n"
     "  udp-echo --bind 0 --mode upper             upper-case replies on a free port\n"
     "  udp-echo --mode reply --match '^PING' --reply PONG --reply '?'\n"
@@ -19,13 +19,13 @@ const char *const examples =
 // Pairs --match/--reply by their order on the command line: each --match takes the next
 // --reply; a --reply with no --match before it is the default, used when no rule matches.
 result<std::vector<std::pair<std::string, std::string>>>
-pair_rules(const CLI::App &app, const CLI::Option *match, const CLI::Option *reply) {
+pair_rules(const CLI::App& app, const CLI::Option* match, const CLI::Option* reply) {
     std::vector<std::pair<std::string, std::string>> pairs;
     std::optional<std::string> fallback;
     std::optional<std::string> pending;
     std::size_t next_match = 0;
     std::size_t next_reply = 0;
-    for (const CLI::Option *opt : app.parse_order()) {
+    for (const CLI::Option* opt : app.parse_order()) {
         if (opt == match) {
             if (pending)
                 return fail("--match \"" + *pending + "\" has no --reply TEXT after it");
@@ -53,7 +53,7 @@ pair_rules(const CLI::App &app, const CLI::Option *match, const CLI::Option *rep
 // A number in [lo, hi], with the bounds shown as written ("1 to 1e+09", not "1.000000 to ...").
 CLI::Validator number_range(double lo, double hi) {
     return CLI::Validator(
-        [lo, hi](std::string &text) -> std::string {
+        [lo, hi](std::string& text) -> std::string {
             double value = 0;
             if (!CLI::detail::lexical_cast(text, value))
                 return "\"" + text + "\" is not a number";
@@ -86,35 +86,35 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
     std::string mode_text;
     std::size_t max_message = 0;
     double burst = 0;
-    auto *bind = app->add_option("--bind", bind_text,
+    auto* bind = app->add_option("--bind", bind_text,
                                  "address to listen on: HOST:PORT, [IPV6]:PORT or PORT "
                                  "(default 127.0.0.1:9007; port 0 picks a free one)")
                      ->check(cli::address_validator);
-    auto *directory =
+    auto* directory =
         app->add_option("--directory", o.directory, "peer directory (TOML); with --as")
             ->type_name("FILE");
-    auto *as =
+    auto* as =
         app->add_option("--as", o.as, "listen on this peer's address and limit")->type_name("NAME");
     directory->needs(as);
     as->needs(directory);
     bind->excludes(directory);
-    auto *mode = app->add_option("--mode", mode_text, "echo (default), upper or reply")
+    auto* mode = app->add_option("--mode", mode_text, "echo (default), upper or reply")
                      ->check(CLI::IsMember({"echo", "upper", "reply"}));
-    auto *match = app->add_option("--match", "reply mode: a rule's pattern (RE2); the next "
+    auto* match = app->add_option("--match", "reply mode: a rule's pattern (RE2); the next "
                                              "--reply is its reply; first match wins")
                       ->type_name("REGEX")
                       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    auto *reply = app->add_option("--reply", "reply mode: the reply of the --match before it, "
+    auto* reply = app->add_option("--reply", "reply mode: the reply of the --match before it, "
                                              "or the default reply")
                       ->type_name("TEXT")
                       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    auto *max = app->add_option("--max-message", max_message,
+    auto* max = app->add_option("--max-message", max_message,
                                 "largest datagram accepted, bytes (default 1472, or the "
                                 "peer's; up to 65507 IPv4, 65527 IPv6); larger ones are "
                                 "counted as truncated, not echoed")
                     ->type_name("N")
                     ->check(CLI::Range(std::size_t{1}, max_payload_ipv6));
-    auto *rate = app->add_option("--rate-limit", o.rate_limit,
+    auto* rate = app->add_option("--rate-limit", o.rate_limit,
                                  "datagrams per second per source address (token bucket)")
                      ->type_name("PPS")
                      ->check(CLI::PositiveNumber);
@@ -168,8 +168,8 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
     return o;
 }
 
-result<void> check_reply_sizes(const echo_options &options, message_limit limit) {
-    for (const auto &rule : options.rules)
+result<void> check_reply_sizes(const echo_options& options, message_limit limit) {
+    for (const auto& rule : options.rules)
         if (auto fits = limit.check(rule.text.size()); !fits)
             return fail("--reply \"" + rule.text.substr(0, 40) +
                         (rule.text.size() > 40 ? "...\"" : "\"") + ": " + fits.error().message +

@@ -44,6 +44,6 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args);
 
 /// Checks that every --reply text fits the limit the socket ends up with (known only once a
 /// --directory peer is looked up). The error names the text's size and the limit.
-result<void> check_reply_sizes(const echo_options &options, message_limit limit);
+result<void> check_reply_sizes(const echo_options& options, message_limit limit);
 
 } // namespace udpkit

@@ -8,6 +8,6 @@ namespace udpkit {
 
 /// Runs udp-echo until SIGINT/SIGTERM; returns the exit code (0 after a signal, 1 when the
 /// socket cannot be bound, 2 for a bad directory, peer or limit).
-int run_echo(const echo_options &options);
+int run_echo(const echo_options& options);
 
 } // namespace udpkit
