@@ -42,11 +42,11 @@ std::string_view to_string(echo_action action) noexcept {
 }
 
 result<std::vector<reply_rule>>
-compile_rules(const std::vector<std::pair<std::string, std::string>> &pattern_and_text) {
+compile_rules(const std::vector<std::pair<std::string, std::string>>& pattern_and_text) {
     std::vector<reply_rule> rules;
     RE2::Options options;
     options.set_log_errors(false); // errors are returned, not printed by RE2
-    for (const auto &[pattern, text] : pattern_and_text) {
+    for (const auto& [pattern, text] : pattern_and_text) {
         reply_rule rule{nullptr, pattern, text};
         if (!pattern.empty()) {
             auto re = std::make_shared<const RE2>(pattern, options);
@@ -64,7 +64,7 @@ responder::responder(responder_config config) : config_(std::move(config)) {
         upper_.resize(config_.max_message);
 }
 
-std::string_view responder::build_reply(std::string_view payload, bool &matched) {
+std::string_view responder::build_reply(std::string_view payload, bool& matched) {
     matched = true;
     switch (config_.mode) {
     case echo_mode::echo:
@@ -79,7 +79,7 @@ std::string_view responder::build_reply(std::string_view payload, bool &matched)
         return {upper_.data(), n};
     }
     case echo_mode::reply:
-        for (const auto &rule : config_.rules)
+        for (const auto& rule : config_.rules)
             if (!rule.pattern ||
                 RE2::PartialMatch(re2::StringPiece(payload.data(), payload.size()), *rule.pattern))
                 return rule.text;
@@ -90,12 +90,12 @@ std::string_view responder::build_reply(std::string_view payload, bool &matched)
 }
 
 reply_decision responder::decide(std::string_view payload, bool truncated,
-                                 const ip_endpoint &from) {
+                                 const ip_endpoint& from) {
     if (truncated)
         return {echo_action::truncated, {}};
     if (from.port() < 1024 && !config_.allow_privileged_ports)
         return {echo_action::refused_privileged_port, {}};
-    for (const auto &own : config_.own_addresses)
+    for (const auto& own : config_.own_addresses)
         if (from == own)
             return {echo_action::refused_own_address, {}};
     bool matched = false;
@@ -139,13 +139,6 @@ void echo_counters::record(echo_action action, std::size_t size, std::size_t rep
     }
 }
 
-void echo_counters::late_send_failures(std::uint64_t n) noexcept {
-    if (n > replied)
-        n = replied;
-    replied -= n;
-    send_errors += n;
-}
-
 std::uint64_t echo_counters::refused() const noexcept {
     return refused_privileged_port + refused_own_address + refused_amplification + refused_no_match;
 }
@@ -154,8 +147,8 @@ bool echo_counters::adds_up() const noexcept {
     return received == replied + truncated + rate_limited + refused() + send_errors;
 }
 
-std::string format_counters(const echo_counters &c, bool json) {
-    const std::pair<const char *, std::uint64_t> fields[] = {
+std::string format_counters(const echo_counters& c, bool json) {
+    const std::pair<const char*, std::uint64_t> fields[] = {
         {"received", c.received},
         {"replied", c.replied},
         {"truncated", c.truncated},
@@ -172,7 +165,7 @@ std::string format_counters(const echo_counters &c, bool json) {
     };
     std::string out = json ? "{" : "stats:";
     bool first = true;
-    for (const auto &[name, value] : fields) {
+    for (const auto& [name, value] : fields) {
         if (json)
             out += (first ? "\"" : ",\"") + std::string(name) + "\":" + std::to_string(value);
         else
@@ -184,7 +177,7 @@ std::string format_counters(const echo_counters &c, bool json) {
     return out;
 }
 
-void format_log_line(std::string &out, std::int64_t unix_ms, const ip_endpoint &from,
+void format_log_line(std::string& out, std::int64_t unix_ms, const ip_endpoint& from,
                      std::size_t size, std::string_view action) {
     const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
     std::tm utc{};

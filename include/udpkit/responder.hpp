@@ -40,7 +40,7 @@ struct reply_rule {
 /// Compiles `--match PATTERN --reply TEXT` pairs; an empty pattern in a pair means no --match
 /// (a rule for every datagram). The error names the pattern and quotes RE2's message.
 result<std::vector<reply_rule>>
-compile_rules(const std::vector<std::pair<std::string, std::string>> &pattern_and_text);
+compile_rules(const std::vector<std::pair<std::string, std::string>>& pattern_and_text);
 
 /// What happened to one datagram. Every datagram ends in exactly one of these, which is why the
 /// counters add up.
@@ -86,12 +86,12 @@ public:
     /// Decides for one datagram of `payload` bytes from `from` (`truncated`: it was larger than
     /// the limit and `payload` is only its start). Rate limiting is the caller's, after this,
     /// so that refused datagrams spend no tokens.
-    reply_decision decide(std::string_view payload, bool truncated, const ip_endpoint &from);
+    reply_decision decide(std::string_view payload, bool truncated, const ip_endpoint& from);
 
-    [[nodiscard]] const responder_config &config() const noexcept { return config_; }
+    [[nodiscard]] const responder_config& config() const noexcept { return config_; }
 
 private:
-    std::string_view build_reply(std::string_view payload, bool &matched);
+    std::string_view build_reply(std::string_view payload, bool& matched);
     responder_config config_;
     std::string upper_; ///< sized once to max_message
 };
@@ -109,25 +109,23 @@ struct echo_counters {
     std::uint64_t refused_no_match = 0;
     std::uint64_t send_errors = 0;
     std::uint64_t bytes_in = 0;  ///< sizes on the wire of every received datagram
-    std::uint64_t bytes_out = 0; ///< reply bytes handed to the kernel (or its send queue)
+    std::uint64_t bytes_out = 0; ///< reply bytes handed to the kernel
     /// Replied although over the rate limit (--rate-limit-log-only); included in `replied`.
     std::uint64_t over_rate_limit = 0;
 
     /// Counts one datagram of `size` bytes on the wire and its fate (`reply_bytes` if replied).
     void record(echo_action action, std::size_t size, std::size_t reply_bytes = 0) noexcept;
-    /// A send that was queued (counted as replied) failed later: moves it to send_errors.
-    void late_send_failures(std::uint64_t n) noexcept;
     [[nodiscard]] std::uint64_t refused() const noexcept;
     [[nodiscard]] bool adds_up() const noexcept;
 };
 
 /// One stats line: `received=10 replied=7 truncated=1 ... bytes_out=70`, or with `json` the
 /// same counters as one JSON object. No newline.
-std::string format_counters(const echo_counters &c, bool json);
+std::string format_counters(const echo_counters& c, bool json);
 
 /// One --log line: `2024-05-01T09:30:00.123Z 127.0.0.1:40000 5 replied` (UTC time, source,
 /// size on the wire, action). Appends to `out`, reusing its capacity. No newline.
-void format_log_line(std::string &out, std::int64_t unix_ms, const ip_endpoint &from,
+void format_log_line(std::string& out, std::int64_t unix_ms, const ip_endpoint& from,
                      std::size_t size, std::string_view action);
 
 } // namespace udpkit

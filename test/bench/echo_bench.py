@@ -7,7 +7,8 @@ Builds what it needs (a release build in --build), then for each round runs ever
 turn with the same load generator and settings: a flood of 64-byte and of 1024-byte datagrams
 with 64 in flight for --seconds each, and a one-at-a-time ping-pong of 64-byte datagrams. Rounds
 interleave the responders so that a noisy spell on the machine hits all of them; each figure is
-the median over the rounds. Rates are shown as a ratio of the recvmmsg/sendmmsg batch loop, the
+the median over the rounds. The responder's CPU time per echoed datagram (from /proc/PID/stat)
+is shown too: on a shared machine it varies far less than the rates do. Rates are shown as a ratio of the recvmmsg/sendmmsg batch loop, the
 ping-pong median RTT as a ratio of the blocking loop. udp-echo's peak RSS (VmHWM) is read after
 its floods, and once more after a flood of 65507-byte datagrams (--max-message 65507), the worst
 case for its buffers and send queue.
@@ -50,6 +51,12 @@ class Responder:
             raise SystemExit(f"{args[0]} did not start: {line!r}")
         self.address = line.split()[-1]
 
+    def cpu_seconds(self):
+        """User + system CPU time so far (utime and stime of /proc/PID/stat)."""
+        with open(f"/proc/{self.p.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_kb(self):
         with open(f"/proc/{self.p.pid}/status") as status:
             return int(re.search(r"VmHWM:\s+(\d+) kB", status.read()).group(1))
@@ -57,6 +64,14 @@ class Responder:
     def stop(self):
         self.p.kill()
         self.p.wait()
+
+
+def flood(build_dir, responder, size, seconds, pin):
+    """The flood's figures, plus the responder's CPU microseconds per datagram it echoed."""
+    before = responder.cpu_seconds()
+    f = generate(build_dir, "flood", responder.address, size, seconds, pin)
+    f["cpu_us"] = (responder.cpu_seconds() - before) * 1e6 / max(f["total"], 1)
+    return f
 
 
 def generate(build_dir, mode, address, size, seconds, pin):
@@ -84,7 +99,8 @@ def main():
         "udp-echo": [os.path.join(build_dir, "tools", "udp-echo", "udp-echo"), "--bind", "0"],
         "python asyncio": [sys.executable, os.path.join(ROOT, "test", "bench", "asyncio_echo.py")],
     }
-    results = {name: {"r64": [], "r1024": [], "rtt": [], "p99": []} for name in responders}
+    results = {name: {"r64": [], "r1024": [], "rtt": [], "p99": [], "cpu64": [], "cpu1024": []}
+               for name in responders}
     rss = []
     print(f"{a.rounds} round(s), {a.seconds:g} s per measurement, 64 in flight, "
           f"{'pinned: responder CPU 1, generator CPU 0' if a.pin else 'not pinned'}",
@@ -93,8 +109,8 @@ def main():
         for name, args in responders.items():
             r = Responder(args, a.pin)
             try:
-                f64 = generate(build_dir, "flood", r.address, 64, a.seconds, a.pin)
-                f1024 = generate(build_dir, "flood", r.address, 1024, a.seconds, a.pin)
+                f64 = flood(build_dir, r, 64, a.seconds, a.pin)
+                f1024 = flood(build_dir, r, 1024, a.seconds, a.pin)
                 pp = generate(build_dir, "pingpong", r.address, 64, a.seconds, a.pin)
                 if name == "udp-echo":
                     rss.append(r.peak_rss_kb())
@@ -104,14 +120,16 @@ def main():
             results[name]["r1024"].append(f1024["rate"])
             results[name]["rtt"].append(pp["median_us"])
             results[name]["p99"].append(pp["p99_us"])
+            results[name]["cpu64"].append(f64["cpu_us"])
+            results[name]["cpu1024"].append(f1024["cpu_us"])
             print(f"  round {round_no + 1} {name}: {f64['rate']:.0f} /s (64 B), "
-                  f"{f1024['rate']:.0f} /s (1024 B), ping-pong median {pp['median_us']:.1f} us",
-                  flush=True)
+                  f"{f1024['rate']:.0f} /s (1024 B), ping-pong median {pp['median_us']:.1f} us, "
+                  f"CPU {f64['cpu_us']:.1f}/{f1024['cpu_us']:.1f} us per datagram", flush=True)
 
     # The worst case for memory: the largest datagrams, as fast as they come.
     big = Responder(responders["udp-echo"] + ["--max-message", "65507"], a.pin)
     try:
-        fbig = generate(build_dir, "flood", big.address, 65507, min(a.seconds, 3), a.pin)
+        fbig = flood(build_dir, big, 65507, min(a.seconds, 3), a.pin)
         big_rss = big.peak_rss_kb()
     finally:
         big.stop()
@@ -121,12 +139,13 @@ def main():
     blocking = med["blocking loop (recvfrom/sendto)"]
     print()
     print("| responder | 64 B /s | x batch | 1024 B /s | x batch | ping-pong median us "
-          "| x blocking | p99 us |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| x blocking | p99 us | CPU us/datagram 64 B, 1024 B |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, m in med.items():
         print(f"| {name} | {m['r64']:.0f} | {m['r64'] / batch['r64']:.2f} | {m['r1024']:.0f} | "
               f"{m['r1024'] / batch['r1024']:.2f} | {m['rtt']:.1f} | "
-              f"{m['rtt'] / blocking['rtt']:.2f} | {m['p99']:.0f} |")
+              f"{m['rtt'] / blocking['rtt']:.2f} | {m['p99']:.0f} | "
+              f"{m['cpu64']:.1f}, {m['cpu1024']:.1f} |")
     echo = med["udp-echo"]
     print()
     print(f"udp-echo vs blocking loop: {echo['r64'] / blocking['r64']:.2f}x (64 B), "

@@ -27,7 +27,7 @@ using bench_clock = std::chrono::steady_clock;
 constexpr int max_batch = 64;
 constexpr double warm_up_s = 0.5;
 
-int connect_to(const std::string &target) {
+int connect_to(const std::string& target) {
     const auto colon = target.rfind(':');
     sockaddr_in to{};
     to.sin_family = AF_INET;
@@ -41,7 +41,7 @@ int connect_to(const std::string &target) {
     // A large receive buffer on the generator's side only, so that it never drops replies.
     const int bytes = 4 << 20;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes);
-    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr *>(&to), sizeof to) != 0) {
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
         std::perror("load_gen: connect");
         std::exit(1);
     }
@@ -108,9 +108,9 @@ int flood(int fd, std::size_t size, double seconds, int in_flight) {
     }
     const double elapsed = seconds_since(measure_start);
     const long long counted = received - received_at_start;
-    std::printf("rate=%.0f received=%lld lost=%lld wrong_size=%lld seconds=%.2f\n",
+    std::printf("rate=%.0f received=%lld lost=%lld wrong_size=%lld seconds=%.2f total=%lld\n",
                 static_cast<double>(counted) / elapsed, counted, lost - lost_at_start, wrong_size,
-                elapsed);
+                elapsed, received);
     return wrong_size == 0 ? 0 : 1;
 }
 
@@ -149,7 +149,7 @@ int pingpong(int fd, std::size_t size, double seconds) {
 
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc < 5) {
         std::fprintf(stderr, "usage: load_gen flood|pingpong HOST:PORT SIZE SECONDS [IN_FLIGHT]\n");
         return 2;

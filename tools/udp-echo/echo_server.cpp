@@ -3,6 +3,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -13,6 +15,7 @@
 #include "udpkit/rate_limiter.hpp"
 #include "udpkit/resolve.hpp"
 #include "udpkit/responder.hpp"
+#include "udpkit/send_batch.hpp"
 #include "udpkit/signal.hpp"
 #include "udpkit/timer.hpp"
 #include "udpkit/udp_socket.hpp"
@@ -22,9 +25,11 @@ namespace {
 
 /// Sources the rate limiter tracks at most: about 0.75 MiB of table, allocated once.
 constexpr std::size_t max_rate_limited_sources = 16384;
-/// The send queue (used only while the kernel buffer is full) holds at most this many bytes
-/// of replies; beyond it replies are dropped and counted, so memory stays flat under a flood.
-constexpr std::size_t send_queue_bytes = 256 * 1024;
+/// Replies gathered from one receive batch and sent with one sendmmsg: at most this many, in an
+/// arena of this many bytes (or one datagram of the limit, if larger). When the kernel buffer
+/// is full, replies are dropped and counted rather than queued: memory stays flat.
+constexpr std::size_t batch_datagrams = 64;
+constexpr std::size_t batch_arena_bytes = 256 * 1024;
 /// stderr notices (rate limit, send errors): a burst of 5, then one per second.
 constexpr bucket_rate notice_rate{1, 5};
 
@@ -34,7 +39,7 @@ struct endpoint_and_limit {
     message_limit limit;
 };
 
-result<endpoint_and_limit> resolve_endpoint(event_loop &loop, const echo_options &o) {
+result<endpoint_and_limit> resolve_endpoint(event_loop& loop, const echo_options& o) {
     endpoint_and_limit where;
     std::optional<message_limit> peer_limit;
     if (!o.directory.empty()) {
@@ -66,24 +71,24 @@ result<endpoint_and_limit> resolve_endpoint(event_loop &loop, const echo_options
     return where;
 }
 
-bool is_wildcard(const ip_endpoint &e) {
+bool is_wildcard(const ip_endpoint& e) {
     const std::string host = e.host();
     return host == "0.0.0.0" || host == "::";
 }
 
 /// The addresses replies leave from: the bound one, or with a wildcard bind every local
 /// interface address of the family, on the bound port.
-std::vector<ip_endpoint> own_addresses(const ip_endpoint &bound) {
+std::vector<ip_endpoint> own_addresses(const ip_endpoint& bound) {
     std::vector<ip_endpoint> own{bound};
     if (!is_wildcard(bound))
         return own;
-    uv_interface_address_t *interfaces = nullptr;
+    uv_interface_address_t* interfaces = nullptr;
     int count = 0;
     if (uv_interface_addresses(&interfaces, &count) != 0)
         return own;
     for (int i = 0; i < count; ++i) {
         auto address =
-            ip_endpoint::from_sockaddr(reinterpret_cast<const sockaddr *>(&interfaces[i].address));
+            ip_endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&interfaces[i].address));
         if (address && address->family() == bound.family()) {
             address->set_port(bound.port());
             own.push_back(*address);
@@ -99,55 +104,94 @@ std::int64_t unix_ms() {
         .count();
 }
 
+/// Runs a callback after each loop iteration's I/O (a uv_check handle): where the replies
+/// gathered from a receive batch are sent. Not copyable or movable (handle->data == this).
+class after_io {
+public:
+    after_io(event_loop& loop, std::function<void()> fn)
+        : handle_(static_cast<uv_check_t*>(std::calloc(1, sizeof(uv_check_t)))),
+          fn_(std::move(fn)) {
+        uv_check_init(loop.get(), handle_);
+        handle_->data = this;
+        uv_check_start(handle_, [](uv_check_t* h) {
+            if (auto* self = static_cast<after_io*>(h->data))
+                self->fn_();
+        });
+        uv_unref(reinterpret_cast<uv_handle_t*>(handle_)); // the socket keeps the loop alive
+    }
+    ~after_io() {
+        handle_->data = nullptr;
+        uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* h) { std::free(h); });
+    }
+    after_io(const after_io&) = delete;
+    after_io& operator=(const after_io&) = delete;
+
+private:
+    uv_check_t* handle_;
+    std::function<void()> fn_;
+};
+
 class echo_server {
 public:
-    echo_server(event_loop &loop, const echo_options &options, udp_socket &socket,
-                responder_config config)
-        : loop_(loop), options_(options), socket_(socket), responder_(std::move(config)) {
+    echo_server(const echo_options& options, udp_socket& socket, responder_config config)
+        : options_(options), socket_(socket), responder_(std::move(config)),
+          batch_(batch_datagrams, std::max<std::size_t>(batch_arena_bytes, socket.limit().bytes())),
+          request_sizes_(batch_datagrams) {
         if (options.rate_limit > 0)
             limiter_.emplace(options.bucket(), max_rate_limited_sources, std::random_device{}());
     }
 
-    void on_datagram(const datagram &d) {
+    void on_datagram(const datagram& d) {
         reply_decision decision = responder_.decide(d.payload, d.truncated, d.from);
         if (decision.action == echo_action::replied && limiter_)
             decision.action = rate_limit(d.from);
-        std::size_t sent_bytes = 0;
-        if (decision.action == echo_action::replied) {
-            auto sent = socket_.send(decision.reply, d.from);
-            if (sent && *sent != send_status::dropped) {
-                sent_bytes = decision.reply.size();
-            } else {
-                decision.action = echo_action::send_error;
-                ++immediate_send_errors_;
-                if (!sent)
-                    notice(sent.error().message);
-                else
-                    notice("send to " + d.from.to_string() +
-                           ": kernel buffer and send queue full; reply dropped");
-            }
+        if (decision.action != echo_action::replied) {
+            counters_.record(decision.action, d.size);
+            if (options_.log)
+                log(d.from, d.size, decision.action);
+            return;
         }
-        counters_.record(decision.action, d.size, sent_bytes);
+        // The reply is copied: the receive buffer is reused by the next recvmmsg.
+        if (!batch_.add(decision.reply, d.from)) {
+            flush();
+            batch_.add(decision.reply, d.from); // an empty batch holds any reply within the limit
+        }
+        request_sizes_[batch_.size() - 1] = d.size;
         if (options_.log)
-            log(d, decision.action);
+            flush(); // log lines in arrival order, each with the reply's real fate
     }
 
-    void on_error(const socket_error &e) { notice(e.error.message); }
+    /// Sends the gathered replies and counts each as replied or as a send error.
+    void flush() {
+        if (batch_.empty())
+            return;
+        const auto results = batch_.flush(socket_.fd());
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            const bool sent = results[i] == 0;
+            const echo_action action = sent ? echo_action::replied : echo_action::send_error;
+            counters_.record(action, request_sizes_[i], sent ? batch_.payload(i).size() : 0);
+            if (options_.log)
+                log(batch_.destination(i), request_sizes_[i], action);
+            if (!sent)
+                notice(uv_failure("send to " + batch_.destination(i).to_string(), results[i])
+                           .value.message +
+                       (results[i] == UV_EAGAIN ? "; socket buffer full, reply dropped" : ""));
+        }
+        batch_.clear();
+    }
 
-    /// Prints one stats line (text or JSON) on stdout.
+    void on_error(const socket_error& e) { notice(e.error.message); }
+
+    /// Prints one stats line (text or JSON) on stdout, replies gathered so far included.
     void print_stats() {
-        // Replies that went through the send queue and failed there were counted as replied.
-        const std::uint64_t failed = socket_.counters().send_errors + socket_.counters().dropped;
-        const std::uint64_t late = failed - immediate_send_errors_;
-        counters_.late_send_failures(late - late_seen_);
-        late_seen_ = late;
+        flush();
         const std::string line = format_counters(counters_, options_.json);
         std::fprintf(stdout, "%s\n", line.c_str());
         std::fflush(stdout);
     }
 
 private:
-    echo_action rate_limit(const ip_endpoint &from) {
+    echo_action rate_limit(const ip_endpoint& from) {
         const rate_decision verdict = limiter_->check(from, event_loop::now_ns());
         if (verdict.allowed())
             return echo_action::replied;
@@ -155,7 +199,7 @@ private:
             const auto rate = limiter_->rate();
             char what[96];
             std::snprintf(what, sizeof what, "%g/s, burst %g", rate.per_second, rate.burst);
-            const char *consequence =
+            const char* consequence =
                 options_.rate_limit_log_only ? "log only: still replying" : "dropping";
             if (verdict.verdict == rate_verdict::table_full)
                 notice("rate limit: already tracking " + std::to_string(limiter_->capacity()) +
@@ -171,15 +215,15 @@ private:
         return echo_action::replied;
     }
 
-    void log(const datagram &d, echo_action action) {
+    void log(const ip_endpoint& from, std::size_t size, echo_action action) {
         log_line_.clear();
-        format_log_line(log_line_, unix_ms(), d.from, d.size, to_string(action));
+        format_log_line(log_line_, unix_ms(), from, size, to_string(action));
         log_line_ += '\n';
         std::fwrite(log_line_.data(), 1, log_line_.size(), stdout);
     }
 
     /// A line on stderr, at most notice_rate of them: a flood cannot flood the terminal.
-    void notice(const std::string &message) {
+    void notice(const std::string& message) {
         if (!notices_.try_take(notice_rate, event_loop::now_ns())) {
             ++suppressed_notices_;
             return;
@@ -192,14 +236,13 @@ private:
         suppressed_notices_ = 0;
     }
 
-    event_loop &loop_;
-    const echo_options &options_;
-    udp_socket &socket_;
+    const echo_options& options_;
+    udp_socket& socket_;
     responder responder_;
     std::optional<rate_limiter> limiter_;
+    send_batch batch_;
+    std::vector<std::size_t> request_sizes_; ///< per batched reply: its request's size
     echo_counters counters_;
-    std::uint64_t immediate_send_errors_ = 0; ///< sends that failed or were dropped at once
-    std::uint64_t late_seen_ = 0;             ///< queued sends already moved to send_errors
     std::string log_line_;
     token_bucket notices_{event_loop::now_ns()};
     std::uint64_t suppressed_notices_ = 0;
@@ -207,7 +250,7 @@ private:
 
 } // namespace
 
-int run_echo(const echo_options &options) {
+int run_echo(const echo_options& options) {
     event_loop loop;
     int code = 0;
     {
@@ -218,14 +261,12 @@ int run_echo(const echo_options &options) {
         }
         socket_options socket_config;
         socket_config.limit = where->limit;
-        socket_config.max_queued_sends = std::max<std::size_t>(
-            1, std::min<std::size_t>(1024, send_queue_bytes / where->limit.bytes()));
         auto socket = udp_socket::bind(loop, where->address, socket_config);
         if (!socket) {
             std::fprintf(stderr, "udp-echo: %s\n", socket.error().message.c_str());
             return 1;
         }
-        udp_socket &sock = **socket;
+        udp_socket& sock = **socket;
 
         responder_config config;
         config.mode = options.mode;
@@ -234,7 +275,8 @@ int run_echo(const echo_options &options) {
         config.allow_amplification = options.allow_amplification;
         config.own_addresses = own_addresses(sock.local_address());
         config.max_message = where->limit.bytes();
-        echo_server server(loop, options, sock, std::move(config));
+        echo_server server(options, sock, std::move(config));
+        after_io send_replies(loop, [&] { server.flush(); });
 
         if (options.log)
             std::setvbuf(stdout, nullptr, _IOLBF, 0); // each --log line as it happens
@@ -257,8 +299,8 @@ int run_echo(const echo_options &options) {
             stats.start(ms, ms, [&] { server.print_stats(); });
             stats.unref();
         }
-        auto receiving = sock.start_receive([&](const datagram &d) { server.on_datagram(d); },
-                                            [&](const socket_error &e) { server.on_error(e); });
+        auto receiving = sock.start_receive([&](const datagram& d) { server.on_datagram(d); },
+                                            [&](const socket_error& e) { server.on_error(e); });
         if (!receiving) {
             std::fprintf(stderr, "udp-echo: %s\n", receiving.error().message.c_str());
             return 1;
