@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark udp-echo against reference responders (run by hand; not part of the test suite).
 
-    python3 test/bench/echo_bench.py [--build build-bench] [--seconds 5] [--rounds 3] [--no-pin]
+    python3 test/bench/echo_bench.py [--build build-bench] [--seconds 5] [--rounds 3] [--pin]
 
 Builds what it needs (a release build in --build), then for each round runs every responder in
 turn with the same load generator and settings: a flood of 64-byte and of 1024-byte datagrams
@@ -13,8 +13,10 @@ ping-pong median RTT as a ratio of the blocking loop. udp-echo's peak RSS (VmHWM
 its floods, and once more after a flood of 65507-byte datagrams (--max-message 65507), the worst
 case for its buffers and send queue.
 
-Pinning (default): the responder runs on CPU 1 and the generator on CPU 0, so that on a 2-core
-machine each side has a core of its own and every responder gets the same placement.
+Not pinned by default: the scheduler places generator and responder as it likes, the same way
+for every responder. With --pin the responder runs on CPU 1 and the generator on CPU 0; on a
+2-vCPU virtual machine that makes every round trip cross CPUs (a wake-up across vCPUs costs as
+much as the rest of the round trip) and ties each side to whatever else runs on its CPU.
 """
 import argparse
 import os
@@ -88,7 +90,7 @@ def main():
     ap.add_argument("--build", default="build-bench")
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--no-pin", dest="pin", action="store_false")
+    ap.add_argument("--pin", action="store_true")
     a = ap.parse_args()
     build_dir = os.path.join(ROOT, a.build)
     build(build_dir)

@@ -157,8 +157,19 @@ public:
             batch_.add(decision.reply, d.from); // an empty batch holds any reply within the limit
         }
         request_sizes_[batch_.size() - 1] = d.size;
-        if (options_.log)
-            flush(); // log lines in arrival order, each with the reply's real fate
+        // The first reply of a loop iteration goes at once: a lone request (ping-pong) is not
+        // kept waiting for the end of the iteration; under load the rest are batched. With
+        // --log every reply goes at once, so lines keep arrival order and each reply's fate.
+        if (!replied_this_iteration_ || options_.log) {
+            replied_this_iteration_ = true;
+            flush();
+        }
+    }
+
+    /// At the end of each loop iteration: sends what was gathered.
+    void end_of_iteration() {
+        flush();
+        replied_this_iteration_ = false;
     }
 
     /// Sends the gathered replies and counts each as replied or as a send error.
@@ -242,6 +253,7 @@ private:
     std::optional<rate_limiter> limiter_;
     send_batch batch_;
     std::vector<std::size_t> request_sizes_; ///< per batched reply: its request's size
+    bool replied_this_iteration_ = false;
     echo_counters counters_;
     std::string log_line_;
     token_bucket notices_{event_loop::now_ns()};
@@ -276,7 +288,7 @@ int run_echo(const echo_options& options) {
         config.own_addresses = own_addresses(sock.local_address());
         config.max_message = where->limit.bytes();
         echo_server server(options, sock, std::move(config));
-        after_io send_replies(loop, [&] { server.flush(); });
+        after_io send_replies(loop, [&] { server.end_of_iteration(); });
 
         if (options.log)
             std::setvbuf(stdout, nullptr, _IOLBF, 0); // each --log line as it happens
