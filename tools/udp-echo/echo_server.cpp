@@ -183,7 +183,7 @@ public:
             counters_.record(action, request_sizes_[i], sent ? batch_.payload(i).size() : 0);
             if (options_.log)
                 log(batch_.destination(i), request_sizes_[i], action);
-            if (!sent)
+            if (!sent && notice_due())
                 notice(uv_failure("send to " + batch_.destination(i).to_string(), results[i])
                            .value.message +
                        (results[i] == UV_EAGAIN ? "; socket buffer full, reply dropped" : ""));
@@ -191,7 +191,10 @@ public:
         batch_.clear();
     }
 
-    void on_error(const socket_error& e) { notice(e.error.message); }
+    void on_error(const socket_error& e) {
+        if (notice_due())
+            notice(e.error.message);
+    }
 
     /// Prints one stats line (text or JSON) on stdout, replies gathered so far included.
     void print_stats() {
@@ -206,7 +209,7 @@ private:
         const rate_decision verdict = limiter_->check(from, event_loop::now_ns());
         if (verdict.allowed())
             return echo_action::replied;
-        if (verdict.started) {
+        if (verdict.started && notice_due()) {
             const auto rate = limiter_->rate();
             char what[96];
             std::snprintf(what, sizeof what, "%g/s, burst %g", rate.per_second, rate.burst);
@@ -233,12 +236,17 @@ private:
         std::fwrite(log_line_.data(), 1, log_line_.size(), stdout);
     }
 
-    /// A line on stderr, at most notice_rate of them: a flood cannot flood the terminal.
+    /// Whether a notice may be printed now: at most notice_rate of them, so that a flood cannot
+    /// flood the terminal (checked before the message is even built).
+    bool notice_due() {
+        if (notices_.try_take(notice_rate, event_loop::now_ns()))
+            return true;
+        ++suppressed_notices_;
+        return false;
+    }
+
+    /// A line on stderr (when notice_due() said so).
     void notice(const std::string& message) {
-        if (!notices_.try_take(notice_rate, event_loop::now_ns())) {
-            ++suppressed_notices_;
-            return;
-        }
         std::fprintf(stderr, "udp-echo: %s", message.c_str());
         if (suppressed_notices_ > 0)
             std::fprintf(stderr, " (%llu similar notices suppressed)",
