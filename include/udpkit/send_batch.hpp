@@ -1,0 +1,60 @@
+#pragma once
+// Batched sending with sendmmsg, which libuv 1.44 does not wrap. A responder that gathers the
+// replies to one receive batch and sends them with one system call also wakes its peer once
+// instead of once per datagram, which is what makes the recvmmsg/sendmmsg loop fast.
+
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "udpkit/address.hpp"
+
+namespace udpkit {
+
+/// The signature of sendmmsg(2).
+using sendmmsg_function = int (*)(int fd, mmsghdr* messages, unsigned count, int flags);
+
+/// Datagrams waiting to be sent together. All memory is allocated by the constructor: `add`
+/// copies the payload into a fixed arena, so the caller's buffer may be reused at once.
+class send_batch {
+public:
+    /// Room for `max_datagrams` datagrams totalling `arena_bytes` bytes of payload.
+    send_batch(std::size_t max_datagrams, std::size_t arena_bytes);
+    send_batch(const send_batch&) = delete;
+    send_batch& operator=(const send_batch&) = delete;
+
+    /// Queues a copy of `payload` for `to`. Returns false, queuing nothing, when the batch has
+    /// no room left for it (flush, clear, then add again); a payload larger than the whole
+    /// arena never fits.
+    bool add(std::string_view payload, const ip_endpoint& to) noexcept;
+
+    /// Sends every queued datagram, in order, on the non-blocking UDP socket `fd`, with as few
+    /// sendmmsg calls as the kernel allows. Returns one code per datagram: 0 if it was handed
+    /// to the kernel, otherwise a negative errno (libuv's UV_E* values on Unix). A datagram
+    /// the kernel refuses (e.g. -EACCES for a broadcast address) is skipped and the rest are
+    /// still sent; when the socket buffer is full (-EAGAIN) that datagram and all after it are
+    /// dropped, never waited for. The datagrams stay readable until clear().
+    /// `send` is the system call; tests pass a stand-in to script the kernel's answers.
+    std::span<const int> flush(int fd, sendmmsg_function send = &::sendmmsg) noexcept;
+    /// Forgets the queued datagrams (after flush, once their results are read).
+    void clear() noexcept;
+
+    [[nodiscard]] std::size_t size() const noexcept { return count_; }
+    [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
+    [[nodiscard]] const ip_endpoint& destination(std::size_t i) const noexcept { return to_[i]; }
+    [[nodiscard]] std::string_view payload(std::size_t i) const noexcept;
+
+private:
+    std::vector<char> arena_;
+    std::vector<ip_endpoint> to_;
+    std::vector<iovec> iov_;
+    std::vector<mmsghdr> messages_;
+    std::vector<int> results_;
+    std::size_t count_ = 0;
+    std::size_t used_bytes_ = 0;
+};
+
+} // namespace udpkit

@@ -1,0 +1,197 @@
+#include "udpkit/responder.hpp"
+
+#include <re2/re2.h>
+
+#include <cstdio>
+#include <ctime>
+
+namespace udpkit {
+
+std::string_view to_string(echo_mode mode) noexcept {
+    switch (mode) {
+    case echo_mode::echo:
+        return "echo";
+    case echo_mode::upper:
+        return "upper";
+    case echo_mode::reply:
+        return "reply";
+    }
+    return "?";
+}
+
+std::string_view to_string(echo_action action) noexcept {
+    switch (action) {
+    case echo_action::replied:
+        return "replied";
+    case echo_action::truncated:
+        return "truncated";
+    case echo_action::rate_limited:
+        return "rate-limited";
+    case echo_action::refused_privileged_port:
+        return "refused-privileged-port";
+    case echo_action::refused_own_address:
+        return "refused-own-address";
+    case echo_action::refused_amplification:
+        return "refused-amplification";
+    case echo_action::refused_no_match:
+        return "refused-no-match";
+    case echo_action::send_error:
+        return "send-error";
+    }
+    return "?";
+}
+
+result<std::vector<reply_rule>>
+compile_rules(const std::vector<std::pair<std::string, std::string>>& pattern_and_text) {
+    std::vector<reply_rule> rules;
+    RE2::Options options;
+    options.set_log_errors(false); // errors are returned, not printed by RE2
+    for (const auto& [pattern, text] : pattern_and_text) {
+        reply_rule rule{nullptr, pattern, text};
+        if (!pattern.empty()) {
+            auto re = std::make_shared<const RE2>(pattern, options);
+            if (!re->ok())
+                return fail("bad regular expression \"" + pattern + "\": " + re->error());
+            rule.pattern = std::move(re);
+        }
+        rules.push_back(std::move(rule));
+    }
+    return rules;
+}
+
+responder::responder(responder_config config) : config_(std::move(config)) {
+    if (config_.mode == echo_mode::upper)
+        upper_.resize(config_.max_message);
+}
+
+std::string_view responder::build_reply(std::string_view payload, bool& matched) {
+    matched = true;
+    switch (config_.mode) {
+    case echo_mode::echo:
+        return payload;
+    case echo_mode::upper: {
+        // Sized to max_message, and payloads are never longer: no allocation here.
+        const std::size_t n = payload.size() < upper_.size() ? payload.size() : upper_.size();
+        for (std::size_t i = 0; i < n; ++i) {
+            const char c = payload[i];
+            upper_[i] = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+        }
+        return {upper_.data(), n};
+    }
+    case echo_mode::reply:
+        for (const auto& rule : config_.rules)
+            if (!rule.pattern ||
+                RE2::PartialMatch(re2::StringPiece(payload.data(), payload.size()), *rule.pattern))
+                return rule.text;
+        break;
+    }
+    matched = false;
+    return {};
+}
+
+reply_decision responder::decide(std::string_view payload, bool truncated,
+                                 const ip_endpoint& from) {
+    if (truncated)
+        return {echo_action::truncated, {}};
+    if (from.port() < 1024 && !config_.allow_privileged_ports)
+        return {echo_action::refused_privileged_port, {}};
+    for (const auto& own : config_.own_addresses)
+        if (from == own)
+            return {echo_action::refused_own_address, {}};
+    bool matched = false;
+    const std::string_view reply = build_reply(payload, matched);
+    if (!matched)
+        return {echo_action::refused_no_match, {}};
+    if (reply.size() > payload.size() && !config_.allow_amplification)
+        return {echo_action::refused_amplification, {}};
+    return {echo_action::replied, reply};
+}
+
+void echo_counters::record(echo_action action, std::size_t size, std::size_t reply_bytes) noexcept {
+    ++received;
+    bytes_in += size;
+    switch (action) {
+    case echo_action::replied:
+        ++replied;
+        bytes_out += reply_bytes;
+        break;
+    case echo_action::truncated:
+        ++truncated;
+        break;
+    case echo_action::rate_limited:
+        ++rate_limited;
+        break;
+    case echo_action::refused_privileged_port:
+        ++refused_privileged_port;
+        break;
+    case echo_action::refused_own_address:
+        ++refused_own_address;
+        break;
+    case echo_action::refused_amplification:
+        ++refused_amplification;
+        break;
+    case echo_action::refused_no_match:
+        ++refused_no_match;
+        break;
+    case echo_action::send_error:
+        ++send_errors;
+        break;
+    }
+}
+
+std::uint64_t echo_counters::refused() const noexcept {
+    return refused_privileged_port + refused_own_address + refused_amplification + refused_no_match;
+}
+
+bool echo_counters::adds_up() const noexcept {
+    return received == replied + truncated + rate_limited + refused() + send_errors;
+}
+
+std::string format_counters(const echo_counters& c, bool json) {
+    const std::pair<const char*, std::uint64_t> fields[] = {
+        {"received", c.received},
+        {"replied", c.replied},
+        {"truncated", c.truncated},
+        {"rate_limited", c.rate_limited},
+        {"refused", c.refused()},
+        {"refused_privileged_port", c.refused_privileged_port},
+        {"refused_own_address", c.refused_own_address},
+        {"refused_amplification", c.refused_amplification},
+        {"refused_no_match", c.refused_no_match},
+        {"send_errors", c.send_errors},
+        {"bytes_in", c.bytes_in},
+        {"bytes_out", c.bytes_out},
+        {"over_rate_limit", c.over_rate_limit},
+    };
+    std::string out = json ? "{" : "stats:";
+    bool first = true;
+    for (const auto& [name, value] : fields) {
+        if (json)
+            out += (first ? "\"" : ",\"") + std::string(name) + "\":" + std::to_string(value);
+        else
+            out += ' ' + std::string(name) + '=' + std::to_string(value);
+        first = false;
+    }
+    if (json)
+        out += '}';
+    return out;
+}
+
+void format_log_line(std::string& out, std::int64_t unix_ms, const ip_endpoint& from,
+                     std::size_t size, std::string_view action) {
+    const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char stamp[40];
+    const int n = std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
+                                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+                                utc.tm_min, utc.tm_sec, static_cast<int>(unix_ms % 1000));
+    out.append(stamp, static_cast<std::size_t>(n));
+    out += from.to_string();
+    out += ' ';
+    out += std::to_string(size);
+    out += ' ';
+    out += action;
+}
+
+} // namespace udpkit

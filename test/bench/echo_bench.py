@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Benchmark udp-echo against reference responders (run by hand; not part of the test suite).
+
+    python3 test/bench/echo_bench.py [--build build-bench] [--seconds 5] [--rounds 3] [--pin]
+
+Builds what it needs (a release build in --build), then for each round runs every responder in
+turn with the same load generator and settings: a flood of 64-byte and of 1024-byte datagrams
+with 64 in flight for --seconds each, and a one-at-a-time ping-pong of 64-byte datagrams. Rounds
+interleave the responders so that a noisy spell on the machine hits all of them; each figure is
+the median over the rounds. The responder's CPU time per echoed datagram (from /proc/PID/stat)
+is shown too: on a shared machine it varies far less than the rates do. Rates are shown as a ratio of the recvmmsg/sendmmsg batch loop, the
+ping-pong median RTT as a ratio of the blocking loop. udp-echo's peak RSS (VmHWM) is read after
+its floods, and once more after a flood of 65507-byte datagrams (--max-message 65507), the worst
+case for its buffers and send queue.
+
+Not pinned by default: the scheduler places generator and responder as it likes, the same way
+for every responder. With --pin the responder runs on CPU 1 and the generator on CPU 0; on a
+2-vCPU virtual machine that makes every round trip cross CPUs (a wake-up across vCPUs costs as
+much as the rest of the round trip) and ties each side to whatever else runs on its CPU.
+"""
+import argparse
+import os
+import re
+import select
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def build(build_dir):
+    if not os.path.exists(os.path.join(build_dir, "build.ninja")):
+        subprocess.run(["meson", "setup", build_dir, "--buildtype=release"], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+    subprocess.run(["ninja", "-C", build_dir, "bench"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def pinned(cpu, args, pin):
+    return (["taskset", "-c", str(cpu)] if pin else []) + args
+
+
+class Responder:
+    def __init__(self, args, pin):
+        self.p = subprocess.Popen(pinned(1, args, pin), stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True)
+        # Every responder prints 'listening on ADDR' first.
+        ready, _, _ = select.select([self.p.stdout], [], [], 10)
+        line = self.p.stdout.readline() if ready else ""
+        if not line.startswith("listening on "):
+            self.stop()
+            raise SystemExit(f"{args[0]} did not start: {line!r}")
+        self.address = line.split()[-1]
+
+    def cpu_seconds(self):
+        """User + system CPU time so far (utime and stime of /proc/PID/stat)."""
+        with open(f"/proc/{self.p.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_kb(self):
+        with open(f"/proc/{self.p.pid}/status") as status:
+            return int(re.search(r"VmHWM:\s+(\d+) kB", status.read()).group(1))
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait()
+
+
+def flood(build_dir, responder, size, seconds, pin):
+    """The flood's figures, plus the responder's CPU microseconds per datagram it echoed."""
+    before = responder.cpu_seconds()
+    f = generate(build_dir, "flood", responder.address, size, seconds, pin)
+    f["cpu_us"] = (responder.cpu_seconds() - before) * 1e6 / max(f["total"], 1)
+    return f
+
+
+def generate(build_dir, mode, address, size, seconds, pin):
+    out = subprocess.run(pinned(0, [os.path.join(build_dir, "test", "bench", "load_gen"), mode,
+                                    address, str(size), str(seconds)], pin),
+                         capture_output=True, text=True, timeout=seconds + 30)
+    if out.returncode != 0:
+        raise SystemExit(f"load_gen {mode} failed: {out.stdout}{out.stderr}")
+    return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", out.stdout)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default="build-bench")
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--pin", action="store_true")
+    a = ap.parse_args()
+    build_dir = os.path.join(ROOT, a.build)
+    build(build_dir)
+    bench = os.path.join(build_dir, "test", "bench")
+    responders = {
+        "batch loop (recvmmsg/sendmmsg)": [os.path.join(bench, "batch_echo")],
+        "blocking loop (recvfrom/sendto)": [os.path.join(bench, "blocking_echo")],
+        "udp-echo": [os.path.join(build_dir, "tools", "udp-echo", "udp-echo"), "--bind", "0"],
+        "python asyncio": [sys.executable, os.path.join(ROOT, "test", "bench", "asyncio_echo.py")],
+    }
+    results = {name: {"r64": [], "r1024": [], "rtt": [], "p99": [], "cpu64": [], "cpu1024": []}
+               for name in responders}
+    rss = []
+    print(f"{a.rounds} round(s), {a.seconds:g} s per measurement, 64 in flight, "
+          f"{'pinned: responder CPU 1, generator CPU 0' if a.pin else 'not pinned'}",
+          flush=True)
+    for round_no in range(a.rounds):
+        for name, args in responders.items():
+            r = Responder(args, a.pin)
+            try:
+                f64 = flood(build_dir, r, 64, a.seconds, a.pin)
+                f1024 = flood(build_dir, r, 1024, a.seconds, a.pin)
+                pp = generate(build_dir, "pingpong", r.address, 64, a.seconds, a.pin)
+                if name == "udp-echo":
+                    rss.append(r.peak_rss_kb())
+            finally:
+                r.stop()
+            results[name]["r64"].append(f64["rate"])
+            results[name]["r1024"].append(f1024["rate"])
+            results[name]["rtt"].append(pp["median_us"])
+            results[name]["p99"].append(pp["p99_us"])
+            results[name]["cpu64"].append(f64["cpu_us"])
+            results[name]["cpu1024"].append(f1024["cpu_us"])
+            print(f"  round {round_no + 1} {name}: {f64['rate']:.0f} /s (64 B), "
+                  f"{f1024['rate']:.0f} /s (1024 B), ping-pong median {pp['median_us']:.1f} us, "
+                  f"CPU {f64['cpu_us']:.1f}/{f1024['cpu_us']:.1f} us per datagram", flush=True)
+
+    # The worst case for memory: the largest datagrams, as fast as they come.
+    big = Responder(responders["udp-echo"] + ["--max-message", "65507"], a.pin)
+    try:
+        fbig = flood(build_dir, big, 65507, min(a.seconds, 3), a.pin)
+        big_rss = big.peak_rss_kb()
+    finally:
+        big.stop()
+
+    med = {n: {k: statistics.median(v) for k, v in m.items()} for n, m in results.items()}
+    batch = med["batch loop (recvmmsg/sendmmsg)"]
+    blocking = med["blocking loop (recvfrom/sendto)"]
+    print()
+    print("| responder | 64 B /s | x batch | 1024 B /s | x batch | ping-pong median us "
+          "| x blocking | p99 us | CPU us/datagram 64 B, 1024 B |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, m in med.items():
+        print(f"| {name} | {m['r64']:.0f} | {m['r64'] / batch['r64']:.2f} | {m['r1024']:.0f} | "
+              f"{m['r1024'] / batch['r1024']:.2f} | {m['rtt']:.1f} | "
+              f"{m['rtt'] / blocking['rtt']:.2f} | {m['p99']:.0f} | "
+              f"{m['cpu64']:.1f}, {m['cpu1024']:.1f} |")
+    echo = med["udp-echo"]
+    print()
+    print(f"udp-echo vs blocking loop: {echo['r64'] / blocking['r64']:.2f}x (64 B), "
+          f"{echo['r1024'] / blocking['r1024']:.2f}x (1024 B)")
+    print(f"udp-echo peak RSS (VmHWM) after the 64/1024-byte floods: "
+          f"{max(rss) / 1024:.1f} MiB (max over rounds)")
+    print(f"udp-echo peak RSS after a 65507-byte flood ({fbig['rate']:.0f} /s, --max-message "
+          f"65507): {big_rss / 1024:.1f} MiB")
+    print()
+    targets = [
+        ("echo rate >= 0.9x batch loop (64 B)", echo["r64"] / batch["r64"] >= 0.9),
+        ("echo rate >= 0.9x batch loop (1024 B)", echo["r1024"] / batch["r1024"] >= 0.9),
+        ("echo rate >= 2x blocking loop (64 B)", echo["r64"] / blocking["r64"] >= 2),
+        ("echo rate >= 2x blocking loop (1024 B)", echo["r1024"] / blocking["r1024"] >= 2),
+        ("ping-pong median <= 1.15x blocking loop", echo["rtt"] / blocking["rtt"] <= 1.15),
+        ("peak RSS < 8 MB", max(rss + [big_rss]) * 1024 < 8e6),
+    ]
+    for what, met in targets:
+        print(f"{'met    ' if met else 'MISSED '} {what}")
+
+
+if __name__ == "__main__":
+    main()

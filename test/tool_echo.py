@@ -1,0 +1,393 @@
+"""udp-echo, spawned: modes, sizes, safety refusals, rate limiting, counters, signals, options.
+
+A datagram that must NOT be answered is checked without sleeping: the client sends it, then a
+sentinel that is answered, and the first reply to arrive must be the sentinel's (the responder
+handles one socket's datagrams in order).
+"""
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import case, run, run_tool, spawn, tool, udp_client  # noqa: E402
+
+ECHO = tool("udp-echo")
+
+
+def start(*args):
+    proc = spawn([ECHO, "--bind", "127.0.0.1:0", *args])
+    host, port = proc.listening()
+    return proc, (host, port)
+
+
+def ask(client, server, payload, bufsize=70000):
+    client.sendto(payload, server)
+    data, source = client.recvfrom(bufsize)
+    assert source == server, f"reply from {source}, expected {server}"
+    return data
+
+
+def refused(client, server, payload, sentinel=b"sentinel", answer=None):
+    """Sends `payload`, then `sentinel`; the first reply must be the sentinel's `answer` (by
+    default the sentinel itself, as an echo)."""
+    client.sendto(payload, server)
+    expected = sentinel if answer is None else answer
+    assert ask(client, server, sentinel) == expected, "the refused datagram was answered"
+
+
+def assert_no_reply(sock, what):
+    """Nothing more arrives on `sock` within 0.3 s (used after the last expected reply)."""
+    sock.settimeout(0.3)
+    try:
+        data = sock.recv(70000)
+    except socket.timeout:
+        return
+    raise AssertionError(f"{what}: {data!r}")
+
+
+def stats(proc, sig=signal.SIGUSR1):
+    """Signals the responder and parses the stats line it prints."""
+    proc.signal(sig)
+    return parse_stats(proc.readline())
+
+
+def parse_stats(line):
+    assert line.startswith("stats: "), f"not a stats line: {line!r}"
+    values = dict(field.split("=") for field in line[len("stats: "):].split())
+    return {k: int(v) for k, v in values.items()}
+
+
+def adds_up(s):
+    return s["received"] == (s["replied"] + s["truncated"] + s["rate_limited"] + s["refused"] +
+                             s["send_errors"])
+
+
+@case
+def echo_mode_returns_every_size_byte_for_byte():
+    proc, server = start("--max-message", "65507")
+    client = udp_client()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    payloads = [b"", b"x", bytes(range(256)) * 5 + b"\x00\xff" * 96, os.urandom(65507)]
+    assert len(payloads[2]) == 1472
+    for p in payloads:
+        assert ask(client, server, p) == p, f"{len(p)}-byte datagram not echoed whole"
+    s = stats(proc)
+    assert s["received"] == 4 and s["replied"] == 4, s
+    assert s["bytes_in"] == s["bytes_out"] == sum(map(len, payloads)), s
+
+
+@case
+def default_limit_is_1472_and_longer_datagrams_are_counted_not_echoed():
+    proc, server = start()
+    client = udp_client()
+    assert ask(client, server, b"a" * 1472) == b"a" * 1472
+    refused(client, server, b"b" * 1473)
+    refused(client, server, b"c" * 65507)
+    s = stats(proc)
+    assert s["truncated"] == 2 and s["replied"] == 3 and s["received"] == 5, s
+    assert s["bytes_in"] == 1472 + 1473 + 65507 + 2 * len(b"sentinel"), s
+
+
+@case
+def upper_mode_uppercases_ascii_only():
+    proc, server = start("--mode", "upper")
+    client = udp_client()
+    assert ask(client, server, b"hello, World! \xc3\xa9\xff") == b"HELLO, WORLD! \xc3\xa9\xff"
+    assert ask(client, server, b"") == b""
+
+
+@case
+def reply_mode_fixed_text():
+    proc, server = start("--mode", "reply", "--reply", "ok")
+    client = udp_client()
+    assert ask(client, server, b"anything") == b"ok"
+    assert ask(client, server, b"\x00\x01") == b"ok"
+
+
+@case
+def reply_mode_rules_in_order_and_no_match_refused():
+    proc, server = start("--match", "^PING", "--reply", "PONG", "--match", "(?i)time",
+                         "--reply", "never", "--allow-amplification")
+    client = udp_client()
+    assert ask(client, server, b"PING") == b"PONG"
+    assert ask(client, server, b"PING at time") == b"PONG"
+    assert ask(client, server, b"what TIME?") == b"never"
+    refused(client, server, b"nothing matches", b"PING?", b"PONG")
+    s = stats(proc)
+    assert s["refused_no_match"] == 1 and s["refused"] == 1, s
+    proc2, server2 = start("--match", "^PING", "--reply", "PONG", "--reply", "??")
+    assert ask(client, server2, b"xyz") == b"??"
+
+
+@case
+def amplification_refused_unless_allowed():
+    proc, server = start("--reply", "a reply much longer than the request")
+    client = udp_client()
+    refused(client, server, b"hi", b"y" * 40, b"a reply much longer than the request")
+    assert ask(client, server, b"x" * 40) == b"a reply much longer than the request"
+    s = stats(proc)
+    assert s["refused_amplification"] == 1 and s["replied"] == 2, s
+    proc2, server2 = start("--reply", "a reply much longer than the request",
+                           "--allow-amplification")
+    assert ask(client, server2, b"hi") == b"a reply much longer than the request"
+
+
+def privileged_client():
+    """A client bound to a free port below 1024 (the tests run as root)."""
+    for port in range(600, 1000, 7):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            s.close()
+            continue
+        s.settimeout(2.0)
+        return s
+    raise AssertionError("no free port in 600-1000 (are the tests running as root?)")
+
+
+@case
+def privileged_source_port_refused_unless_allowed():
+    proc, server = start("--log")
+    low = privileged_client()
+    low.sendto(b"loop?", server)
+    line = proc.readline()
+    assert line.endswith(f" 127.0.0.1:{low.getsockname()[1]} 5 refused-privileged-port"), line
+    s = stats(proc)
+    assert s["refused_privileged_port"] == 1 and s["replied"] == 0, s
+    assert_no_reply(low, "a privileged port got a reply")
+    proc2, server2 = start("--allow-privileged-ports")
+    low.settimeout(2.0)
+    assert ask(low, server2, b"allowed") == b"allowed"
+
+
+def spoofed_udp(src, dst, payload):
+    """An IPv4 header + UDP datagram from `src` to `dst` (UDP checksum 0: none, valid in v4)."""
+    udp = struct.pack("!HHHH", src[1], dst[1], 8 + len(payload), 0) + payload
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, socket.IPPROTO_UDP,
+                         0, socket.inet_aton(src[0]), socket.inet_aton(dst[0]))
+    return header + udp
+
+
+@case
+def own_address_refused():
+    # Nothing else can bind the responder's own address, so a raw socket (root) forges it.
+    proc, server = start("--log")
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    raw.sendto(spoofed_udp(server, server, b"me to me"), server)
+    line = proc.readline()
+    assert line.endswith(f" 127.0.0.1:{server[1]} 8 refused-own-address"), line
+    s = stats(proc)
+    assert s["refused_own_address"] == 1 and s["replied"] == 0 and adds_up(s), s
+
+
+@case
+def send_errors_are_counted_and_reported():
+    # A forged broadcast source: the reply to 255.255.255.255 is refused by the kernel (EACCES,
+    # no SO_BROADCAST), a deterministic send error. (Real interfaces drop such martian sources.)
+    proc, server = start("--log")
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    raw.sendto(spoofed_udp(("255.255.255.255", 5000), server, b"bcast"), server)
+    assert proc.readline().endswith(" 255.255.255.255:5000 5 send-error")
+    client = udp_client()
+    assert ask(client, server, b"fine") == b"fine"
+    assert proc.readline().endswith(" 4 replied")
+    s = stats(proc)
+    assert s["send_errors"] == 1 and s["replied"] == 1 and s["bytes_out"] == 4 and adds_up(s), s
+    assert "udp-echo: send to 255.255.255.255:5000: EACCES" in proc.stderr()
+
+
+@case
+def rate_limit_drops_the_excess_and_logs():
+    # One token per 100 s, burst 3: the test never lasts long enough for a token to come back.
+    proc, server = start("--rate-limit", "0.01", "--burst", "3", "--log")
+    client = udp_client()
+    for i in range(3):
+        assert ask(client, server, b"n%d" % i) == b"n%d" % i
+    for i in range(3, 10):
+        client.sendto(b"n%d" % i, server)
+    actions = [proc.readline().rsplit(" ", 1)[1] for _ in range(10)]
+    assert actions == ["replied"] * 3 + ["rate-limited"] * 7, actions
+    s = stats(proc)
+    assert s["rate_limited"] == 7 and s["replied"] == 3 and adds_up(s), s
+    err = proc.stderr()
+    assert "udp-echo: rate limit: 127.0.0.1 is over 0.01/s, burst 3 (dropping)" in err, err
+    assert err.count("rate limit:") == 1, err  # once per episode, not per datagram
+    assert_no_reply(client, "a rate-limited datagram was answered")
+
+
+@case
+def rate_limit_log_only_still_replies():
+    proc, server = start("--rate-limit", "0.01", "--burst", "2", "--rate-limit-log-only")
+    client = udp_client()
+    for i in range(6):
+        assert ask(client, server, b"m%d" % i) == b"m%d" % i
+    s = stats(proc)
+    assert s["replied"] == 6 and s["rate_limited"] == 0 and s["over_rate_limit"] == 4, s
+    assert "(log only: still replying)" in proc.stderr()
+
+
+@case
+def counters_add_up_after_a_mixed_run():
+    proc, server = start("--max-message", "100", "--match", "^ping", "--reply", "pong",
+                         "--match", "^big", "--reply", "a much bigger reply than asked",
+                         "--rate-limit", "0.01", "--burst", "3", "--log")
+    client = udp_client()
+    low = privileged_client()
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    assert ask(client, server, b"ping1") == b"pong"
+    client.sendto(b"x" * 101, server)
+    client.sendto(b"big", server)
+    client.sendto(b"nothing matches", server)
+    low.sendto(b"ping from a low port", server)
+    raw.sendto(spoofed_udp(server, server, b"ping from myself"), server)
+    assert ask(client, server, b"ping2") == b"pong"
+    assert ask(client, server, b"ping3") == b"pong"
+    client.sendto(b"ping4", server)
+    client.sendto(b"ping5", server)
+    # Every datagram gets one --log line: reading ten means all ten were handled.
+    actions = [proc.readline().rsplit(" ", 1)[1] for _ in range(10)]
+    assert actions == ["replied", "truncated", "refused-amplification", "refused-no-match",
+                       "refused-privileged-port", "refused-own-address", "replied", "replied",
+                       "rate-limited", "rate-limited"], actions
+    s = stats(proc)
+    assert s["received"] == 10 and adds_up(s), s
+    assert (s["replied"], s["truncated"], s["rate_limited"], s["refused"], s["send_errors"]) == \
+        (3, 1, 2, 4, 0), s
+    for reason in ("privileged_port", "own_address", "amplification", "no_match"):
+        assert s["refused_" + reason] == 1, s
+    assert_no_reply(client, "an extra reply arrived")
+
+
+@case
+def counters_add_up_after_a_flood():
+    # 5000 datagrams as fast as Python sends them, replies left unread: some may be lost on the
+    # way (UDP), but every datagram udp-echo received is accounted for exactly once.
+    proc, server = start()
+    client = udp_client()
+    for i in range(5000):
+        client.sendto(b"%d" % i, server)
+    quiet = udp_client(timeout=0.2)
+    for _ in range(50):  # the flood may have filled the receive buffer: retry the sentinel
+        try:
+            if ask(quiet, server, b"after the flood") == b"after the flood":
+                break
+        except socket.timeout:
+            continue
+    s = stats(proc)
+    assert s["received"] > 1 and adds_up(s), s
+    assert s["truncated"] == s["refused"] == s["rate_limited"] == 0, s
+
+
+@case
+def sigterm_prints_the_counters_and_exits_0():
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        proc, server = start()
+        client = udp_client()
+        assert ask(client, server, b"one") == b"one"
+        proc.signal(sig)
+        code, out, err = proc.wait()
+        assert code == 0, (sig, code, err)
+        s = parse_stats(out.strip().splitlines()[-1])
+        assert s["received"] == 1 and s["replied"] == 1 and s["bytes_out"] == 3, s
+        assert err == "", err
+
+
+@case
+def sigusr1_prints_and_keeps_running():
+    proc, server = start()
+    client = udp_client()
+    assert stats(proc)["received"] == 0
+    assert ask(client, server, b"still here") == b"still here"
+    assert stats(proc)["received"] == 1
+    assert proc.p.poll() is None
+
+
+@case
+def stats_interval_and_json():
+    proc, server = start("--stats-interval", "0.05", "--json")
+    client = udp_client()
+    assert ask(client, server, b"js") == b"js"
+    for _ in range(50):  # the periodic lines come by themselves; one must count the datagram
+        s = json.loads(proc.readline())
+        if s["received"] == 1:
+            break
+    assert s["replied"] == 1 and s["refused"] == 0 and s["bytes_in"] == 2, s
+    proc.signal(signal.SIGTERM)
+    code, out, _ = proc.wait()
+    assert code == 0
+    assert json.loads(out.strip().splitlines()[-1])["received"] == 1
+
+
+@case
+def log_line_format():
+    proc, server = start("--log")
+    client = udp_client()
+    assert ask(client, server, b"12345") == b"12345"
+    line = proc.readline()
+    port = client.getsockname()[1]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z 127\.0\.0\.1:%d 5 replied" % port,
+                        line), line
+
+
+@case
+def ipv6_loopback():
+    proc = spawn([ECHO, "--bind", "[::1]:0", "--mode", "upper"])
+    host, port = proc.listening()
+    assert host == "::1"
+    client = udp_client(socket.AF_INET6)
+    client.sendto(b"v6", ("::1", port))
+    assert client.recv(100) == b"V6"
+
+
+@case
+def directory_peer_gives_address_and_limit():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "peers.toml")
+        # A directory needs a fixed port: try a few until one is free.
+        for port in range(39007, 39107, 9):
+            with open(path, "w") as f:
+                f.write(f'[peers.echo]\naddress = "127.0.0.1:{port}"\nmax_message = 10\n')
+            proc = spawn([ECHO, "--directory", path, "--as", "echo"])
+            try:
+                host, bound = proc.listening()
+                break
+            except AssertionError:
+                assert "EADDRINUSE" in proc.stderr(), proc.stderr()
+        assert (host, bound) == ("127.0.0.1", port)
+        client = udp_client()
+        assert ask(client, (host, bound), b"0123456789") == b"0123456789"
+        refused(client, (host, bound), b"01234567890", b"s")  # 11 bytes: over the peer's limit
+        r = run_tool([ECHO, "--directory", path, "--as", "nobody"])
+        assert r.returncode == 2 and "no peer named \"nobody\"" in r.stderr, r.stderr
+
+
+@case
+def bad_options_and_config_exit_2_and_bind_failure_exits_1():
+    cases = [
+        (["--mode", "shout"], "shout"),
+        (["--match", "a(b", "--reply", "x"], 'bad regular expression "a(b": missing ): a(b'),
+        (["--match", "^x"], "has no --reply"),
+        (["--rate-limit", "-1"], "--rate-limit"),
+        (["--burst", "3"], "--rate-limit"),
+        (["--bind", "127.0.0.1"], "has no port"),
+        (["--directory", "/nonexistent/peers.toml", "--as", "echo"], "/nonexistent/peers.toml"),
+        (["--max-message", "65508"], "65508 is out of range; expected 1 to 65507 (IPv4)"),
+        (["--max-message", "4", "--reply", "12345"], "message of 5 bytes exceeds the limit of 4"),
+    ]
+    for args, says in cases:
+        r = run_tool([ECHO, *args])
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+        assert r.stderr.startswith("udp-echo: ") and says in r.stderr, (args, r.stderr)
+        assert r.stdout == "", (args, r.stdout)
+    proc, server = start()
+    r = run_tool([ECHO, "--bind", f"127.0.0.1:{server[1]}"])
+    assert r.returncode == 1 and "EADDRINUSE" in r.stderr, r.stderr
+
+
+run()

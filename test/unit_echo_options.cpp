@@ -1,0 +1,158 @@
+#include <doctest/doctest.h>
+
+#include <re2/re2.h>
+
+#include <string>
+#include <vector>
+
+#include "echo_options.hpp"
+
+using namespace udpkit;
+
+namespace {
+echo_options ok(std::vector<std::string> args) {
+    auto parsed = parse_echo_options(std::move(args));
+    if (auto* exit = std::get_if<cli::exit_now>(&parsed))
+        FAIL("unexpected exit " << exit->code << ": " << exit->err);
+    return std::get<echo_options>(std::move(parsed));
+}
+
+cli::exit_now error_of(std::vector<std::string> args) {
+    auto parsed = parse_echo_options(std::move(args));
+    REQUIRE(std::holds_alternative<cli::exit_now>(parsed));
+    return std::get<cli::exit_now>(parsed);
+}
+
+bool contains(const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos;
+}
+} // namespace
+
+TEST_SUITE("unit") {
+TEST_CASE("echo options: defaults are loopback:9007, echo, every protection on") {
+    const auto o = ok({});
+    CHECK(o.bind.to_string() == "127.0.0.1:9007");
+    CHECK(o.directory.empty());
+    CHECK(o.mode == echo_mode::echo);
+    CHECK(o.rules.empty());
+    CHECK_FALSE(o.max_message);
+    CHECK(o.rate_limit == 0);
+    CHECK_FALSE(o.rate_limit_log_only);
+    CHECK_FALSE(o.allow_privileged_ports);
+    CHECK_FALSE(o.allow_amplification);
+    CHECK_FALSE(o.log);
+    CHECK(o.stats_interval == 0);
+    CHECK_FALSE(o.json);
+}
+
+TEST_CASE("echo options: every option is read") {
+    const auto o =
+        ok({"--bind", "[::1]:0", "--mode", "upper", "--max-message", "65507", "--rate-limit",
+            "250.5", "--burst", "40", "--rate-limit-log-only", "--allow-privileged-ports",
+            "--allow-amplification", "--log", "--stats-interval", "0.5", "--json"});
+    CHECK(o.bind.to_string() == "[::1]:0");
+    CHECK(o.mode == echo_mode::upper);
+    CHECK(o.max_message == 65507u);
+    CHECK(o.rate_limit == 250.5);
+    CHECK(o.bucket().per_second == 250.5);
+    CHECK(o.bucket().burst == 40);
+    CHECK(o.rate_limit_log_only);
+    CHECK(o.allow_privileged_ports);
+    CHECK(o.allow_amplification);
+    CHECK(o.log);
+    CHECK(o.stats_interval == 0.5);
+    CHECK(o.json);
+}
+
+TEST_CASE("echo options: the burst defaults to one second's worth, at least 1") {
+    CHECK(ok({"--rate-limit", "100"}).bucket().burst == 100);
+    CHECK(ok({"--rate-limit", "0.2"}).bucket().burst == 1);
+}
+
+TEST_CASE("echo options: --directory with --as") {
+    const auto o = ok({"--directory", "meson.build", "--as", "echo"});
+    CHECK(o.directory == "meson.build");
+    CHECK(o.as == "echo");
+}
+
+TEST_CASE("echo options: reply rules keep their command-line order; the default goes last") {
+    const auto o = ok({"--reply", "fallback", "--match", "^PING", "--reply", "PONG", "--match",
+                       "(?i)time", "--reply", "none"});
+    CHECK(o.mode == echo_mode::reply);
+    REQUIRE(o.rules.size() == 3);
+    CHECK(o.rules[0].source == "^PING");
+    CHECK(o.rules[0].text == "PONG");
+    REQUIRE(o.rules[0].pattern);
+    CHECK(RE2::PartialMatch("PING 1", *o.rules[0].pattern));
+    CHECK(o.rules[1].source == "(?i)time");
+    CHECK(o.rules[1].text == "none");
+    CHECK_FALSE(o.rules[2].pattern);
+    CHECK(o.rules[2].text == "fallback");
+
+    const auto plain = ok({"--mode", "reply", "--reply", "hi"});
+    REQUIRE(plain.rules.size() == 1);
+    CHECK_FALSE(plain.rules[0].pattern);
+    CHECK(plain.rules[0].text == "hi");
+    CHECK(ok({"--reply", ""}).rules.at(0).text.empty()); // an empty reply is a datagram too
+}
+
+TEST_CASE("echo options: usage errors exit 2 and say what is wrong") {
+    struct row {
+        std::vector<std::string> args;
+        const char* says;
+    };
+    const row rows[] = {
+        {{"--bind", "127.0.0.1"}, "\"127.0.0.1\" has no port"},
+        {{"--bind", "9000", "--directory", "meson.build", "--as", "x"}, "excludes"},
+        {{"--directory", "meson.build"}, "--as"},
+        {{"--as", "echo"}, "--directory"},
+        {{"--mode", "shout"}, "shout"},
+        {{"--mode", "reply"}, "--mode reply needs --reply TEXT"},
+        {{"--mode", "upper", "--reply", "x"}, "need --mode reply, not --mode upper"},
+        {{"--match", "^a"}, "--match \"^a\" has no --reply TEXT after it"},
+        {{"--match", "^a", "--match", "^b", "--reply", "x"},
+         "--match \"^a\" has no --reply TEXT after it"},
+        {{"--reply", "a", "--reply", "b"}, "only one --reply without --match"},
+        {{"--match", "a(b", "--reply", "x"},
+         "--match: bad regular expression \"a(b\": missing ): a(b"},
+        {{"--match", "[z-a]", "--reply", "x"}, "bad regular expression \"[z-a]\": invalid"},
+        {{"--max-message", "0"}, "--max-message"},
+        {{"--max-message", "70000"}, "70000"},
+        {{"--rate-limit", "0"}, "--rate-limit"},
+        {{"--rate-limit", "-5"}, "--rate-limit"},
+        {{"--burst", "5"}, "--rate-limit"},
+        {{"--rate-limit", "5", "--burst", "0.5"}, "--burst"},
+        {{"--rate-limit-log-only"}, "--rate-limit"},
+        {{"--stats-interval", "0"}, "--stats-interval"},
+        {{"--stats-interval", "soon"}, "soon"},
+        {{"--colour"}, "--colour"},
+        {{"extra"}, "extra"},
+    };
+    for (const auto& r : rows) {
+        CAPTURE(r.says);
+        const auto exit = error_of(r.args);
+        CHECK(exit.code == 2);
+        CHECK(exit.out.empty());
+        CHECK(exit.err.rfind("udp-echo: ", 0) == 0);
+        CHECK(contains(exit.err, r.says));
+    }
+}
+
+TEST_CASE("echo options: --help lists the options and examples, exit 0") {
+    const auto exit = error_of({"--help"});
+    CHECK(exit.code == 0);
+    for (const char* part : {"--bind", "--mode", "--match", "--reply", "--rate-limit", "--burst",
+                             "--allow-privileged-ports", "--allow-amplification", "--log",
+                             "--stats-interval", "--json", "Examples:"})
+        CHECK(contains(exit.out, part));
+}
+
+TEST_CASE("echo options: reply texts must fit the socket's limit") {
+    const auto o = ok({"--match", "x", "--reply", std::string(100, 'r'), "--reply", "short"});
+    CHECK(check_reply_sizes(o, *message_limit::make(100)));
+    const auto too_big = check_reply_sizes(o, *message_limit::make(99));
+    REQUIRE_FALSE(too_big);
+    CHECK(contains(too_big.error().message, "message of 100 bytes exceeds the limit of 99 bytes"));
+    CHECK(contains(too_big.error().message, "--max-message"));
+}
+}

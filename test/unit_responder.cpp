@@ -1,0 +1,194 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "udpkit/responder.hpp"
+
+using namespace udpkit;
+
+namespace {
+const ip_endpoint client = *ip_endpoint::parse("127.0.0.1:40000");
+
+responder_config with_rules(std::vector<std::pair<std::string, std::string>> pairs) {
+    responder_config config;
+    config.mode = echo_mode::reply;
+    auto rules = compile_rules(pairs);
+    REQUIRE_MESSAGE(rules, (rules ? "" : rules.error().message));
+    config.rules = std::move(rules).value();
+    config.allow_amplification = true;
+    return config;
+}
+} // namespace
+
+TEST_SUITE("unit") {
+TEST_CASE("echo mode returns the datagram byte for byte, empty ones too") {
+    responder r({});
+    const std::string binary("a\0b\xff\n", 5);
+    for (const std::string& payload :
+         {std::string(), std::string("x"), binary, std::string(1472, 'q')}) {
+        CAPTURE(payload.size());
+        const auto d = r.decide(payload, false, client);
+        CHECK(d.action == echo_action::replied);
+        CHECK(d.reply == payload);
+        CHECK(d.reply.data() == payload.data()); // no copy
+    }
+}
+
+TEST_CASE("upper mode upper-cases ASCII letters only, into a reused buffer") {
+    responder_config config;
+    config.mode = echo_mode::upper;
+    config.max_message = 64;
+    responder r(config);
+    const std::string text = "hello, World! z{a`\xc3\xa9\xff";
+    const auto d = r.decide(text, false, client);
+    REQUIRE(d.action == echo_action::replied);
+    CHECK(d.reply == "HELLO, WORLD! Z{A`\xc3\xa9\xff"); // é and 0xff are left alone
+    const char* buffer = d.reply.data();
+    const auto e = r.decide("abc", false, client);
+    CHECK(e.reply == "ABC");
+    CHECK(e.reply.data() == buffer);
+    CHECK(r.decide("", false, client).reply.empty());
+    const std::string full(64, 'm');
+    CHECK(r.decide(full, false, client).reply == std::string(64, 'M'));
+}
+
+TEST_CASE("reply mode: rules are checked in order, the first match wins") {
+    responder r(with_rules({{"^PING", "PONG"}, {"(?i)time", "no clocks here"}, {"", "default"}}));
+    CHECK(r.decide("PING 1", false, client).reply == "PONG");
+    CHECK(r.decide("what TIME is it", false, client).reply == "no clocks here");
+    CHECK(r.decide("PING and time", false, client).reply == "PONG");
+    CHECK(r.decide("xPING", false, client).reply == "default"); // anchored rule
+    CHECK(r.decide("", false, client).reply == "default");
+    // Bytes that are not UTF-8 can still be matched and do not break matching.
+    CHECK(r.decide(std::string("PING\xff\x00", 6), false, client).reply == "PONG");
+}
+
+TEST_CASE("reply mode without a default: unmatched datagrams are refused, not answered") {
+    responder r(with_rules({{"^GET ", "ok"}}));
+    CHECK(r.decide("GET /", false, client).action == echo_action::replied);
+    const auto d = r.decide("PUT /", false, client);
+    CHECK(d.action == echo_action::refused_no_match);
+    CHECK(d.reply.empty());
+}
+
+TEST_CASE("compile_rules: a bad pattern names itself and RE2's reason") {
+    auto rules = compile_rules({{"ok", "1"}, {"a(b", "2"}});
+    REQUIRE_FALSE(rules);
+    CHECK(rules.error().message == "bad regular expression \"a(b\": missing ): a(b");
+    auto repeat = compile_rules({{"x{2000}", "1"}});
+    REQUIRE_FALSE(repeat);
+    CHECK(repeat.error().message.find("invalid repetition size: {2000}") != std::string::npos);
+}
+
+TEST_CASE("safety: privileged source ports are refused unless allowed") {
+    responder strict({});
+    for (const char* from :
+         {"127.0.0.1:7", "127.0.0.1:19", "127.0.0.1:1023", "127.0.0.1:0", "[::1]:53"}) {
+        CAPTURE(from);
+        CHECK(strict.decide("x", false, *ip_endpoint::parse(from)).action ==
+              echo_action::refused_privileged_port);
+    }
+    CHECK(strict.decide("x", false, *ip_endpoint::parse("127.0.0.1:1024")).action ==
+          echo_action::replied);
+    responder_config config;
+    config.allow_privileged_ports = true;
+    CHECK(responder(config).decide("x", false, *ip_endpoint::parse("127.0.0.1:7")).action ==
+          echo_action::replied);
+}
+
+TEST_CASE("safety: datagrams from the responder's own addresses are refused") {
+    responder_config config;
+    config.own_addresses = {*ip_endpoint::parse("127.0.0.1:9007"),
+                            *ip_endpoint::parse("[::1]:9007")};
+    responder r(config);
+    CHECK(r.decide("x", false, *ip_endpoint::parse("127.0.0.1:9007")).action ==
+          echo_action::refused_own_address);
+    CHECK(r.decide("x", false, *ip_endpoint::parse("[::1]:9007")).action ==
+          echo_action::refused_own_address);
+    CHECK(r.decide("x", false, *ip_endpoint::parse("127.0.0.1:9008")).action ==
+          echo_action::replied);
+    CHECK(r.decide("x", false, *ip_endpoint::parse("127.0.0.2:9007")).action ==
+          echo_action::replied);
+}
+
+TEST_CASE("safety: a reply larger than its request is refused unless allowed") {
+    auto config = with_rules({{"", "a reply of 24 bytes long"}});
+    config.allow_amplification = false;
+    responder strict(config);
+    CHECK(strict.decide("short", false, client).action == echo_action::refused_amplification);
+    CHECK(strict.decide(std::string(24, 'x'), false, client).action == echo_action::replied);
+    CHECK(strict.decide(std::string(23, 'x'), false, client).action ==
+          echo_action::refused_amplification);
+    config.allow_amplification = true;
+    CHECK(responder(config).decide("short", false, client).action == echo_action::replied);
+    // Echo and upper replies are never larger than the request.
+    responder echo({});
+    CHECK(echo.decide("", false, client).action == echo_action::replied);
+}
+
+TEST_CASE("safety: truncated datagrams are never echoed, before any other check") {
+    responder r({});
+    const auto d = r.decide("the start of a long one", true, *ip_endpoint::parse("127.0.0.1:7"));
+    CHECK(d.action == echo_action::truncated);
+    CHECK(d.reply.empty());
+}
+
+TEST_CASE("counters add up over every action") {
+    echo_counters c;
+    c.record(echo_action::replied, 10, 10);
+    c.record(echo_action::replied, 3, 3);
+    c.record(echo_action::truncated, 2000);
+    c.record(echo_action::rate_limited, 5);
+    c.record(echo_action::refused_privileged_port, 1);
+    c.record(echo_action::refused_own_address, 1);
+    c.record(echo_action::refused_amplification, 1);
+    c.record(echo_action::refused_no_match, 1);
+    c.record(echo_action::send_error, 7);
+    CHECK(c.received == 9);
+    CHECK(c.replied == 2);
+    CHECK(c.refused() == 4);
+    CHECK(c.bytes_in == 2029);
+    CHECK(c.bytes_out == 13);
+    CHECK(c.adds_up());
+    c.replied += 1; // a miscount is caught
+    CHECK_FALSE(c.adds_up());
+}
+
+TEST_CASE("counters print as key=value text or as one JSON object") {
+    echo_counters c;
+    c.record(echo_action::replied, 5, 5);
+    c.record(echo_action::refused_amplification, 2);
+    c.over_rate_limit = 1;
+    CHECK(format_counters(c, false) ==
+          "stats: received=2 replied=1 truncated=0 rate_limited=0 refused=1 "
+          "refused_privileged_port=0 refused_own_address=0 refused_amplification=1 "
+          "refused_no_match=0 send_errors=0 bytes_in=7 bytes_out=5 over_rate_limit=1");
+    CHECK(format_counters(c, true) ==
+          "{\"received\":2,\"replied\":1,\"truncated\":0,\"rate_limited\":0,\"refused\":1,"
+          "\"refused_privileged_port\":0,\"refused_own_address\":0,"
+          "\"refused_amplification\":1,\"refused_no_match\":0,\"send_errors\":0,"
+          "\"bytes_in\":7,\"bytes_out\":5,\"over_rate_limit\":1}");
+}
+
+TEST_CASE("log lines: UTC time with milliseconds, source, size, action") {
+    std::string line = "kept:";
+    format_log_line(line, 1714555800123, *ip_endpoint::parse("[::1]:40000"), 1472,
+                    to_string(echo_action::rate_limited));
+    CHECK(line == "kept:2024-05-01T09:30:00.123Z [::1]:40000 1472 rate-limited");
+    line.clear();
+    format_log_line(line, 5, client, 0, to_string(echo_action::replied));
+    CHECK(line == "1970-01-01T00:00:00.005Z 127.0.0.1:40000 0 replied");
+}
+
+TEST_CASE("every action and mode has its word") {
+    CHECK(to_string(echo_action::refused_privileged_port) == "refused-privileged-port");
+    CHECK(to_string(echo_action::refused_own_address) == "refused-own-address");
+    CHECK(to_string(echo_action::refused_amplification) == "refused-amplification");
+    CHECK(to_string(echo_action::refused_no_match) == "refused-no-match");
+    CHECK(to_string(echo_action::truncated) == "truncated");
+    CHECK(to_string(echo_action::send_error) == "send-error");
+    CHECK(to_string(echo_mode::upper) == "upper");
+    CHECK(to_string(echo_mode::reply) == "reply");
+    CHECK(to_string(echo_mode::echo) == "echo");
+}
+} // TEST_SUITE("unit")

@@ -1,0 +1,180 @@
+#include "echo_options.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+namespace udpkit {
+namespace {
+
+const char* const tool = "udp-echo";
+
+const char* const examples =
+    "  udp-echo                                   echo on 127.0.0.1:9007\n"
+    "  udp-echo --bind 0 --mode upper             upper-case replies on a free port\n"
+    "  udp-echo --mode reply --match '^PING' --reply PONG --reply '?'\n"
+    "  udp-echo --directory peers.toml --as echo --rate-limit 100 --burst 20 --log\n"
+    "  udp-echo --bind 0.0.0.0:9007 --stats-interval 10 --json\n";
+
+// Pairs --match/--reply by their order on the command line: each --match takes the next
+// --reply; a --reply with no --match before it is the default, used when no rule matches.
+result<std::vector<std::pair<std::string, std::string>>>
+pair_rules(const CLI::App& app, const CLI::Option* match, const CLI::Option* reply) {
+    std::vector<std::pair<std::string, std::string>> pairs;
+    std::optional<std::string> fallback;
+    std::optional<std::string> pending;
+    std::size_t next_match = 0;
+    std::size_t next_reply = 0;
+    for (const CLI::Option* opt : app.parse_order()) {
+        if (opt == match) {
+            if (pending)
+                return fail("--match \"" + *pending + "\" has no --reply TEXT after it");
+            pending = match->results().at(next_match++);
+        } else if (opt == reply) {
+            std::string text = reply->results().at(next_reply++);
+            if (pending) {
+                pairs.emplace_back(std::move(*pending), std::move(text));
+                pending.reset();
+            } else if (fallback) {
+                return fail("--reply \"" + text + "\": only one --reply without --match (the " +
+                            "default reply, now \"" + *fallback + "\") is allowed");
+            } else {
+                fallback = std::move(text);
+            }
+        }
+    }
+    if (pending)
+        return fail("--match \"" + *pending + "\" has no --reply TEXT after it");
+    if (fallback)
+        pairs.emplace_back(std::string(), std::move(*fallback));
+    return pairs;
+}
+
+// A number in [lo, hi], with the bounds shown as written ("1 to 1e+09", not "1.000000 to ...").
+CLI::Validator number_range(double lo, double hi) {
+    return CLI::Validator(
+        [lo, hi](std::string& text) -> std::string {
+            double value = 0;
+            if (!CLI::detail::lexical_cast(text, value))
+                return "\"" + text + "\" is not a number";
+            if (value < lo || value > hi) {
+                char bounds[64];
+                std::snprintf(bounds, sizeof bounds, "%g to %g", lo, hi);
+                return text + " is out of range; expected " + bounds;
+            }
+            return {};
+        },
+        "NUMBER");
+}
+
+} // namespace
+
+bucket_rate echo_options::bucket() const noexcept {
+    return {rate_limit, burst > 0 ? burst : std::max(1.0, rate_limit)};
+}
+
+cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
+    echo_options o;
+    auto app = cli::make_app(
+        tool,
+        "A UDP responder: replies to each datagram with one datagram (echo, upper-case or a "
+        "fixed text), safely: no replies to privileged ports or itself, no amplification, "
+        "optional per-source rate limit. Prints 'listening on ADDR' first; counters on "
+        "SIGINT/SIGTERM (then exits 0), SIGUSR1 and every --stats-interval.",
+        examples);
+    std::string bind_text;
+    std::string mode_text;
+    std::size_t max_message = 0;
+    double burst = 0;
+    auto* bind = app->add_option("--bind", bind_text,
+                                 "address to listen on: HOST:PORT, [IPV6]:PORT or PORT "
+                                 "(default 127.0.0.1:9007; port 0 picks a free one)")
+                     ->check(cli::address_validator);
+    auto* directory =
+        app->add_option("--directory", o.directory, "peer directory (TOML); with --as")
+            ->type_name("FILE");
+    auto* as =
+        app->add_option("--as", o.as, "listen on this peer's address and limit")->type_name("NAME");
+    directory->needs(as);
+    as->needs(directory);
+    bind->excludes(directory);
+    auto* mode = app->add_option("--mode", mode_text, "echo (default), upper or reply")
+                     ->check(CLI::IsMember({"echo", "upper", "reply"}));
+    auto* match = app->add_option("--match", "reply mode: a rule's pattern (RE2); the next "
+                                             "--reply is its reply; first match wins")
+                      ->type_name("REGEX")
+                      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    auto* reply = app->add_option("--reply", "reply mode: the reply of the --match before it, "
+                                             "or the default reply")
+                      ->type_name("TEXT")
+                      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    auto* max = app->add_option("--max-message", max_message,
+                                "largest datagram accepted, bytes (default 1472, or the "
+                                "peer's; up to 65507 IPv4, 65527 IPv6); larger ones are "
+                                "counted as truncated, not echoed")
+                    ->type_name("N")
+                    ->check(CLI::Range(std::size_t{1}, max_payload_ipv6));
+    auto* rate = app->add_option("--rate-limit", o.rate_limit,
+                                 "datagrams per second per source address (token bucket)")
+                     ->type_name("PPS")
+                     ->check(CLI::PositiveNumber);
+    app->add_option("--burst", burst, "token bucket size (default: one second's worth)")
+        ->type_name("N")
+        ->check(number_range(1, 1e9))
+        ->needs(rate);
+    app->add_flag("--rate-limit-log-only", o.rate_limit_log_only,
+                  "log sources over the limit but still reply")
+        ->needs(rate);
+    app->add_flag("--allow-privileged-ports", o.allow_privileged_ports,
+                  "also reply to source ports below 1024 (risks echo loops, reflection)");
+    app->add_flag("--allow-amplification", o.allow_amplification,
+                  "allow replies larger than the request");
+    app->add_flag("--log", o.log, "one line per datagram: time, source, size, action");
+    app->add_option("--stats-interval", o.stats_interval, "print the counters every SECONDS")
+        ->type_name("SECONDS")
+        ->check(number_range(0.001, 1e7));
+    app->add_flag("--json", o.json, "print counters as JSON objects");
+
+    if (auto exit = cli::parse(*app, std::move(args)))
+        return *exit;
+
+    if (*bind) {
+        o.bind = *parse_host_port(bind_text); // the validator has accepted it
+    }
+    if (*max)
+        o.max_message = max_message;
+    o.burst = burst;
+    if (*mode)
+        o.mode = mode_text == "upper"   ? echo_mode::upper
+                 : mode_text == "reply" ? echo_mode::reply
+                                        : echo_mode::echo;
+
+    const bool has_rules = *match || *reply;
+    if (has_rules && *mode && o.mode != echo_mode::reply)
+        return cli::usage_error(tool,
+                                "--match and --reply need --mode reply, not --mode " + mode_text);
+    if (has_rules)
+        o.mode = echo_mode::reply;
+    else if (o.mode == echo_mode::reply)
+        return cli::usage_error(tool, "--mode reply needs --reply TEXT (and optionally "
+                                      "--match REGEX --reply TEXT rules)");
+    auto pairs = pair_rules(*app, match, reply);
+    if (!pairs)
+        return cli::usage_error(tool, pairs.error().message);
+    auto rules = compile_rules(*pairs);
+    if (!rules)
+        return cli::usage_error(tool, "--match: " + rules.error().message);
+    o.rules = std::move(rules).value();
+    return o;
+}
+
+result<void> check_reply_sizes(const echo_options& options, message_limit limit) {
+    for (const auto& rule : options.rules)
+        if (auto fits = limit.check(rule.text.size()); !fits)
+            return fail("--reply \"" + rule.text.substr(0, 40) +
+                        (rule.text.size() > 40 ? "...\"" : "\"") + ": " + fits.error().message +
+                        " (--max-message)");
+    return {};
+}
+
+} // namespace udpkit

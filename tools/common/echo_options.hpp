@@ -1,0 +1,49 @@
+#pragma once
+// udp-echo's command line, parsed without side effects (unit-tested in unit_echo_options.cpp).
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "udpkit/address.hpp"
+#include "udpkit/limits.hpp"
+#include "udpkit/rate_limiter.hpp"
+#include "udpkit/responder.hpp"
+
+namespace udpkit {
+
+/// Everything udp-echo runs with.
+struct echo_options {
+    host_port bind{std::string(default_host), 9007}; ///< ignored when `directory` is set
+    std::string directory;                           ///< --directory FILE (with --as NAME)
+    std::string as;
+    echo_mode mode = echo_mode::echo;
+    /// Reply mode: `--match RE --reply TEXT` rules in order, then the plain `--reply TEXT` (a
+    /// rule without a pattern), if any.
+    std::vector<reply_rule> rules;
+    std::optional<std::size_t> max_message; ///< unset: the peer's limit or 1472
+    double rate_limit = 0;                  ///< datagrams per second per source; 0: no limit
+    double burst = 0;                       ///< bucket size; 0 with a rate: max(1, rate)
+    bool rate_limit_log_only = false;
+    bool allow_privileged_ports = false;
+    bool allow_amplification = false;
+    bool log = false;
+    double stats_interval = 0; ///< seconds; 0: only on signals
+    bool json = false;
+
+    /// The bucket parameters of --rate-limit/--burst (burst defaulting to one second's worth).
+    [[nodiscard]] bucket_rate bucket() const noexcept;
+};
+
+/// Parses udp-echo's arguments (without the program name). Usage errors exit 2 and name the
+/// option, e.g. a bad --match pattern with RE2's reason.
+cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args);
+
+/// Checks that every --reply text fits the limit the socket ends up with (known only once a
+/// --directory peer is looked up). The error names the text's size and the limit.
+result<void> check_reply_sizes(const echo_options& options, message_limit limit);
+
+} // namespace udpkit

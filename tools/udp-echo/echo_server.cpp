@@ -1,0 +1,337 @@
+#include "echo_server.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "udpkit/event_loop.hpp"
+#include "udpkit/peer_directory.hpp"
+#include "udpkit/rate_limiter.hpp"
+#include "udpkit/resolve.hpp"
+#include "udpkit/responder.hpp"
+#include "udpkit/send_batch.hpp"
+#include "udpkit/signal.hpp"
+#include "udpkit/timer.hpp"
+#include "udpkit/udp_socket.hpp"
+
+namespace udpkit {
+namespace {
+
+/// Sources the rate limiter tracks at most: about 0.75 MiB of table, allocated once.
+constexpr std::size_t max_rate_limited_sources = 16384;
+/// Replies gathered from one receive batch and sent with one sendmmsg: at most this many, in an
+/// arena of this many bytes (or one datagram of the limit, if larger). When the kernel buffer
+/// is full, replies are dropped and counted rather than queued: memory stays flat.
+constexpr std::size_t batch_datagrams = 64;
+constexpr std::size_t batch_arena_bytes = 256 * 1024;
+/// stderr notices (rate limit, send errors): a burst of 5, then one per second.
+constexpr bucket_rate notice_rate{1, 5};
+
+/// Where the socket goes and its limit: from --directory/--as or --bind/--max-message.
+struct endpoint_and_limit {
+    ip_endpoint address;
+    message_limit limit;
+};
+
+result<endpoint_and_limit> resolve_endpoint(event_loop& loop, const echo_options& o) {
+    endpoint_and_limit where;
+    std::optional<message_limit> peer_limit;
+    if (!o.directory.empty()) {
+        auto directory = peer_directory::load(o.directory);
+        if (!directory)
+            return unexpected{std::move(directory).error()};
+        auto peer = directory->require(o.as);
+        if (!peer)
+            return unexpected{std::move(peer).error()};
+        where.address = (*peer)->address;
+        peer_limit = (*peer)->limit;
+    } else {
+        auto address = resolve_now(loop, o.bind);
+        if (!address)
+            return unexpected{std::move(address).error()};
+        where.address = *address;
+    }
+    if (o.max_message) {
+        auto limit =
+            message_limit::make(static_cast<long long>(*o.max_message), where.address.family());
+        if (!limit)
+            return fail("--max-message: " + limit.error().message);
+        where.limit = *limit;
+    } else if (peer_limit) {
+        where.limit = *peer_limit;
+    }
+    if (auto fits = check_reply_sizes(o, where.limit); !fits)
+        return unexpected{std::move(fits).error()};
+    return where;
+}
+
+bool is_wildcard(const ip_endpoint& e) {
+    const std::string host = e.host();
+    return host == "0.0.0.0" || host == "::";
+}
+
+/// The addresses replies leave from: the bound one, or with a wildcard bind every local
+/// interface address of the family, on the bound port.
+std::vector<ip_endpoint> own_addresses(const ip_endpoint& bound) {
+    std::vector<ip_endpoint> own{bound};
+    if (!is_wildcard(bound))
+        return own;
+    uv_interface_address_t* interfaces = nullptr;
+    int count = 0;
+    if (uv_interface_addresses(&interfaces, &count) != 0)
+        return own;
+    for (int i = 0; i < count; ++i) {
+        auto address =
+            ip_endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&interfaces[i].address));
+        if (address && address->family() == bound.family()) {
+            address->set_port(bound.port());
+            own.push_back(*address);
+        }
+    }
+    uv_free_interface_addresses(interfaces, count);
+    return own;
+}
+
+std::int64_t unix_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// Runs a callback after each loop iteration's I/O (a uv_check handle): where the replies
+/// gathered from a receive batch are sent. Not copyable or movable (handle->data == this).
+class after_io {
+public:
+    after_io(event_loop& loop, std::function<void()> fn)
+        : handle_(static_cast<uv_check_t*>(std::calloc(1, sizeof(uv_check_t)))),
+          fn_(std::move(fn)) {
+        uv_check_init(loop.get(), handle_);
+        handle_->data = this;
+        uv_check_start(handle_, [](uv_check_t* h) {
+            if (auto* self = static_cast<after_io*>(h->data))
+                self->fn_();
+        });
+        uv_unref(reinterpret_cast<uv_handle_t*>(handle_)); // the socket keeps the loop alive
+    }
+    ~after_io() {
+        handle_->data = nullptr;
+        uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* h) { std::free(h); });
+    }
+    after_io(const after_io&) = delete;
+    after_io& operator=(const after_io&) = delete;
+
+private:
+    uv_check_t* handle_;
+    std::function<void()> fn_;
+};
+
+class echo_server {
+public:
+    echo_server(const echo_options& options, udp_socket& socket, responder_config config)
+        : options_(options), socket_(socket), responder_(std::move(config)),
+          batch_(batch_datagrams, std::max<std::size_t>(batch_arena_bytes, socket.limit().bytes())),
+          request_sizes_(batch_datagrams) {
+        if (options.rate_limit > 0)
+            limiter_.emplace(options.bucket(), max_rate_limited_sources, std::random_device{}());
+    }
+
+    void on_datagram(const datagram& d) {
+        reply_decision decision = responder_.decide(d.payload, d.truncated, d.from);
+        if (decision.action == echo_action::replied && limiter_)
+            decision.action = rate_limit(d.from);
+        if (decision.action != echo_action::replied) {
+            counters_.record(decision.action, d.size);
+            if (options_.log)
+                log(d.from, d.size, decision.action);
+            return;
+        }
+        // The reply is copied: the receive buffer is reused by the next recvmmsg.
+        if (!batch_.add(decision.reply, d.from)) {
+            flush();
+            batch_.add(decision.reply, d.from); // an empty batch holds any reply within the limit
+        }
+        request_sizes_[batch_.size() - 1] = d.size;
+        // The first reply of a loop iteration goes at once: a lone request (ping-pong) is not
+        // kept waiting for the end of the iteration; under load the rest are batched. With
+        // --log every reply goes at once, so lines keep arrival order and each reply's fate.
+        if (!replied_this_iteration_ || options_.log) {
+            replied_this_iteration_ = true;
+            flush();
+        }
+    }
+
+    /// At the end of each loop iteration: sends what was gathered.
+    void end_of_iteration() {
+        flush();
+        replied_this_iteration_ = false;
+    }
+
+    /// Sends the gathered replies and counts each as replied or as a send error.
+    void flush() {
+        if (batch_.empty())
+            return;
+        const auto results = batch_.flush(socket_.fd());
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            const bool sent = results[i] == 0;
+            const echo_action action = sent ? echo_action::replied : echo_action::send_error;
+            counters_.record(action, request_sizes_[i], sent ? batch_.payload(i).size() : 0);
+            if (options_.log)
+                log(batch_.destination(i), request_sizes_[i], action);
+            if (!sent && notice_due())
+                notice(uv_failure("send to " + batch_.destination(i).to_string(), results[i])
+                           .value.message +
+                       (results[i] == UV_EAGAIN ? "; socket buffer full, reply dropped" : ""));
+        }
+        batch_.clear();
+    }
+
+    void on_error(const socket_error& e) {
+        if (notice_due())
+            notice(e.error.message);
+    }
+
+    /// Prints one stats line (text or JSON) on stdout, replies gathered so far included.
+    void print_stats() {
+        flush();
+        const std::string line = format_counters(counters_, options_.json);
+        std::fprintf(stdout, "%s\n", line.c_str());
+        std::fflush(stdout);
+    }
+
+private:
+    echo_action rate_limit(const ip_endpoint& from) {
+        const rate_decision verdict = limiter_->check(from, event_loop::now_ns());
+        if (verdict.allowed())
+            return echo_action::replied;
+        if (verdict.started && notice_due()) {
+            const auto rate = limiter_->rate();
+            char what[96];
+            std::snprintf(what, sizeof what, "%g/s, burst %g", rate.per_second, rate.burst);
+            const char* consequence =
+                options_.rate_limit_log_only ? "log only: still replying" : "dropping";
+            if (verdict.verdict == rate_verdict::table_full)
+                notice("rate limit: already tracking " + std::to_string(limiter_->capacity()) +
+                       " active sources; new source " + from.host() + " refused (" + consequence +
+                       ")");
+            else
+                notice("rate limit: " + from.host() + " is over " + what + " (" + consequence +
+                       ")");
+        }
+        if (!options_.rate_limit_log_only)
+            return echo_action::rate_limited;
+        ++counters_.over_rate_limit;
+        return echo_action::replied;
+    }
+
+    void log(const ip_endpoint& from, std::size_t size, echo_action action) {
+        log_line_.clear();
+        format_log_line(log_line_, unix_ms(), from, size, to_string(action));
+        log_line_ += '\n';
+        std::fwrite(log_line_.data(), 1, log_line_.size(), stdout);
+    }
+
+    /// Whether a notice may be printed now: at most notice_rate of them, so that a flood cannot
+    /// flood the terminal (checked before the message is even built).
+    bool notice_due() {
+        if (notices_.try_take(notice_rate, event_loop::now_ns()))
+            return true;
+        ++suppressed_notices_;
+        return false;
+    }
+
+    /// A line on stderr (when notice_due() said so).
+    void notice(const std::string& message) {
+        std::fprintf(stderr, "udp-echo: %s", message.c_str());
+        if (suppressed_notices_ > 0)
+            std::fprintf(stderr, " (%llu similar notices suppressed)",
+                         static_cast<unsigned long long>(suppressed_notices_));
+        std::fputc('\n', stderr);
+        suppressed_notices_ = 0;
+    }
+
+    const echo_options& options_;
+    udp_socket& socket_;
+    responder responder_;
+    std::optional<rate_limiter> limiter_;
+    send_batch batch_;
+    std::vector<std::size_t> request_sizes_; ///< per batched reply: its request's size
+    bool replied_this_iteration_ = false;
+    echo_counters counters_;
+    std::string log_line_;
+    token_bucket notices_{event_loop::now_ns()};
+    std::uint64_t suppressed_notices_ = 0;
+};
+
+} // namespace
+
+int run_echo(const echo_options& options) {
+    event_loop loop;
+    int code = 0;
+    {
+        auto where = resolve_endpoint(loop, options);
+        if (!where) {
+            std::fprintf(stderr, "udp-echo: %s\n", where.error().to_string().c_str());
+            return 2;
+        }
+        socket_options socket_config;
+        socket_config.limit = where->limit;
+        auto socket = udp_socket::bind(loop, where->address, socket_config);
+        if (!socket) {
+            std::fprintf(stderr, "udp-echo: %s\n", socket.error().message.c_str());
+            return 1;
+        }
+        udp_socket& sock = **socket;
+
+        responder_config config;
+        config.mode = options.mode;
+        config.rules = options.rules;
+        config.allow_privileged_ports = options.allow_privileged_ports;
+        config.allow_amplification = options.allow_amplification;
+        config.own_addresses = own_addresses(sock.local_address());
+        config.max_message = where->limit.bytes();
+        echo_server server(options, sock, std::move(config));
+        after_io send_replies(loop, [&] { server.end_of_iteration(); });
+
+        if (options.log)
+            std::setvbuf(stdout, nullptr, _IOLBF, 0); // each --log line as it happens
+        std::printf("listening on %s\n", sock.local_address().to_string().c_str());
+        std::fflush(stdout);
+
+        stop_signals stop(loop, [&](int) {
+            server.print_stats();
+            loop.stop();
+        });
+        signal_watcher usr1(loop);
+        if (auto started = usr1.start(SIGUSR1, [&](int) { server.print_stats(); }); !started) {
+            std::fprintf(stderr, "udp-echo: %s\n", started.error().message.c_str());
+            return 1;
+        }
+        usr1.unref();
+        timer stats(loop);
+        if (options.stats_interval > 0) {
+            const auto ms = static_cast<std::uint64_t>(options.stats_interval * 1000);
+            stats.start(ms, ms, [&] { server.print_stats(); });
+            stats.unref();
+        }
+        auto receiving = sock.start_receive([&](const datagram& d) { server.on_datagram(d); },
+                                            [&](const socket_error& e) { server.on_error(e); });
+        if (!receiving) {
+            std::fprintf(stderr, "udp-echo: %s\n", receiving.error().message.c_str());
+            return 1;
+        }
+        loop.run();
+    }
+    if (auto closed = loop.close(); !closed) {
+        std::fprintf(stderr, "udp-echo: %s\n", closed.error().message.c_str());
+        code = 1;
+    }
+    return code;
+}
+
+} // namespace udpkit
