@@ -28,9 +28,9 @@ namespace {
 // What the receiving side of one case saw.
 struct observation {
     std::size_t sends = 0;
-    std::vector<std::size_t> read_sizes;   // one entry per read()/receive
-    std::vector<std::string> as_received;  // what a receiver without framing would take as messages
-    std::size_t recovered = 0;             // received messages equal to the one sent at that place
+    std::vector<std::size_t> read_sizes;  // one entry per read()/receive
+    std::vector<std::string> as_received; // what a receiver without framing would take as messages
+    std::size_t recovered = 0;            // received messages equal to the one sent at that place
     std::size_t truncated = 0;
     bool failed = false;
     std::string error;
@@ -403,8 +403,8 @@ int main(int argc, char** argv) {
                : "not merged in this run (the kernel delivered each write as its own read); "
                  "TCP still gives no such promise");
     row("TCP + 4-byte length header", tcp_framed, count,
-        "the header restores every message from " +
-            std::to_string(tcp_framed.read_sizes.size()) + " read(s)");
+        "the header restores every message from " + std::to_string(tcp_framed.read_sizes.size()) +
+            " read(s)");
     row("UDP (udpkit)", udp, count,
         udp_whole ? "one datagram per send, sizes " + sizes(udp.read_sizes) + ": no header needed"
                   : "datagrams missing or altered");
@@ -415,8 +415,9 @@ int main(int argc, char** argv) {
                       : "arrived in one read in this run");
     std::printf("%-30s %6zu %6zu  %-10s  %s\n", "UDP, 1500 B to a 1024 B limit", udp_over.sends,
                 udp_over.read_sizes.size(), truncation_reported ? "truncated" : "?",
-                truncation_reported ? "reported as truncated (1500 bytes on the wire), not passed on cut"
-                                    : "truncation NOT reported");
+                truncation_reported
+                    ? "reported as truncated (1500 bytes on the wire), not passed on cut"
+                    : "truncation NOT reported");
     std::printf("\n%s\n", ok ? "UDP kept every boundary; TCP needed the length header."
                              : "Something did not behave as shown above: see the errors.");
     return ok ? 0 : 1;

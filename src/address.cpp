@@ -11,8 +11,9 @@
 namespace udpkit {
 namespace {
 
-constexpr std::string_view accepted = "expected HOST:PORT, [IPV6]:PORT or PORT (e.g. 127.0.0.1:9000, "
-                                      "[::1]:9000, 9000)";
+constexpr std::string_view accepted =
+    "expected HOST:PORT, [IPV6]:PORT or PORT (e.g. 127.0.0.1:9000, "
+    "[::1]:9000, 9000)";
 
 // Bad text from files and command lines is shown through quote_untrusted/render_excerpt:
 // errors are printed on a terminal.
@@ -25,8 +26,8 @@ result<std::uint16_t> parse_port(std::string_view digits, std::string_view whole
         return fail("address " + quoted(whole) + " has an empty port; " + std::string(accepted));
     unsigned long value = 0;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (ec == std::errc::result_out_of_range || (ec == std::errc() && end == digits.end() &&
-                                                  value > 65535))
+    if (ec == std::errc::result_out_of_range ||
+        (ec == std::errc() && end == digits.end() && value > 65535))
         return fail("port " + render_excerpt(digits) + " in " + quoted(whole) +
                     " is out of range; expected 0-65535");
     if (ec != std::errc() || end != digits.data() + digits.size())
@@ -48,8 +49,8 @@ result<host_port> parse_host_port(std::string_view text) {
         return fail("empty address; " + std::string(accepted));
     for (char c : text)
         if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
-            return fail("address " + quoted(text) +
-                        " contains a space or control character; " + std::string(accepted));
+            return fail("address " + quoted(text) + " contains a space or control character; " +
+                        std::string(accepted));
 
     // Brackets only enclose an IPv6 host: '[' first and a single ']'. A host holding a bracket
     // could not be written back unambiguously ("[[x]:9" would print as "[x:9").
@@ -208,7 +209,7 @@ std::size_t ip_endpoint::hash() const noexcept {
         const auto* sin = reinterpret_cast<const sockaddr_in*>(&storage_);
         bytes = {reinterpret_cast<const char*>(&sin->sin_addr), sizeof sin->sin_addr};
     }
-    return std::hash<std::string_view>{}(bytes) * 31 + port();
+    return std::hash<std::string_view>{}(bytes)*31 + port();
 }
 
 bool operator==(const ip_endpoint& a, const ip_endpoint& b) noexcept {

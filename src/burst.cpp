@@ -5,7 +5,7 @@
 
 namespace udpkit {
 
-probe_burst::probe_burst(const burst_plan &plan, std::uint64_t start_ns, std::uint32_t first_seq)
+probe_burst::probe_burst(const burst_plan& plan, std::uint64_t start_ns, std::uint32_t first_seq)
     : plan_(plan), start_ns_(start_ns), stats_(first_seq, start_ns) {}
 
 std::uint64_t probe_burst::slot_time(std::uint64_t k) const noexcept {

@@ -38,7 +38,7 @@ std::string_view trim(std::string_view s) {
 }
 
 // Appends `\u00XX` style escapes: JSON's only escape for code points outside the named ones.
-void append_json_u(std::string &out, std::uint32_t cp) {
+void append_json_u(std::string& out, std::uint32_t cp) {
     out += "\\u";
     for (int shift = 12; shift >= 0; shift -= 4)
         out += hex_digits[(cp >> shift) & 0xf];
@@ -161,7 +161,7 @@ std::string to_hex(std::string_view bytes) {
     return out;
 }
 
-chat_session::chat_session(const peer_directory &directory, const peer &self, const peer *target,
+chat_session::chat_session(const peer_directory& directory, const peer& self, const peer* target,
                            settings s)
     : directory_(directory), self_(self), target_(target), settings_(s) {}
 
@@ -186,7 +186,7 @@ chat_reaction chat_session::on_command_line(std::string_view line) {
             r.notices.push_back(to_everyone_ ? "talking to everyone"
                                 : target_    ? "talking to " + target_->name
                                              : "no one to talk to yet: /to PEER picks one");
-        } else if (const peer *p = directory_.find(command.text)) {
+        } else if (const peer* p = directory_.find(command.text)) {
             target_ = p;
             to_everyone_ = false;
             r.notices.push_back("now talking to " + p->name + " at " + p->address.to_string() +
@@ -208,7 +208,7 @@ chat_reaction chat_session::on_command_line(std::string_view line) {
     case kind::unknown:
         r.notices.push_back("unknown command " + render_untrusted(command.text) +
                             " (start a message with // to send it with a leading /)");
-        for (auto &l : help())
+        for (auto& l : help())
             r.notices.push_back(std::move(l));
         break;
     }
@@ -231,8 +231,8 @@ chat_reaction chat_session::send_line(std::string_view text, std::size_t size, b
         return refuse("no one to talk to yet: pick a peer with /to PEER or --to PEER (known: " +
                       directory_.names() + "); line not sent");
     chat_reaction r;
-    const auto peers = to_everyone ? everyone_else() : std::vector<const peer *>{target_};
-    for (const peer *p : peers) {
+    const auto peers = to_everyone ? everyone_else() : std::vector<const peer*>{target_};
+    for (const peer* p : peers) {
         if (p->limit.check(size)) {
             r.send_to.push_back(p);
         } else {
@@ -254,18 +254,18 @@ chat_reaction chat_session::refuse(std::string_view why) {
     return r;
 }
 
-std::vector<const peer *> chat_session::everyone_else() const {
-    std::vector<const peer *> out;
-    for (const auto &p : directory_.peers())
+std::vector<const peer*> chat_session::everyone_else() const {
+    std::vector<const peer*> out;
+    for (const auto& p : directory_.peers())
         if (&p != &self_)
             out.push_back(&p);
     return out;
 }
 
 std::optional<std::string> chat_session::on_datagram(std::string_view payload, std::size_t size,
-                                                     const ip_endpoint &from, chat_time now) {
+                                                     const ip_endpoint& from, chat_time now) {
     ++counters_.received;
-    const peer *sender = directory_.find(from);
+    const peer* sender = directory_.find(from);
     if (sender == nullptr) {
         if (settings_.known_only) {
             ++counters_.dropped_unknown;
@@ -337,16 +337,16 @@ std::optional<std::string> chat_session::take_suppressed_notice() {
            " a second); --known-only drops them all";
 }
 
-void chat_session::on_sent(const peer &, std::string_view error) {
+void chat_session::on_sent(const peer&, std::string_view error) {
     if (error.empty())
         ++counters_.sent;
     else
         ++counters_.not_sent;
 }
 
-std::string chat_session::on_unreachable(const ip_endpoint *destination, std::string_view error) {
+std::string chat_session::on_unreachable(const ip_endpoint* destination, std::string_view error) {
     ++counters_.unreachable;
-    const peer *p = destination ? directory_.find(*destination) : nullptr;
+    const peer* p = destination ? directory_.find(*destination) : nullptr;
     if (p == nullptr)
         return "a message was not delivered: " + std::string(error);
     return p->name + " is not listening (a message to " + p->name +
@@ -363,12 +363,12 @@ std::string chat_session::prompt() const {
 
 std::vector<std::string> chat_session::who() const {
     std::size_t name_width = 0, address_width = 0;
-    for (const auto &p : directory_.peers()) {
+    for (const auto& p : directory_.peers()) {
         name_width = std::max(name_width, p.name.size());
         address_width = std::max(address_width, p.address.to_string().size());
     }
     std::vector<std::string> lines{"peers in " + render_untrusted(directory_.source()) + ":"};
-    for (const auto &p : directory_.peers()) {
+    for (const auto& p : directory_.peers()) {
         std::string line = "  " + p.name + std::string(name_width - p.name.size() + 2, ' ');
         const auto address = p.address.to_string();
         line += address + std::string(address_width - address.size() + 2, ' ');
@@ -395,7 +395,7 @@ std::vector<std::string> chat_session::help() {
 }
 
 std::string chat_session::summary() const {
-    const auto &c = counters_;
+    const auto& c = counters_;
     return "received " + std::to_string(c.received) + ", shown " + std::to_string(c.shown) +
            ", dropped " + std::to_string(c.dropped_unknown + c.suppressed) + " (known-only " +
            std::to_string(c.dropped_unknown) + ", over display rate " +

@@ -7,9 +7,12 @@
 namespace udpkit {
 
 unexpected uv_failure(std::string_view what, int status) {
-    return unexpected{error{std::string(what) + ": " + uv_err_name(status) + " (" +
-                                uv_strerror(status) + ")",
-                            {}, 0, 0, status}};
+    return unexpected{
+        error{std::string(what) + ": " + uv_err_name(status) + " (" + uv_strerror(status) + ")",
+              {},
+              0,
+              0,
+              status}};
 }
 
 event_loop::event_loop() {
@@ -25,11 +28,21 @@ event_loop::~event_loop() {
         (void)close();
 }
 
-void event_loop::run() noexcept { uv_run(&loop_, UV_RUN_DEFAULT); }
-void event_loop::run_once() noexcept { uv_run(&loop_, UV_RUN_ONCE); }
-void event_loop::stop() noexcept { uv_stop(&loop_); }
-std::uint64_t event_loop::now_ms() const noexcept { return uv_now(&loop_); }
-std::uint64_t event_loop::now_ns() noexcept { return uv_hrtime(); }
+void event_loop::run() noexcept {
+    uv_run(&loop_, UV_RUN_DEFAULT);
+}
+void event_loop::run_once() noexcept {
+    uv_run(&loop_, UV_RUN_ONCE);
+}
+void event_loop::stop() noexcept {
+    uv_stop(&loop_);
+}
+std::uint64_t event_loop::now_ms() const noexcept {
+    return uv_now(&loop_);
+}
+std::uint64_t event_loop::now_ns() noexcept {
+    return uv_hrtime();
+}
 
 result<void> event_loop::close() {
     if (closed_)

@@ -33,9 +33,9 @@ result<std::string> read_file_bounded(const std::string& path, std::size_t max_b
         return unexpected{error{"cannot read " + std::string(what) + ": " + std::strerror(errno),
                                 shown, 0, 0, 0}};
     if (bytes.size() > max_bytes)
-        return unexpected{error{std::string(what) + " is larger than " + std::to_string(max_bytes) +
-                                    " bytes",
-                                shown, 0, 0, 0}};
+        return unexpected{
+            error{std::string(what) + " is larger than " + std::to_string(max_bytes) + " bytes",
+                  shown, 0, 0, 0}};
     return bytes;
 }
 

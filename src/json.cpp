@@ -4,7 +4,7 @@
 
 namespace udpkit {
 
-void append_json_string(std::string &out, std::string_view text) {
+void append_json_string(std::string& out, std::string_view text) {
     out += '"';
     for (char c : render_untrusted(text)) {
         if (c == '"' || c == '\\')

@@ -51,10 +51,10 @@ std::string xml_escape(std::string_view text) {
     return out;
 }
 
-std::string junit_xml(const junit_suite &suite) {
+std::string junit_xml(const junit_suite& suite) {
     std::size_t failures = 0;
     double total = 0;
-    for (const auto &c : suite.cases) {
+    for (const auto& c : suite.cases) {
         failures += c.failed;
         total += c.seconds;
     }
@@ -64,7 +64,7 @@ std::string junit_xml(const junit_suite &suite) {
     std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites" + counts +
                       ">\n  <testsuite name=\"" + xml_escape(suite.name) + "\"" + counts +
                       " skipped=\"0\">\n";
-    for (const auto &c : suite.cases) {
+    for (const auto& c : suite.cases) {
         out += "    <testcase name=\"" + xml_escape(c.name) + "\" classname=\"" +
                xml_escape(c.classname) + "\" time=\"" + seconds(c.seconds) + "\"";
         if (c.failed) {
@@ -81,9 +81,9 @@ std::string junit_xml(const junit_suite &suite) {
 }
 
 junit_suite junit_from_script(std::string_view source,
-                              const std::vector<script::step_report> &reports) {
+                              const std::vector<script::step_report>& reports) {
     junit_suite suite{std::string(source), {}};
-    for (const auto &r : reports) {
+    for (const auto& r : reports) {
         const bool failed = r.result == script::outcome::failed;
         if (!r.expectation && !failed)
             continue;

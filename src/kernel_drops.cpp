@@ -51,7 +51,7 @@ std::optional<std::uint64_t> kernel_receive_drops(int fd) {
     struct stat st {};
     if (fd < 0 || fstat(fd, &st) != 0)
         return std::nullopt;
-    for (const char *path : {"/proc/net/udp", "/proc/net/udp6"}) {
+    for (const char* path : {"/proc/net/udp", "/proc/net/udp6"}) {
         std::ifstream in(path);
         const std::string table((std::istreambuf_iterator<char>(in)),
                                 std::istreambuf_iterator<char>());

@@ -78,7 +78,7 @@ std::size_t skip_string(std::string_view text, std::size_t i) {
 // toml++'s message, safe for a terminal: it quotes keys as they are (control characters,
 // escape sequences and all), while escaping the characters it complains about itself. Plain
 // ASCII is kept as is so that those escapes are not escaped twice.
-std::string describe(const toml::parse_error &e) {
+std::string describe(const toml::parse_error& e) {
     constexpr std::size_t max_bytes = 256;
     const std::string_view text = e.description();
     const bool plain =
@@ -117,7 +117,7 @@ std::pair<int, int> position_of(std::string_view text, std::size_t offset) {
 // - a table header that does not start with a key ("[&", "[[=") breaks an assertion in its
 //   parser, undefined behaviour when built without assertions (upstream issues #294, #301).
 result<void> pre_scan(std::string_view text, std::string_view source) {
-    auto refuse = [&](std::size_t at, const std::string &message) -> result<void> {
+    auto refuse = [&](std::size_t at, const std::string& message) -> result<void> {
         const auto [line, column] = position_of(text, at);
         return unexpected{error{message, std::string(source), line, column, 0}};
     };
@@ -188,7 +188,7 @@ result<void> pre_scan(std::string_view text, std::string_view source) {
 // The address index is keyed the way received datagrams are seen: from_sockaddr turns an
 // IPv4-mapped IPv6 address into plain IPv4, so [::ffff:127.0.0.1]:9001 and 127.0.0.1:9001 are
 // one peer address (both for lookups and for the duplicate check).
-ip_endpoint index_key(const ip_endpoint &address) noexcept {
+ip_endpoint index_key(const ip_endpoint& address) noexcept {
     return ip_endpoint::from_sockaddr(address.sockaddr_ptr()).value_or(address);
 }
 
@@ -234,8 +234,7 @@ result<peer_directory> peer_directory::parse(std::string_view text, std::string_
         } else if (key == "peers") {
             peers = node.as_table();
             if (peers == nullptr)
-                return at(node.source(), source,
-                          "peers must be a table of [peers.NAME] sections");
+                return at(node.source(), source, "peers must be a table of [peers.NAME] sections");
         } else {
             return at(key.source(), source,
                       "unknown key " + quote_untrusted(key.str()) +

@@ -11,7 +11,9 @@ namespace udpkit {
 namespace {
 // Caps keep the arithmetic far from overflow for absurdly slow rates (about 31 years).
 constexpr double max_span_ns = 1e18;
-std::uint64_t span_ns(double ns) { return static_cast<std::uint64_t>(std::min(ns, max_span_ns)); }
+std::uint64_t span_ns(double ns) {
+    return static_cast<std::uint64_t>(std::min(ns, max_span_ns));
+}
 } // namespace
 
 bool token_bucket::try_take(const bucket_rate& rate, std::uint64_t now_ns) noexcept {

@@ -43,7 +43,8 @@ void resolve(event_loop& loop, const host_port& where,
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
-    int rc = uv_getaddrinfo(loop.get(), &job->req, on_resolved, where.host.c_str(), nullptr, &hints);
+    int rc =
+        uv_getaddrinfo(loop.get(), &job->req, on_resolved, where.host.c_str(), nullptr, &hints);
     if (rc != 0) {
         job->done(uv_failure("resolve \"" + where.host + "\"", rc));
         return;

@@ -32,7 +32,7 @@ bool is_space(char c) {
 
 class parser {
 public:
-    explicit parser(const parse_context &context)
+    explicit parser(const parse_context& context)
         : context_(context), timeout_ns_(context.default_timeout_ns) {
         program_.source = context.source;
         program_.counters.push_back({"seq", 0, true});
@@ -44,29 +44,29 @@ private:
     unexpected at(int column, std::string message) const {
         return unexpected{error{std::move(message), context_.source, line_no_, column, 0}};
     }
-    unexpected at(const token &t, std::string message) const {
+    unexpected at(const token& t, std::string message) const {
         return at(t.column, std::move(message));
     }
 
     result<std::vector<token>> tokenize(std::string_view line);
     result<void> parse_line(std::vector<token> tokens);
-    result<void> parse_target(const std::vector<token> &t, command &c);
-    result<void> parse_send(const std::vector<token> &t, command &c);
-    result<void> parse_expect(const std::vector<token> &t, command &c);
-    result<void> parse_counter(const std::vector<token> &t);
+    result<void> parse_target(const std::vector<token>& t, command& c);
+    result<void> parse_send(const std::vector<token>& t, command& c);
+    result<void> parse_expect(const std::vector<token>& t, command& c);
+    result<void> parse_counter(const std::vector<token>& t);
 
     // Argument `i` of the command, or an error placed after the line's last token.
-    result<const token *> argument(const std::vector<token> &t, std::size_t i,
-                                   std::string_view what) const;
-    result<void> no_more(const std::vector<token> &t, std::size_t i) const;
-    result<std::uint64_t> number(const token &t, std::uint64_t max, std::string_view what) const;
-    result<std::uint64_t> duration(const token &t) const;
-    result<std::string> hex(const token &t) const;
-    result<text_template> text(const token &t);
-    result<std::size_t> current_target(const token &command_word) const;
-    result<void> check_size(const token &payload, std::size_t bytes) const;
+    result<const token*> argument(const std::vector<token>& t, std::size_t i,
+                                  std::string_view what) const;
+    result<void> no_more(const std::vector<token>& t, std::size_t i) const;
+    result<std::uint64_t> number(const token& t, std::uint64_t max, std::string_view what) const;
+    result<std::uint64_t> duration(const token& t) const;
+    result<std::string> hex(const token& t) const;
+    result<text_template> text(const token& t);
+    result<std::size_t> current_target(const token& command_word) const;
+    result<void> check_size(const token& payload, std::size_t bytes) const;
 
-    const parse_context &context_;
+    const parse_context& context_;
     program program_;
     int line_no_ = 0;
     std::string_view line_text_;
@@ -163,15 +163,15 @@ result<std::vector<token>> parser::tokenize(std::string_view line) {
     return tokens;
 }
 
-result<const token *> parser::argument(const std::vector<token> &t, std::size_t i,
-                                       std::string_view what) const {
+result<const token*> parser::argument(const std::vector<token>& t, std::size_t i,
+                                      std::string_view what) const {
     if (i < t.size())
         return &t[i];
     return at(t.back().end_column + 1,
               "missing " + std::string(what) + " after " + quote_untrusted(t[0].text));
 }
 
-result<void> parser::no_more(const std::vector<token> &t, std::size_t i) const {
+result<void> parser::no_more(const std::vector<token>& t, std::size_t i) const {
     if (i < t.size())
         return at(t[i], "unexpected " + quote_untrusted(t[i].text) + " at the end of " +
                             quote_untrusted(t[0].text) +
@@ -179,10 +179,10 @@ result<void> parser::no_more(const std::vector<token> &t, std::size_t i) const {
     return {};
 }
 
-result<std::uint64_t> parser::number(const token &t, std::uint64_t max,
+result<std::uint64_t> parser::number(const token& t, std::uint64_t max,
                                      std::string_view what) const {
     std::uint64_t value = 0;
-    const char *end = t.text.data() + t.text.size();
+    const char* end = t.text.data() + t.text.size();
     auto [ptr, ec] = std::from_chars(t.text.data(), end, value);
     if (t.kind != token_kind::word || t.text.empty() || ptr != end ||
         (ec != std::errc() && ec != std::errc::result_out_of_range))
@@ -194,8 +194,8 @@ result<std::uint64_t> parser::number(const token &t, std::uint64_t max,
     return value;
 }
 
-result<std::uint64_t> parser::duration(const token &t) const {
-    const std::string &s = t.text;
+result<std::uint64_t> parser::duration(const token& t) const {
+    const std::string& s = t.text;
     std::size_t digits = 0;
     while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits])))
         ++digits;
@@ -216,7 +216,7 @@ result<std::uint64_t> parser::duration(const token &t) const {
     return value * scale;
 }
 
-result<std::string> parser::hex(const token &t) const {
+result<std::string> parser::hex(const token& t) const {
     auto bytes = parse_hex(t.text);
     if (!bytes)
         return at(t.columns[static_cast<std::size_t>(bytes.error().column - 1)],
@@ -224,12 +224,12 @@ result<std::string> parser::hex(const token &t) const {
     return bytes;
 }
 
-result<text_template> parser::text(const token &t) {
+result<text_template> parser::text(const token& t) {
     if (t.kind != token_kind::string)
         return at(t, "expected a quoted string, found " + quote_untrusted(t.text));
     text_template out;
-    const std::string &s = t.text;
-    auto literal = [&]() -> std::string & {
+    const std::string& s = t.text;
+    auto literal = [&]() -> std::string& {
         if (out.empty() || out.back().counter >= 0)
             out.push_back({});
         return out.back().literal;
@@ -249,10 +249,10 @@ result<text_template> parser::text(const token &t) {
             return at(t.columns[i], "unterminated variable: write ${NAME}, or $$ for a $");
         const std::string name = s.substr(i + 2, close - i - 2);
         auto it = std::find_if(program_.counters.begin(), program_.counters.end(),
-                               [&](const counter &c) { return c.name == name; });
+                               [&](const counter& c) { return c.name == name; });
         if (it == program_.counters.end()) {
             std::string known;
-            for (const auto &c : program_.counters)
+            for (const auto& c : program_.counters)
                 known += (known.empty() ? "" : ", ") + c.name;
             return at(t.columns[i], "unknown variable ${" + render_excerpt(name) +
                                         "}; known: " + known + " (declare one with: counter NAME)");
@@ -263,7 +263,7 @@ result<text_template> parser::text(const token &t) {
     return out;
 }
 
-result<std::size_t> parser::current_target(const token &command_word) const {
+result<std::size_t> parser::current_target(const token& command_word) const {
     if (!target_)
         return at(command_word, "no target for " + quote_untrusted(command_word.text) +
                                     ": add a line `target PEER|ADDR` above it, or give TARGET "
@@ -271,14 +271,14 @@ result<std::size_t> parser::current_target(const token &command_word) const {
     return *target_;
 }
 
-result<void> parser::check_size(const token &payload, std::size_t bytes) const {
-    const target_spec &t = program_.targets[*target_];
+result<void> parser::check_size(const token& payload, std::size_t bytes) const {
+    const target_spec& t = program_.targets[*target_];
     if (auto fits = t.limit.check(bytes); !fits)
         return at(payload, "payload for " + render_excerpt(t.text) + ": " + fits.error().message);
     return {};
 }
 
-result<void> parser::parse_target(const std::vector<token> &t, command &c) {
+result<void> parser::parse_target(const std::vector<token>& t, command& c) {
     auto arg = argument(t, 1, "a peer name or address");
     if (!arg)
         return unexpected{std::move(arg).error()};
@@ -287,7 +287,7 @@ result<void> parser::parse_target(const std::vector<token> &t, command &c) {
         return at(**arg, spec.error().message);
     if (auto done = no_more(t, 2); !done)
         return done;
-    auto same = [&](const target_spec &s) { return s.text == spec->text; };
+    auto same = [&](const target_spec& s) { return s.text == spec->text; };
     auto it = std::find_if(program_.targets.begin(), program_.targets.end(), same);
     c.target = static_cast<std::size_t>(it - program_.targets.begin());
     if (it == program_.targets.end())
@@ -296,14 +296,14 @@ result<void> parser::parse_target(const std::vector<token> &t, command &c) {
     return {};
 }
 
-result<void> parser::parse_send(const std::vector<token> &t, command &c) {
+result<void> parser::parse_send(const std::vector<token>& t, command& c) {
     auto where = current_target(t[0]);
     if (!where)
         return unexpected{std::move(where).error()};
     auto arg = argument(t, 1, "a quoted string, hex HEX or file PATH");
     if (!arg)
         return unexpected{std::move(arg).error()};
-    const token &first = **arg;
+    const token& first = **arg;
     std::size_t next = 2;
     if (first.kind == token_kind::string) {
         auto payload = text(first);
@@ -311,7 +311,7 @@ result<void> parser::parse_send(const std::vector<token> &t, command &c) {
             return unexpected{std::move(payload).error()};
         c.payload = std::move(payload).value();
         std::size_t literal_bytes = 0; // counters only add digits
-        for (const auto &part : c.payload)
+        for (const auto& part : c.payload)
             literal_bytes += part.literal.size();
         if (auto fits = check_size(first, literal_bytes); !fits)
             return fits;
@@ -339,17 +339,17 @@ result<void> parser::parse_send(const std::vector<token> &t, command &c) {
     return no_more(t, next);
 }
 
-result<void> parser::parse_expect(const std::vector<token> &t, command &c) {
+result<void> parser::parse_expect(const std::vector<token>& t, command& c) {
     auto where = current_target(t[0]);
     if (!where)
         return unexpected{std::move(where).error()};
     auto arg = argument(t, 1, "what to expect (\"text\", prefix, regex, hex, size or none)");
     if (!arg)
         return unexpected{std::move(arg).error()};
-    const token &kind = **arg;
-    matcher &m = c.match;
+    const token& kind = **arg;
+    matcher& m = c.match;
     std::size_t next = 2;
-    auto operand = [&](std::string_view what) -> result<const token *> {
+    auto operand = [&](std::string_view what) -> result<const token*> {
         auto op = argument(t, next, what);
         if (op)
             ++next;
@@ -371,7 +371,7 @@ result<void> parser::parse_expect(const std::vector<token> &t, command &c) {
     if (kind.kind == token_kind::string || kind.text == "text" || kind.text == "prefix") {
         m.kind = kind.text == "prefix" && kind.kind == token_kind::word ? match_kind::prefix
                                                                         : match_kind::text;
-        const token *s = &kind;
+        const token* s = &kind;
         if (kind.kind == token_kind::word) {
             auto op = operand("a quoted string");
             if (!op)
@@ -418,7 +418,7 @@ result<void> parser::parse_expect(const std::vector<token> &t, command &c) {
         auto op = operand("a size N or a range N..M");
         if (!op)
             return unexpected{std::move(op).error()};
-        const std::string &s = (*op)->text;
+        const std::string& s = (*op)->text;
         const auto dots = s.find("..");
         token low = **op, high = **op;
         if (dots != std::string::npos) {
@@ -461,11 +461,11 @@ result<void> parser::parse_expect(const std::vector<token> &t, command &c) {
     return no_more(t, next);
 }
 
-result<void> parser::parse_counter(const std::vector<token> &t) {
+result<void> parser::parse_counter(const std::vector<token>& t) {
     auto name = argument(t, 1, "a counter name");
     if (!name)
         return unexpected{std::move(name).error()};
-    const std::string &n = (*name)->text;
+    const std::string& n = (*name)->text;
     const bool valid = (*name)->kind == token_kind::word && !n.empty() && n.size() <= 32 &&
                        !std::isdigit(static_cast<unsigned char>(n[0])) &&
                        std::all_of(n.begin(), n.end(), [](char ch) {
@@ -474,7 +474,7 @@ result<void> parser::parse_counter(const std::vector<token> &t) {
     if (!valid)
         return at(**name, "bad counter name " + quote_untrusted(n) +
                               ": expected 1-32 letters, digits or _, not starting with a digit");
-    for (const auto &c : program_.counters)
+    for (const auto& c : program_.counters)
         if (c.name == n)
             return at(**name, "counter " + n + " is already declared");
     std::uint64_t start = 0;
@@ -489,7 +489,7 @@ result<void> parser::parse_counter(const std::vector<token> &t) {
 }
 
 result<void> parser::parse_line(std::vector<token> tokens) {
-    const token &word = tokens[0];
+    const token& word = tokens[0];
     if (word.kind != token_kind::word)
         return at(word, "expected a command, found a string");
     command c;
@@ -497,8 +497,8 @@ result<void> parser::parse_line(std::vector<token> tokens) {
     c.line = std::string(
         line_text_.substr(static_cast<std::size_t>(word.column - 1),
                           static_cast<std::size_t>(tokens.back().end_column - word.column)));
-    auto &into = open_.empty() ? program_.commands : open_.back().body;
-    const std::string &name = word.text;
+    auto& into = open_.empty() ? program_.commands : open_.back().body;
+    const std::string& name = word.text;
     result<void> done;
     if (name == "target") {
         c.kind = op::target;
@@ -567,7 +567,7 @@ result<void> parser::parse_line(std::vector<token> tokens) {
         command block = std::move(open_.back());
         open_.pop_back();
         std::uint64_t body_steps = 0;
-        for (const auto &inner : block.body)
+        for (const auto& inner : block.body)
             body_steps += inner.steps;
         // Saturating: a nest of large counts must not wrap around below the cap.
         block.steps = block.number != 0 && body_steps > max_steps / block.number
@@ -625,7 +625,7 @@ result<program> parser::run(std::string_view text) {
         return at(open_.back().pos.column, "repeat block is not closed: add a line with }");
     }
     std::uint64_t total = 0;
-    for (const auto &c : program_.commands)
+    for (const auto& c : program_.commands)
         total += c.steps;
     if (total > max_steps)
         return unexpected{error{"the script would run " + std::to_string(total) +
@@ -636,7 +636,7 @@ result<program> parser::run(std::string_view text) {
 
 } // namespace
 
-result<target_spec> make_target(std::string_view text, const peer_directory *directory,
+result<target_spec> make_target(std::string_view text, const peer_directory* directory,
                                 message_limit default_limit) {
     const bool address = text.find_first_of(":[") != std::string_view::npos ||
                          (!text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
@@ -667,17 +667,17 @@ result<target_spec> make_target(std::string_view text, const peer_directory *dir
     return spec;
 }
 
-result<program> parse(std::string_view text, const parse_context &context) {
+result<program> parse(std::string_view text, const parse_context& context) {
     return parser(context).run(text);
 }
 
-result<program> load(const std::string &path, parse_context context) {
+result<program> load(const std::string& path, parse_context context) {
     auto text = read_file_bounded(path, max_script_bytes, "script");
     if (!text)
         return unexpected{std::move(text).error()};
     context.source = path;
     const auto base = std::filesystem::path(path).parent_path();
-    context.read_file = [base](const std::string &file) {
+    context.read_file = [base](const std::string& file) {
         // Over max_payload is over every limit; the parser then names the target's own limit.
         auto bytes = read_file_bounded((base / file).string(), max_payload_ipv6 + 1, "file");
         if (!bytes)

@@ -26,7 +26,7 @@ std::string millis(std::uint64_t ns) {
     return buf;
 }
 
-bool masked_equal(std::string_view got, const matcher &m) {
+bool masked_equal(std::string_view got, const matcher& m) {
     if (got.size() != m.bytes.size())
         return false;
     for (std::size_t i = 0; i < got.size(); ++i)
@@ -37,22 +37,22 @@ bool masked_equal(std::string_view got, const matcher &m) {
 
 } // namespace
 
-interpreter::interpreter(const program &p, std::vector<std::string> labels)
+interpreter::interpreter(const program& p, std::vector<std::string> labels)
     : program_(p), labels_(std::move(labels)), target_(p.initial_target) {
     labels_.resize(p.targets.size());
     for (std::size_t i = 0; i < labels_.size(); ++i)
         if (labels_[i].empty())
             labels_[i] = p.targets[i].text;
     stack_.push_back({&p.commands, 0, 0, 1});
-    for (const auto &c : p.counters) {
+    for (const auto& c : p.counters) {
         next_value_.push_back(c.start);
         last_used_.emplace_back();
     }
 }
 
-const command *interpreter::next_command() {
+const command* interpreter::next_command() {
     while (!stack_.empty()) {
-        frame &f = stack_.back();
+        frame& f = stack_.back();
         if (f.next < f.body->size())
             return &(*f.body)[f.next++];
         if (++f.iteration < f.count) {
@@ -72,7 +72,7 @@ std::string interpreter::iteration_text() const {
     return out;
 }
 
-void interpreter::begin_step(const command &c, std::uint64_t now_ns) {
+void interpreter::begin_step(const command& c, std::uint64_t now_ns) {
     step_report r;
     r.pos = c.pos;
     r.line = c.line;
@@ -83,7 +83,7 @@ void interpreter::begin_step(const command &c, std::uint64_t now_ns) {
 }
 
 void interpreter::end_step(outcome o, std::string detail, std::uint64_t now_ns) {
-    step_report &r = reports_.back();
+    step_report& r = reports_.back();
     r.result = o;
     r.detail = std::move(detail);
     r.finished_ns = now_ns;
@@ -91,14 +91,14 @@ void interpreter::end_step(outcome o, std::string detail, std::uint64_t now_ns) 
         ++failures_;
 }
 
-bool interpreter::mentions(const text_template &t, std::size_t counter) const {
+bool interpreter::mentions(const text_template& t, std::size_t counter) const {
     return std::any_of(t.begin(), t.end(),
-                       [&](const text_part &p) { return p.counter == static_cast<int>(counter); });
+                       [&](const text_part& p) { return p.counter == static_cast<int>(counter); });
 }
 
-std::string interpreter::expand(const text_template &t, bool for_send) const {
+std::string interpreter::expand(const text_template& t, bool for_send) const {
     std::string out;
-    for (const auto &part : t) {
+    for (const auto& part : t) {
         if (part.counter < 0) {
             out += part.literal;
             continue;
@@ -111,7 +111,7 @@ std::string interpreter::expand(const text_template &t, bool for_send) const {
     return out;
 }
 
-std::optional<action> interpreter::run_send(const command &c, std::uint64_t now_ns) {
+std::optional<action> interpreter::run_send(const command& c, std::uint64_t now_ns) {
     begin_step(c, now_ns);
     if (!target_) {
         end_step(outcome::failed, "no target selected", now_ns);
@@ -142,9 +142,9 @@ std::optional<action> interpreter::run_send(const command &c, std::uint64_t now_
     return action{action::kind::send, to, std::move(payload), 0};
 }
 
-void interpreter::finish_expect(const incoming *in, std::uint64_t now_ns) {
-    const command &c = *current_;
-    const matcher &m = c.match;
+void interpreter::finish_expect(const incoming* in, std::uint64_t now_ns) {
+    const command& c = *current_;
+    const matcher& m = c.match;
     state_ = state::running;
     slot_valid_ = false; // waiting restarts the rate schedule
     current_ = nullptr;
@@ -223,7 +223,7 @@ action interpreter::advance(std::uint64_t now_ns) {
             continue;
         case state::expecting: {
             auto it = std::find_if(inbox_.begin(), inbox_.end(),
-                                   [&](const incoming &in) { return in.from == target_; });
+                                   [&](const incoming& in) { return in.from == target_; });
             if (it != inbox_.end()) {
                 const incoming in = std::move(*it);
                 inbox_.erase(it);
@@ -238,7 +238,7 @@ action interpreter::advance(std::uint64_t now_ns) {
         case state::running:
             break;
         }
-        const command *c = next_command();
+        const command* c = next_command();
         if (c == nullptr) {
             state_ = state::finished;
             return {};
@@ -292,10 +292,10 @@ void interpreter::on_datagram(std::uint64_t now_ns, std::optional<std::size_t> f
     queue({*from, std::string(payload), size, truncated, {}, now_ns});
 }
 
-void interpreter::send_failed(const std::string &message) {
+void interpreter::send_failed(const std::string& message) {
     if (!last_send_step_)
         return;
-    step_report &r = reports_[*last_send_step_];
+    step_report& r = reports_[*last_send_step_];
     if (r.result == outcome::failed)
         return;
     r.result = outcome::failed;

@@ -23,8 +23,12 @@ result<void> signal_watcher::start(int signum, std::function<void(int)> fn) {
     return {};
 }
 
-void signal_watcher::stop() noexcept { uv_signal_stop(handle_); }
-void signal_watcher::unref() noexcept { uv_unref(reinterpret_cast<uv_handle_t*>(handle_)); }
+void signal_watcher::stop() noexcept {
+    uv_signal_stop(handle_);
+}
+void signal_watcher::unref() noexcept {
+    uv_unref(reinterpret_cast<uv_handle_t*>(handle_));
+}
 
 void signal_watcher::on_signal(uv_signal_t* handle, int signum) noexcept {
     auto* self = static_cast<signal_watcher*>(handle->data);
@@ -34,7 +38,8 @@ void signal_watcher::on_signal(uv_signal_t* handle, int signum) noexcept {
     fn(signum);
 }
 
-stop_signals::stop_signals(event_loop& loop, std::function<void(int)> fn) : int_(loop), term_(loop) {
+stop_signals::stop_signals(event_loop& loop, std::function<void(int)> fn)
+    : int_(loop), term_(loop) {
     // Starting a watcher on SIGINT/SIGTERM cannot fail on Linux; the handles are unref'd so that
     // a tool whose work is done exits without waiting for a signal.
     (void)int_.start(SIGINT, fn);

@@ -9,7 +9,7 @@
 namespace udpkit {
 namespace {
 
-void put_be(std::string &out, std::size_t at, std::uint64_t value, int bytes) {
+void put_be(std::string& out, std::size_t at, std::uint64_t value, int bytes) {
     for (int i = bytes - 1; i >= 0; --i, value >>= 8)
         out[at + static_cast<std::size_t>(i)] = static_cast<char>(value & 0xff);
 }
@@ -36,7 +36,7 @@ std::string fixed(double value, int decimals) {
 
 } // namespace
 
-void encode_probe(std::string &out, const probe_header &header, std::size_t size) {
+void encode_probe(std::string& out, const probe_header& header, std::size_t size) {
     out.assign(std::max(size, probe_header_bytes), '\0');
     put_be(out, 0, header.seq, 4);
     put_be(out, 4, header.sent_us, 4);
@@ -49,7 +49,7 @@ std::optional<probe_header> decode_probe(std::string_view payload) noexcept {
                         static_cast<std::uint32_t>(get_be(payload, 4, 4))};
 }
 
-std::uint64_t percentile(const std::vector<std::uint64_t> &sorted, double p) noexcept {
+std::uint64_t percentile(const std::vector<std::uint64_t>& sorted, double p) noexcept {
     if (sorted.empty())
         return 0;
     // Nearest rank: the smallest sample with at least p% of the samples at or below it.
@@ -148,11 +148,11 @@ burst_summary burst_stats::summary() const {
     return s;
 }
 
-double loss_percent(const burst_summary &s) noexcept {
+double loss_percent(const burst_summary& s) noexcept {
     return s.sent == 0 ? 0.0 : 100.0 * static_cast<double>(s.lost) / static_cast<double>(s.sent);
 }
 
-std::string burst_failure(const burst_summary &s, double max_loss_percent) {
+std::string burst_failure(const burst_summary& s, double max_loss_percent) {
     if (s.sent == 0)
         return "no probe was sent";
     if (s.received == 0)
@@ -166,7 +166,7 @@ std::string burst_failure(const burst_summary &s, double max_loss_percent) {
     return {};
 }
 
-std::string burst_json(const burst_summary &s, std::string_view target, std::size_t probe_size,
+std::string burst_json(const burst_summary& s, std::string_view target, std::size_t probe_size,
                        std::string_view error) {
     auto n = [](std::uint64_t v) { return std::to_string(v); };
     std::string out = "{\"target\": ";
@@ -187,7 +187,7 @@ std::string burst_json(const burst_summary &s, std::string_view target, std::siz
     return out + "}";
 }
 
-std::string burst_text(const burst_summary &s, std::string_view target, std::size_t probe_size) {
+std::string burst_text(const burst_summary& s, std::string_view target, std::size_t probe_size) {
     auto n = [](std::uint64_t v) { return std::to_string(v); };
     std::string out = "burst to " + std::string(target) + ": " + n(s.sent) + " probes of " +
                       n(probe_size) + " bytes\n";

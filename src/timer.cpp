@@ -20,8 +20,12 @@ void timer::start(std::uint64_t timeout_ms, std::uint64_t repeat_ms, std::functi
     uv_timer_start(handle_, &timer::on_timer, timeout_ms, repeat_ms);
 }
 
-void timer::stop() noexcept { uv_timer_stop(handle_); }
-void timer::unref() noexcept { uv_unref(reinterpret_cast<uv_handle_t*>(handle_)); }
+void timer::stop() noexcept {
+    uv_timer_stop(handle_);
+}
+void timer::unref() noexcept {
+    uv_unref(reinterpret_cast<uv_handle_t*>(handle_));
+}
 
 void timer::on_timer(uv_timer_t* handle) noexcept {
     auto* self = static_cast<timer*>(handle->data);

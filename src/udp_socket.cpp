@@ -17,7 +17,9 @@ namespace {
 constexpr std::size_t chunk_bytes = 64 * 1024;
 constexpr std::size_t batch_chunks = 20;
 
-uv_handle_t* as_handle(uv_udp_t* h) { return reinterpret_cast<uv_handle_t*>(h); }
+uv_handle_t* as_handle(uv_udp_t* h) {
+    return reinterpret_cast<uv_handle_t*>(h);
+}
 
 } // namespace
 
@@ -57,7 +59,9 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_
     return self;
 }
 
-udp_socket::~udp_socket() { close(); }
+udp_socket::~udp_socket() {
+    close();
+}
 
 void udp_socket::close() noexcept {
     if (handle_ == nullptr)
@@ -107,8 +111,8 @@ void udp_socket::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) noexc
         return;
     }
     // One buffer per socket, reused: libuv is done with it when the receive callbacks return.
-    *buf = uv_buf_init(self->receive_buffer_.get(),
-                       static_cast<unsigned>(self->receive_buffer_size_));
+    *buf =
+        uv_buf_init(self->receive_buffer_.get(), static_cast<unsigned>(self->receive_buffer_size_));
 }
 
 void udp_socket::on_receive(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,
@@ -117,9 +121,9 @@ void udp_socket::on_receive(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf
     if (self == nullptr || (flags & UV_UDP_MMSG_FREE) != 0)
         return; // closed, or the end-of-batch call: the buffer is ours and is kept
     if (nread < 0) {
-        self->report({uv_failure("receive on " + self->local_.to_string(),
-                                 static_cast<int>(nread)).value,
-                      std::nullopt});
+        self->report(
+            {uv_failure("receive on " + self->local_.to_string(), static_cast<int>(nread)).value,
+             std::nullopt});
         return;
     }
     if (addr == nullptr) {
@@ -193,8 +197,8 @@ result<send_status> udp_socket::send(std::string_view payload, const ip_endpoint
     if (auto fits = options_.limit.check(payload.size()); !fits)
         return fail("send to " + to.to_string() + ": " + fits.error().message, UV_EMSGSIZE);
 
-    uv_buf_t buf = uv_buf_init(const_cast<char*>(payload.data()),
-                               static_cast<unsigned>(payload.size()));
+    uv_buf_t buf =
+        uv_buf_init(const_cast<char*>(payload.data()), static_cast<unsigned>(payload.size()));
     int rc = uv_udp_try_send(handle_, &buf, 1, to.sockaddr_ptr());
     if (rc >= 0) {
         ++counters_.sent;
@@ -249,7 +253,9 @@ result<void> check(std::string_view what, int rc) {
 result<void> udp_socket::set_broadcast(bool on) {
     return check("set broadcast", uv_udp_set_broadcast(handle_, on ? 1 : 0));
 }
-result<void> udp_socket::set_ttl(int ttl) { return check("set TTL", uv_udp_set_ttl(handle_, ttl)); }
+result<void> udp_socket::set_ttl(int ttl) {
+    return check("set TTL", uv_udp_set_ttl(handle_, ttl));
+}
 result<void> udp_socket::set_multicast_ttl(int ttl) {
     return check("set multicast TTL", uv_udp_set_multicast_ttl(handle_, ttl));
 }
@@ -258,19 +264,19 @@ result<void> udp_socket::set_multicast_loop(bool on) {
 }
 result<void> udp_socket::join_multicast(const std::string& group,
                                         const std::string& interface_address) {
-    return check("join multicast group " + group,
-                 uv_udp_set_membership(handle_, group.c_str(),
-                                       interface_address.empty() ? nullptr
-                                                                 : interface_address.c_str(),
-                                       UV_JOIN_GROUP));
+    return check(
+        "join multicast group " + group,
+        uv_udp_set_membership(handle_, group.c_str(),
+                              interface_address.empty() ? nullptr : interface_address.c_str(),
+                              UV_JOIN_GROUP));
 }
 result<void> udp_socket::leave_multicast(const std::string& group,
                                          const std::string& interface_address) {
-    return check("leave multicast group " + group,
-                 uv_udp_set_membership(handle_, group.c_str(),
-                                       interface_address.empty() ? nullptr
-                                                                 : interface_address.c_str(),
-                                       UV_LEAVE_GROUP));
+    return check(
+        "leave multicast group " + group,
+        uv_udp_set_membership(handle_, group.c_str(),
+                              interface_address.empty() ? nullptr : interface_address.c_str(),
+                              UV_LEAVE_GROUP));
 }
 result<void> udp_socket::set_buffer_sizes(int receive_bytes, int send_bytes) {
     if (receive_bytes > 0)

@@ -13,7 +13,7 @@
 
 using namespace udpkit;
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     bool upper = false;
     unsigned long drop_every = 0;
     for (int i = 1; i < argc; ++i) {
@@ -32,19 +32,19 @@ int main(int argc, char **argv) {
         auto s = udp_socket::bind(loop, *ip_endpoint::parse("127.0.0.1:0"), options);
         if (!s)
             return std::fprintf(stderr, "echo_stub: %s\n", s.error().message.c_str()), 1;
-        auto &sock = **s;
+        auto& sock = **s;
         // Large buffers: bursts in the tests must not be dropped by the kernel here.
         (void)sock.set_buffer_sizes(4 << 20, 4 << 20);
         std::printf("listening on %s\n", sock.local_address().to_string().c_str());
         std::fflush(stdout);
         unsigned long seen = 0;
         std::string reply;
-        auto started = sock.start_receive([&](const datagram &d) {
+        auto started = sock.start_receive([&](const datagram& d) {
             if (drop_every != 0 && ++seen % drop_every == 0)
                 return;
             reply.assign(d.payload);
             if (upper)
-                for (auto &c : reply)
+                for (auto& c : reply)
                     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
             (void)sock.send(reply, d.from);
         });

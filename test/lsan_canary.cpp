@@ -9,17 +9,17 @@
 #include <sys/wait.h>
 
 namespace {
-void *volatile kept = nullptr; // volatile: the allocation cannot be optimised away
+void* volatile kept = nullptr; // volatile: the allocation cannot be optimised away
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc > 1 && std::string(argv[1]) == "leak") {
         kept = std::malloc(4242);
         kept = nullptr;
         return 0;
     }
     const std::string command = std::string(argv[0]) + " leak 2>&1";
-    FILE *child = popen(command.c_str(), "r");
+    FILE* child = popen(command.c_str(), "r");
     if (child == nullptr) {
         std::perror("lsan_canary: popen");
         return 1;

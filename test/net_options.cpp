@@ -83,4 +83,4 @@ TEST_CASE("multicast: a member receives what is sent to the group") {
     }
     CHECK(WEXITSTATUS(status) == 0);
 }
-}
+} // TEST_SUITE("net")

@@ -167,4 +167,4 @@ TEST_CASE("send_batch: partial sends continue, EINTR retries, a full buffer drop
     }
     CHECK(script.empty());
 }
-}
+} // TEST_SUITE("net")

@@ -97,8 +97,8 @@ TEST_CASE("a datagram over the receiver's limit is reported truncated with its r
         socket_options server;
         server.limit = *message_limit::make(100);
         server.batch_receive = batch;
-        auto got = round_trip("127.0.0.1:0", {std::string(100, 'k'), std::string(5000, 'z')},
-                              server);
+        auto got =
+            round_trip("127.0.0.1:0", {std::string(100, 'k'), std::string(5000, 'z')}, server);
         REQUIRE(got.size() == 2);
         CHECK_FALSE(got[0].truncated);
         CHECK(got[0].payload.size() == 100);
@@ -111,7 +111,8 @@ TEST_CASE("a datagram over the receiver's limit is reported truncated with its r
 TEST_CASE("1000 back-to-back sends (64 in flight) arrive as 1000 datagrams with their boundaries") {
     std::vector<std::string> payloads;
     for (int i = 0; i < 1000; ++i)
-        payloads.push_back("msg-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 7), '.'));
+        payloads.push_back("msg-" + std::to_string(i) +
+                           std::string(static_cast<std::size_t>(i % 7), '.'));
     auto got = round_trip("127.0.0.1:0", payloads);
     REQUIRE(got.size() == 1000);
     for (std::size_t i = 0; i < 1000; ++i)
@@ -305,4 +306,4 @@ TEST_CASE("the loop refuses to close while a handle is open, and closes once it 
     s.reset();
     CHECK(loop.close());
 }
-}
+} // TEST_SUITE("net")

@@ -11,7 +11,7 @@ namespace udpkit::test {
 inline bool is_valid_utf8(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
         const auto b = static_cast<unsigned char>(s[i]);
-        const std::size_t n = b < 0x80          ? 1
+        const std::size_t n = b < 0x80           ? 1
                               : (b >> 5) == 0x6  ? 2
                               : (b >> 4) == 0xe  ? 3
                               : (b >> 3) == 0x1e ? 4

@@ -147,8 +147,8 @@ TEST_CASE("address errors show the bad text escaped and cut short") {
 TEST_CASE("a host never contains brackets, so every parsed address prints back the same") {
     // Found by fuzz_address: "[[x]:9" parsed as host "[x", which host_port::to_string printed as
     // "[x:9", which no longer parsed.
-    const char *rows[] = {"[[x]:9", "[a[b]:1", "a]:1", "a[b:1", "[::1]]:1", "x]y:1"};
-    for (const char *text : rows) {
+    const char* rows[] = {"[[x]:9", "[a[b]:1", "a]:1", "a[b:1", "[::1]]:1", "x]y:1"};
+    for (const char* text : rows) {
         CAPTURE(text);
         auto hp = parse_host_port(text);
         REQUIRE_FALSE(hp);
@@ -156,4 +156,4 @@ TEST_CASE("a host never contains brackets, so every parsed address prints back t
     }
     CHECK(parse_host_port("[::1]:1"));
 }
-}
+} // TEST_SUITE("unit")

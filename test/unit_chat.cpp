@@ -8,7 +8,7 @@
 using namespace udpkit;
 
 namespace {
-const char *directory_text = R"(
+const char* directory_text = R"(
 [peers.alice]
 address = "127.0.0.1:9001"
 [peers.bob]
@@ -21,12 +21,12 @@ max_message = 8
 
 struct fixture {
     peer_directory dir = peer_directory::parse(directory_text, "peers.toml").value();
-    const peer &alice = *dir.find("alice");
-    const peer &bob = *dir.find("bob");
-    const peer &carol = *dir.find("carol");
+    const peer& alice = *dir.find("alice");
+    const peer& bob = *dir.find("bob");
+    const peer& carol = *dir.find("carol");
     ip_endpoint stranger = ip_endpoint::parse("127.0.0.1:40000").value();
 
-    chat_session session(const peer *target = nullptr, chat_session::settings s = {}) {
+    chat_session session(const peer* target = nullptr, chat_session::settings s = {}) {
         return chat_session(dir, alice, target, s);
     }
 };
@@ -49,9 +49,9 @@ TEST_CASE("chat: time formats, local and UTC") {
 TEST_CASE("chat: parsing typed lines") {
     using kind = chat_command::kind;
     struct row {
-        const char *line;
+        const char* line;
         kind what;
-        const char *text;
+        const char* text;
     };
     const row rows[] = {
         {"hello there", kind::message, "hello there"},
@@ -73,7 +73,7 @@ TEST_CASE("chat: parsing typed lines") {
         {"/tobob", kind::unknown, "/tobob"},
         {"/", kind::unknown, "/"},
     };
-    for (const auto &r : rows) {
+    for (const auto& r : rows) {
         CAPTURE(r.line);
         auto c = parse_chat_command(r.line);
         CHECK(c.what == r.what);
@@ -125,7 +125,7 @@ TEST_CASE("chat: without a target nothing is sent and the user is told how to pi
 TEST_CASE("chat: empty and blank lines are not sent") {
     fixture f;
     auto s = f.session(&f.bob);
-    for (const char *line : {"", "   ", "\t"}) {
+    for (const char* line : {"", "   ", "\t"}) {
         CHECK(s.on_command_line(line).send_to.empty());
         CHECK(s.on_message_line(line).send_to.empty());
         CHECK(s.on_command_line(line).notices.empty());
@@ -137,12 +137,12 @@ TEST_CASE("chat: /all sends to every other peer, each checked against its own li
     fixture f;
     auto s = f.session(&f.bob);
     auto r = s.on_command_line("/all hello");
-    CHECK(r.send_to == std::vector<const peer *>{&f.bob, &f.carol});
+    CHECK(r.send_to == std::vector<const peer*>{&f.bob, &f.carol});
     CHECK(r.payload == "hello");
     CHECK(s.prompt() == "[to bob]> "); // /all TEXT does not change the target
 
     r = s.on_command_line("/all twelve bytes");
-    CHECK(r.send_to == std::vector<const peer *>{&f.bob});
+    CHECK(r.send_to == std::vector<const peer*>{&f.bob});
     CHECK(r.notices ==
           std::vector<std::string>{"line of 12 bytes exceeds carol's limit of 8 bytes; not sent"});
     CHECK(s.counters().not_sent == 1);
@@ -151,7 +151,7 @@ TEST_CASE("chat: /all sends to every other peer, each checked against its own li
     CHECK(r.send_to.empty());
     CHECK(s.prompt() == "[to all]> ");
     r = s.on_command_line("to all");
-    CHECK(r.send_to == std::vector<const peer *>{&f.bob, &f.carol});
+    CHECK(r.send_to == std::vector<const peer*>{&f.bob, &f.carol});
 }
 
 TEST_CASE("chat: a line over the peer's limit is refused with its size, never cut") {
@@ -242,7 +242,7 @@ TEST_CASE("chat: --known-only drops and counts unknown senders") {
     auto s = f.session(&f.bob, {chat_format::text, true, 0});
     CHECK_FALSE(s.on_datagram("spam", 4, f.stranger, noon));
     CHECK(s.on_datagram("hi", 2, f.bob.address, noon) == "[12:34:56] bob: hi");
-    const auto &c = s.counters();
+    const auto& c = s.counters();
     CHECK(c.received == 2);
     CHECK(c.shown == 1);
     CHECK(c.dropped_unknown == 1);
@@ -264,7 +264,7 @@ TEST_CASE("chat: the display rate caps unknown senders per second, never known p
     CHECK_FALSE(s.take_suppressed_notice());
     // The next second has a fresh allowance.
     CHECK(s.on_datagram("x", 1, f.stranger, {noon.unix_ms + 1000, 0}));
-    const auto &c = s.counters();
+    const auto& c = s.counters();
     CHECK(c.received == 21);
     CHECK(c.received == c.shown + c.dropped_unknown + c.suppressed);
     CHECK(c.suppressed == 7);
@@ -305,7 +305,7 @@ TEST_CASE("chat: send outcomes and ICMP notices are counted and name the peer") 
           "bob is not listening (a message to bob was not delivered): send to 127.0.0.1:9002: "
           "ECONNREFUSED (connection refused)");
     CHECK(s.on_unreachable(nullptr, "ECONNREFUSED") == "a message was not delivered: ECONNREFUSED");
-    const auto &c = s.counters();
+    const auto& c = s.counters();
     CHECK(c.sent == 1);
     CHECK(c.not_sent == 1);
     CHECK(c.unreachable == 2);

@@ -22,7 +22,7 @@ TEST_SUITE_BEGIN("unit");
 TEST_CASE("chat options: defaults") {
     auto p = parse_chat_options(required);
     REQUIRE(std::holds_alternative<chat_options>(p));
-    const auto &o = std::get<chat_options>(p);
+    const auto& o = std::get<chat_options>(p);
     CHECK(o.directory == "peers.toml");
     CHECK(o.as == "alice");
     CHECK(o.to.empty());
@@ -35,7 +35,7 @@ TEST_CASE("chat options: every option") {
     auto p = parse_chat_options(
         with({"--to", "bob", "--known-only", "--format", "json", "--linger", "2.5"}));
     REQUIRE(std::holds_alternative<chat_options>(p));
-    const auto &o = std::get<chat_options>(p);
+    const auto& o = std::get<chat_options>(p);
     CHECK(o.to == "bob");
     CHECK(o.known_only);
     CHECK(o.format == chat_format::json);
@@ -48,7 +48,7 @@ TEST_CASE("chat options: --linger values") {
     CHECK(*parse_linger("0.05") == 50u);
     CHECK(*parse_linger("86400") == 86400000u);
     CHECK(parse_linger("forever")->has_value() == false);
-    for (const char *bad : {"", "-1", "1e3", "0.0001", "86401", "x", ".5", "1,5", " 1"}) {
+    for (const char* bad : {"", "-1", "1e3", "0.0001", "86401", "x", ".5", "1,5", " 1"}) {
         CAPTURE(bad);
         auto r = parse_linger(bad);
         REQUIRE_FALSE(r);
@@ -59,7 +59,7 @@ TEST_CASE("chat options: --linger values") {
 TEST_CASE("chat options: usage errors exit 2 and name the problem") {
     struct row {
         std::vector<std::string> args;
-        const char *says;
+        const char* says;
     };
     const row rows[] = {
         {{"--as", "alice"}, "--directory"},
@@ -70,11 +70,11 @@ TEST_CASE("chat options: usage errors exit 2 and name the problem") {
         {with({"--linger", "soon"}), "--linger: \"soon\" is not a number of seconds"},
         {with({"--max-message", "100"}), "--max-message"},
     };
-    for (const auto &r : rows) {
+    for (const auto& r : rows) {
         CAPTURE(r.says);
         auto p = parse_chat_options(r.args);
         REQUIRE(std::holds_alternative<cli::exit_now>(p));
-        const auto &e = std::get<cli::exit_now>(p);
+        const auto& e = std::get<cli::exit_now>(p);
         CHECK(e.code == 2);
         CHECK(e.err.rfind("udp-chat: ", 0) == 0);
         CHECK(e.err.find(r.says) != std::string::npos);
@@ -84,9 +84,9 @@ TEST_CASE("chat options: usage errors exit 2 and name the problem") {
 TEST_CASE("chat options: --help shows the options and examples") {
     auto p = parse_chat_options({"--help"});
     REQUIRE(std::holds_alternative<cli::exit_now>(p));
-    const auto &e = std::get<cli::exit_now>(p);
+    const auto& e = std::get<cli::exit_now>(p);
     CHECK(e.code == 0);
-    for (const char *part : {"--directory", "--as", "--to", "--known-only", "--format", "--linger",
+    for (const char* part : {"--directory", "--as", "--to", "--known-only", "--format", "--linger",
                              "udp-chat --directory examples/peers.toml --as alice --to bob"})
         CHECK(e.out.find(part) != std::string::npos);
 }

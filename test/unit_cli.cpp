@@ -10,7 +10,8 @@ namespace {
 struct fixture {
     std::string bind = "127.0.0.1:9007";
     int max_message = 1472;
-    std::unique_ptr<CLI::App> app = cli::make_app("udp-demo", "A demo tool.", "  udp-demo --bind 9000\n");
+    std::unique_ptr<CLI::App> app =
+        cli::make_app("udp-demo", "A demo tool.", "  udp-demo --bind 9000\n");
     fixture() {
         app->add_option("--bind", bind, "address")->check(cli::address_validator);
         app->add_option("--max-message", max_message, "bytes")->check(CLI::Range(1, 65507));
@@ -79,4 +80,4 @@ TEST_CASE("cli: arguments drops the program name") {
     CHECK(cli::arguments(3, argv) == std::vector<std::string>{"--bind", "9000"});
     CHECK(cli::arguments(0, argv).empty());
 }
-}
+} // TEST_SUITE("unit")

@@ -155,4 +155,4 @@ TEST_CASE("echo options: reply texts must fit the socket's limit") {
     CHECK(contains(too_big.error().message, "message of 100 bytes exceeds the limit of 99 bytes"));
     CHECK(contains(too_big.error().message, "--max-message"));
 }
-}
+} // TEST_SUITE("unit")

@@ -58,4 +58,4 @@ TEST_CASE("an incomplete frame waits for the rest") {
     REQUIRE(decoder.feed(stream.substr(7), got));
     CHECK(got == std::vector<std::string>{"abcdef"});
 }
-}
+} // TEST_SUITE("unit")

@@ -33,14 +33,15 @@ std::string repeat(std::string_view part, std::size_t n) {
 // Deterministic garbage: the same bytes on every run, so a failure can be replayed.
 std::string garbage(std::size_t size, std::uint32_t seed) {
     std::string out(size, '\0');
-    for (auto &c : out) {
+    for (auto& c : out) {
         seed = seed * 1664525u + 1013904223u;
         c = static_cast<char>(seed >> 24);
     }
     return out;
 }
 
-void check_error_at(const result<peer_directory>& dir, int line, int column, std::string_view says) {
+void check_error_at(const result<peer_directory>& dir, int line, int column,
+                    std::string_view says) {
     REQUIRE_FALSE(dir);
     CHECK(dir.error().line == line);
     CHECK(dir.error().column == column);
@@ -51,7 +52,7 @@ void check_error_at(const result<peer_directory>& dir, int line, int column, std
 // A directory file in a fresh temporary directory, removed at the end of the test.
 class temp_file {
 public:
-    explicit temp_file(const std::string &content) {
+    explicit temp_file(const std::string& content) {
         char dir[] = "/tmp/udpkit-hostile-XXXXXX";
         REQUIRE(mkdtemp(dir) != nullptr);
         dir_ = dir;
@@ -64,9 +65,9 @@ public:
         std::remove(path_.c_str());
         rmdir(dir_.c_str());
     }
-    temp_file(const temp_file &) = delete;
-    temp_file &operator=(const temp_file &) = delete;
-    const std::string &path() const { return path_; }
+    temp_file(const temp_file&) = delete;
+    temp_file& operator=(const temp_file&) = delete;
+    const std::string& path() const { return path_; }
 
 private:
     std::string dir_;
@@ -89,15 +90,15 @@ TEST_CASE("deeply nested directories are refused with a position, without a stac
                    too_many);
     check_error_at(peer_directory::parse("[[" + repeat("a . ", deep) + "a]]\n", "d.toml"), 1, 69,
                    too_many);
-    check_error_at(peer_directory::parse("[peers.x]\n" + repeat("\"q\".", deep) + "a = 1\n",
-                                         "d.toml"),
-                   2, 68, too_many);
+    check_error_at(
+        peer_directory::parse("[peers.x]\n" + repeat("\"q\".", deep) + "a = 1\n", "d.toml"), 2, 68,
+        too_many);
     // Nested arrays and inline tables: toml++'s own limit of 256 nested values.
     check_error_at(peer_directory::parse("x = " + repeat("[", deep) + repeat("]", deep), "d.toml"),
                    1, 261, "exceeded maximum nested value depth of 256");
-    check_error_at(peer_directory::parse("x = " + repeat("{a=", deep) + "1" + repeat("}", deep),
-                                         "d.toml"),
-                   1, 773, "exceeded maximum nested value depth of 256");
+    check_error_at(
+        peer_directory::parse("x = " + repeat("{a=", deep) + "1" + repeat("}", deep), "d.toml"), 1,
+        773, "exceeded maximum nested value depth of 256");
 }
 
 TEST_CASE("the deepest tree the nesting limits allow still parses to a clear error") {
@@ -112,7 +113,7 @@ TEST_CASE("the deepest tree the nesting limits allow still parses to a clear err
 }
 
 TEST_CASE("empty, blank and comment-only directory files name the file and 1:1") {
-    for (const std::string &text : {""s, "\n\n"s, "# nothing\n"s, " \t\r\n"s}) {
+    for (const std::string& text : {""s, "\n\n"s, "# nothing\n"s, " \t\r\n"s}) {
         CAPTURE(text);
         temp_file f(text);
         auto dir = peer_directory::load(f.path());
@@ -183,7 +184,7 @@ TEST_CASE("duplicate keys, tables and addresses are errors at the second one") {
 }
 
 TEST_CASE("ports 0, 65536 and beyond are errors at the address") {
-    const std::pair<const char *, const char *> rows[] = {
+    const std::pair<const char*, const char*> rows[] = {
         {"127.0.0.1:0", "has port 0; a peer needs a port 1-65535"},
         {"127.0.0.1:65536", "port 65536 in \"127.0.0.1:65536\" is out of range"},
         {"[::1]:99999999999999999999999", "is out of range; expected 0-65535"},
@@ -191,7 +192,7 @@ TEST_CASE("ports 0, 65536 and beyond are errors at the address") {
         {"127.0.0.1:+1", "is not a number"},
         {"127.0.0.1: 1", "space or control character"},
     };
-    for (const auto &[address, says] : rows) {
+    for (const auto& [address, says] : rows) {
         CAPTURE(address);
         check_error_at(
             peer_directory::parse("[peers.a]\naddress = \""s + address + "\"\n", "d.toml"), 2, 11,
@@ -209,7 +210,7 @@ TEST_CASE("names with spaces, unicode or control characters are refused and show
         {"\"\"", "invalid peer name \"\""},
         {std::string(40, 'n'), "invalid peer name \"" + std::string(40, 'n') + "\""},
     };
-    for (const auto &[key, says] : rows) {
+    for (const auto& [key, says] : rows) {
         CAPTURE(key);
         check_error_at(
             peer_directory::parse("[peers." + key + "]\naddress = \"127.0.0.1:1\"\n", "d.toml"), 1,
@@ -231,7 +232,7 @@ TEST_CASE("NUL bytes anywhere are errors at their position") {
         {good_peer + "# a comment \0 with a NUL\n"s, {3, 13}},
         {good_peer + "\0"s, {3, 1}},
     };
-    for (const auto &[text, at] : rows) {
+    for (const auto& [text, at] : rows) {
         CAPTURE(render_untrusted(text));
         temp_file f(text);
         auto dir = peer_directory::load(f.path());
@@ -247,7 +248,7 @@ TEST_CASE("invalid UTF-8 anywhere is an error at its position") {
         {good_peer + "\xed\xa0\x80 = 1\n", {3, 1}},
         {good_peer + "\xe4\xbd", {3, 1}},
     };
-    for (const auto &[text, at] : rows) {
+    for (const auto& [text, at] : rows) {
         CAPTURE(render_untrusted(text));
         check_error_at(peer_directory::parse(text, "d.toml"), at.first, at.second,
                        "invalid UTF-8 (byte \\x");
@@ -272,7 +273,7 @@ TEST_CASE("non-ASCII characters outside comments are refused") {
         {"[peers.\"caf\xc3\xa9\"]\naddress = \"127.0.0.1:1\"\n", {1, 12}},
         {"[peers.\"\xe5\x90\x8d\"]\naddress = \"127.0.0.1:1\"\n", {1, 9}},
     };
-    for (const auto &[text, at] : rows) {
+    for (const auto& [text, at] : rows) {
         CAPTURE(render_untrusted(text));
         check_error_at(peer_directory::parse(text, "d.toml"), at.first, at.second,
                        "non-ASCII character; peer names and addresses are ASCII");
@@ -283,7 +284,7 @@ TEST_CASE("non-ASCII characters outside comments are refused") {
 }
 
 TEST_CASE("a UTF-8 byte order mark and CRLF line endings load like plain LF") {
-    for (const std::string &text :
+    for (const std::string& text :
          {"\xef\xbb\xbf" + good_peer, "[peers.alice]\r\naddress = \"127.0.0.1:9001\"\r\n"s,
           "\xef\xbb\xbf# peers\r\n[peers.alice]\r\naddress = \"127.0.0.1:9001\"\n"s}) {
         CAPTURE(render_untrusted(text));
@@ -310,7 +311,7 @@ TEST_CASE("long and garbage addresses get short, terminal-safe errors") {
         "1.2.3.4:" + std::string(100000, '0') + "1",
         "[" + repeat("::", 100000) + "]:1",
     };
-    for (const auto &text : rows) {
+    for (const auto& text : rows) {
         CAPTURE(text.substr(0, 16));
         auto ep = ip_endpoint::parse(text);
         if (!ep) {
@@ -363,4 +364,4 @@ TEST_CASE("the renderer's output is terminal-safe for every pair of bytes and lo
     const std::string cjk = repeat("你好", 500000);
     CHECK(render_untrusted(cjk) == cjk);
 }
-}
+} // TEST_SUITE("hostile")

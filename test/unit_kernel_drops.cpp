@@ -8,7 +8,7 @@ TEST_SUITE_BEGIN("unit");
 
 TEST_CASE("parse_udp_drops: finds the socket by inode and reads its drops column") {
     // Two sockets as Linux lists them (the header line, then one line per socket).
-    const char *table =
+    const char* table =
         "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
         "timeout inode ref pointer drops\n"
         " 4513: 0100007F:8734 00000000:0000 07 00000000:00000000 00:00000000 00000000 0 0 "

@@ -25,11 +25,13 @@ TEST_CASE("message_limit range depends on the address family") {
 
     auto v4 = message_limit::make(65508);
     REQUIRE_FALSE(v4);
-    CHECK(v4.error().message == "max_message 65508 is out of range; expected 1 to 65507 (IPv4) bytes");
+    CHECK(v4.error().message ==
+          "max_message 65508 is out of range; expected 1 to 65507 (IPv4) bytes");
     auto v6 = message_limit::make(65528, ip_family::v6);
     REQUIRE_FALSE(v6);
-    CHECK(v6.error().message == "max_message 65528 is out of range; expected 1 to 65527 (IPv6) bytes");
+    CHECK(v6.error().message ==
+          "max_message 65528 is out of range; expected 1 to 65527 (IPv6) bytes");
     CHECK_FALSE(message_limit::make(0));
     CHECK_FALSE(message_limit::make(-5));
 }
-}
+} // TEST_SUITE("unit")

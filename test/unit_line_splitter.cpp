@@ -9,10 +9,10 @@ using namespace udpkit;
 
 namespace {
 // Feeds `chunks` in order, then finishes, and returns every line.
-std::vector<input_line> split(std::size_t max_line, const std::vector<std::string> &chunks) {
+std::vector<input_line> split(std::size_t max_line, const std::vector<std::string>& chunks) {
     line_splitter s(max_line);
     std::vector<input_line> out;
-    for (const auto &c : chunks) {
+    for (const auto& c : chunks) {
         s.feed(c);
         while (auto l = s.next())
             out.push_back(*l);
@@ -35,7 +35,7 @@ TEST_CASE("line_splitter: lines, CRLF, empty lines and a last line without newli
     CHECK(lines[1].size == 3);
     CHECK(lines[2].text.empty());
     CHECK(lines[3].text == "three");
-    for (const auto &l : lines)
+    for (const auto& l : lines)
         CHECK_FALSE(l.overlong);
 }
 

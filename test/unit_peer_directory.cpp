@@ -164,7 +164,7 @@ TEST_CASE("an IPv4-mapped IPv6 peer address is the same address as its IPv4 form
     auto dir =
         peer_directory::parse("[peers.m]\naddress = \"[::ffff:127.0.0.1]:9001\"\n", "d.toml");
     REQUIRE(dir);
-    const peer *m = dir->find("m");
+    const peer* m = dir->find("m");
     const auto mapped = *ip_endpoint::parse("[::ffff:127.0.0.1]:9001");
     const auto received = ip_endpoint::from_sockaddr(mapped.sockaddr_ptr());
     REQUIRE(received);
@@ -201,7 +201,7 @@ TEST_CASE("a table header that does not start with a name is refused before toml
         {"[", 1, 2},
         {"[peers.a]\naddress = \"127.0.0.1:1\"\n[\0]\n"s, 3, 2},
     };
-    for (const auto &r : rows) {
+    for (const auto& r : rows) {
         CAPTURE(r.text);
         auto dir = peer_directory::parse(r.text, "d.toml");
         REQUIRE_FALSE(dir);
@@ -214,4 +214,4 @@ TEST_CASE("a table header that does not start with a name is refused before toml
           std::string::npos);
     CHECK(peer_directory::parse("[peers.a] # [&\naddress = \"127.0.0.1:1\" \n", "d.toml"));
 }
-}
+} // TEST_SUITE("unit")

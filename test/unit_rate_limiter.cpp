@@ -10,7 +10,9 @@ namespace {
 constexpr std::uint64_t ms = 1'000'000; // nanoseconds
 constexpr std::uint64_t second = 1000 * ms;
 
-ip_endpoint at(const std::string& text) { return *ip_endpoint::parse(text); }
+ip_endpoint at(const std::string& text) {
+    return *ip_endpoint::parse(text);
+}
 
 // The IPv4 address 10.0.x.y for source number i.
 ip_endpoint source(unsigned i) {
@@ -149,4 +151,4 @@ TEST_CASE("rate limiter: a flood of new sources faster than they go quiet fails 
     // The tracked sources keep their own buckets meanwhile.
     CHECK(limiter.check(source(0), 1000 * ms).allowed());
 }
-}
+} // TEST_SUITE("unit")

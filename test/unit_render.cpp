@@ -24,15 +24,19 @@ TEST_CASE("render_untrusted escapes controls, escape sequences and backslashes")
         {"line\n", "line\\n"},
         {"tab\t", "tab\\t"},
         {std::string("nul\0x", 5), "nul\\0x"},
-        {"\x1b[2J\x1b[H", "\\x1b[2J\\x1b[H"},          // clear screen
-        {"\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07"},     // set terminal title
+        {"\x1b[2J\x1b[H", "\\x1b[2J\\x1b[H"},       // clear screen
+        {"\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07"}, // set terminal title
         {"bell\x07", "bell\\x07"},
         {"del\x7f", "del\\x7f"},
-        {"\rbob: forged", "\\rbob: forged"},            // forged sender at line start
-        {"back\\slash", "back\\\\slash"},               // escapes cannot be forged
-        {"\xc2\x9b" "31m", "\\u{9b}31m"},               // 8-bit CSI (C1 control)
-        {"\xe2\x80\xae" "abc", "\\u{202e}abc"},         // right-to-left override
-        {"\xe2\x81\xa6x", "\\u{2066}x"},                // left-to-right isolate
+        {"\rbob: forged", "\\rbob: forged"}, // forged sender at line start
+        {"back\\slash", "back\\\\slash"},    // escapes cannot be forged
+        {"\xc2\x9b"
+         "31m",
+         "\\u{9b}31m"}, // 8-bit CSI (C1 control)
+        {"\xe2\x80\xae"
+         "abc",
+         "\\u{202e}abc"},                // right-to-left override
+        {"\xe2\x81\xa6x", "\\u{2066}x"}, // left-to-right isolate
     };
     for (const auto& r : rows) {
         CAPTURE(r.in);
@@ -46,12 +50,12 @@ TEST_CASE("render_untrusted escapes invalid UTF-8 byte by byte") {
         std::string out;
     } rows[] = {
         {"\xff", "\\xff"},
-        {"\x80", "\\x80"},                     // stray continuation byte
-        {"\xc0\xaf", "\\xc0\\xaf"},            // overlong '/'
-        {"\xe0\x80\xaf", "\\xe0\\x80\\xaf"},   // overlong 3-byte form
-        {"\xed\xa0\x80", "\\xed\\xa0\\x80"},   // UTF-16 surrogate
+        {"\x80", "\\x80"},                            // stray continuation byte
+        {"\xc0\xaf", "\\xc0\\xaf"},                   // overlong '/'
+        {"\xe0\x80\xaf", "\\xe0\\x80\\xaf"},          // overlong 3-byte form
+        {"\xed\xa0\x80", "\\xed\\xa0\\x80"},          // UTF-16 surrogate
         {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"}, // beyond U+10FFFF
-        {"\xe4\xbd", "\\xe4\\xbd"},            // truncated 你
+        {"\xe4\xbd", "\\xe4\\xbd"},                   // truncated 你
         {"ok\xe4\xbd\xa0\xff", "ok你\\xff"},
     };
     for (const auto& r : rows) {
@@ -93,4 +97,4 @@ TEST_CASE("valid_utf8_prefix stops at the first byte that is not valid UTF-8") {
     CHECK(valid_utf8_prefix("a\xf4\x90\x80\x80") == 1); // beyond U+10FFFF
     CHECK(valid_utf8_prefix("a\xe4\xbd") == 1);         // cut short
 }
-}
+} // TEST_SUITE("unit")

@@ -37,4 +37,4 @@ TEST_CASE("result<void> and error positions") {
     CHECK(error{"plain", {}, 0, 0, 0}.to_string() == "plain");
     CHECK(error{"no column", "f.toml", 2, 0, 0}.to_string() == "f.toml:2: no column");
 }
-}
+} // TEST_SUITE("unit")

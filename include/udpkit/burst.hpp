@@ -26,7 +26,7 @@ struct burst_plan {
 /// answered nor given up on.
 class probe_burst {
 public:
-    probe_burst(const burst_plan &plan, std::uint64_t start_ns, std::uint32_t first_seq = 0);
+    probe_burst(const burst_plan& plan, std::uint64_t start_ns, std::uint32_t first_seq = 0);
 
     /// How many probes may be sent at `now_ns` (0 when the rate, the window or the count says
     /// wait). `now_ns` must not go backwards.
@@ -48,8 +48,8 @@ public:
     /// rate schedule or the next probe to give up on; nullopt when finished.
     std::optional<std::uint64_t> wake_at(std::uint64_t now_ns);
 
-    [[nodiscard]] const burst_stats &stats() const noexcept { return stats_; }
-    [[nodiscard]] const burst_plan &plan() const noexcept { return plan_; }
+    [[nodiscard]] const burst_stats& stats() const noexcept { return stats_; }
+    [[nodiscard]] const burst_plan& plan() const noexcept { return plan_; }
 
 private:
     [[nodiscard]] std::uint64_t slot_time(std::uint64_t k) const noexcept;

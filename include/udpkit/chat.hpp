@@ -73,7 +73,7 @@ struct chat_counters {
 
 /// What to do with a typed (or piped) line.
 struct chat_reaction {
-    std::vector<const peer *> send_to; ///< send `payload` to each, in this order
+    std::vector<const peer*> send_to; ///< send `payload` to each, in this order
     std::string payload;
     std::vector<std::string> notices; ///< lines for the user (trusted text, ours)
     bool quit = false;
@@ -92,7 +92,7 @@ public:
 
     /// `self` must belong to `directory`; `target` (may be null: no target yet) too. The
     /// directory must outlive the session.
-    chat_session(const peer_directory &directory, const peer &self, const peer *target, settings s);
+    chat_session(const peer_directory& directory, const peer& self, const peer* target, settings s);
 
     /// A line typed in interactive mode: commands, or a message to the current target.
     chat_reaction on_command_line(std::string_view line);
@@ -106,15 +106,15 @@ public:
     /// render the payload with render_untrusted, leaving out one final line end (`\n` or `\r\n`)
     /// as sent by line-oriented tools such as nc; JSON lines carry the payload exactly.
     std::optional<std::string> on_datagram(std::string_view payload, std::size_t size,
-                                           const ip_endpoint &from, chat_time now);
+                                           const ip_endpoint& from, chat_time now);
     /// When lines from unknown senders were suppressed since the last call, a notice saying how
     /// many (call about once a second and at exit).
     std::optional<std::string> take_suppressed_notice();
 
     /// Records the outcome of one send to `to` (`error` empty on success).
-    void on_sent(const peer &to, std::string_view error = {});
+    void on_sent(const peer& to, std::string_view error = {});
     /// Notice for an ICMP error about a datagram we sent to `destination`, naming the peer.
-    std::string on_unreachable(const ip_endpoint *destination, std::string_view error);
+    std::string on_unreachable(const ip_endpoint* destination, std::string_view error);
 
     /// `[to bob]> `, `[to all]> `, or `[/to PEER]> ` without a target.
     [[nodiscard]] std::string prompt() const;
@@ -125,18 +125,18 @@ public:
     /// `received 5, shown 4, dropped 1 (known-only 1, over display rate 0), truncated 0; sent 3,
     /// not sent 0, unreachable 0`.
     [[nodiscard]] std::string summary() const;
-    [[nodiscard]] const chat_counters &counters() const noexcept { return counters_; }
+    [[nodiscard]] const chat_counters& counters() const noexcept { return counters_; }
     /// The current target, or null (none, or everyone).
-    [[nodiscard]] const peer *target() const noexcept { return target_; }
+    [[nodiscard]] const peer* target() const noexcept { return target_; }
 
 private:
     chat_reaction send_line(std::string_view text, std::size_t size, bool to_everyone);
     chat_reaction refuse(std::string_view why);
-    [[nodiscard]] std::vector<const peer *> everyone_else() const;
+    [[nodiscard]] std::vector<const peer*> everyone_else() const;
 
-    const peer_directory &directory_;
-    const peer &self_;
-    const peer *target_;
+    const peer_directory& directory_;
+    const peer& self_;
+    const peer* target_;
     bool to_everyone_ = false;
     settings settings_;
     chat_counters counters_;

@@ -31,11 +31,11 @@ struct junit_suite {
 std::string xml_escape(std::string_view text);
 
 /// The whole document: XML declaration, <testsuites> with tests/failures counts, one suite.
-std::string junit_xml(const junit_suite &suite);
+std::string junit_xml(const junit_suite& suite);
 
 /// A suite with one case per expectation the script ran (an expect inside `repeat 3` gives three),
 /// plus one per send that failed. Case names: `LINE:COL expect ... [iteration 2/3]`.
 junit_suite junit_from_script(std::string_view source,
-                              const std::vector<script::step_report> &reports);
+                              const std::vector<script::step_report>& reports);
 
 } // namespace udpkit

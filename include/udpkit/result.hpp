@@ -39,9 +39,18 @@ public:
     [[nodiscard]] bool has_value() const noexcept { return state_.index() == 0; }
     explicit operator bool() const noexcept { return has_value(); }
 
-    T& value() & { assert(has_value()); return std::get<0>(state_); }
-    const T& value() const& { assert(has_value()); return std::get<0>(state_); }
-    T&& value() && { assert(has_value()); return std::get<0>(std::move(state_)); }
+    T& value() & {
+        assert(has_value());
+        return std::get<0>(state_);
+    }
+    const T& value() const& {
+        assert(has_value());
+        return std::get<0>(state_);
+    }
+    T&& value() && {
+        assert(has_value());
+        return std::get<0>(std::move(state_));
+    }
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
     T&& operator*() && { return std::move(*this).value(); }
@@ -52,8 +61,14 @@ public:
         return has_value() ? value() : static_cast<T>(std::forward<U>(fallback));
     }
 
-    const udpkit::error& error() const& { assert(!has_value()); return std::get<1>(state_); }
-    udpkit::error&& error() && { assert(!has_value()); return std::get<1>(std::move(state_)); }
+    const udpkit::error& error() const& {
+        assert(!has_value());
+        return std::get<1>(state_);
+    }
+    udpkit::error&& error() && {
+        assert(!has_value());
+        return std::get<1>(std::move(state_));
+    }
 
 private:
     std::variant<T, udpkit::error> state_;
@@ -69,8 +84,14 @@ public:
     explicit operator bool() const noexcept { return has_value(); }
     void value() const { assert(has_value()); }
 
-    const udpkit::error& error() const& { assert(failed_); return error_; }
-    udpkit::error&& error() && { assert(failed_); return std::move(error_); }
+    const udpkit::error& error() const& {
+        assert(failed_);
+        return error_;
+    }
+    udpkit::error&& error() && {
+        assert(failed_);
+        return std::move(error_);
+    }
 
 private:
     udpkit::error error_;

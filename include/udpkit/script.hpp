@@ -82,7 +82,7 @@ using text_template = std::vector<text_part>;
 struct target_spec {
     std::string text;                   ///< as written: `echo`, `127.0.0.1:9007`
     std::optional<host_port> address;   ///< set when `text` is an address, not a peer name
-    const udpkit::peer *peer = nullptr; ///< set when `text` names a directory peer
+    const udpkit::peer* peer = nullptr; ///< set when `text` names a directory peer
     message_limit limit;                ///< the peer's limit, or the default limit
 };
 
@@ -135,29 +135,29 @@ struct program {
 /// What the parser needs from outside.
 struct parse_context {
     std::string source;                               ///< file name used in errors (FILE:LINE:COL)
-    const peer_directory *directory = nullptr;        ///< resolves peer names; none without it
+    const peer_directory* directory = nullptr;        ///< resolves peer names; none without it
     std::optional<std::string> default_target;        ///< TARGET from the command line
     message_limit default_limit;                      ///< limit for address targets (--max-message)
     std::uint64_t default_timeout_ns = 1'000'000'000; ///< initial `timeout` (--timeout)
     /// Reads `send file` paths (as written); the error message is placed at the path.
-    std::function<result<std::string>(const std::string &path)> read_file;
+    std::function<result<std::string>(const std::string& path)> read_file;
 };
 
 /// Makes a target from its text: an address (`HOST:PORT`, `[IPV6]:PORT`, `PORT`; port 0 is
 /// refused) with `default_limit`, or the name of a peer of `directory` with the peer's limit.
 /// Errors say what was wrong and what would be accepted (no position: callers add it).
-result<target_spec> make_target(std::string_view text, const peer_directory *directory,
+result<target_spec> make_target(std::string_view text, const peer_directory* directory,
                                 message_limit default_limit);
 
 /// Parses a script. Errors carry the source, line and column of the offending token and say
 /// what would be accepted: unterminated strings, bad escapes, bad hex digits, invalid regular
 /// expressions, unknown commands, counts over the caps, bad durations, unknown variables,
 /// unknown peers, unbalanced braces, payloads over the target's limit.
-result<program> parse(std::string_view text, const parse_context &context);
+result<program> parse(std::string_view text, const parse_context& context);
 
 /// Reads a script file (at most max_script_bytes) and parses it; `send file` paths are read
 /// relative to the script's directory.
-result<program> load(const std::string &path, parse_context context);
+result<program> load(const std::string& path, parse_context context);
 
 /// What the driver must do next.
 struct action {
@@ -198,7 +198,7 @@ public:
     static constexpr std::size_t max_inbox = 4096;
 
     /// `labels[i]` names program.targets[i] in reports, e.g. `echo (127.0.0.1:9007)`.
-    interpreter(const program &p, std::vector<std::string> labels);
+    interpreter(const program& p, std::vector<std::string> labels);
 
     /// Runs as far as possible at `now_ns` and says what to do next.
     action advance(std::uint64_t now_ns);
@@ -207,12 +207,12 @@ public:
     void on_datagram(std::uint64_t now_ns, std::optional<std::size_t> from,
                      std::string_view payload, std::size_t size, bool truncated);
     /// The datagram of the latest send action did not leave: that step fails.
-    void send_failed(const std::string &message);
+    void send_failed(const std::string& message);
     /// An error about target `about` (e.g. ICMP port unreachable): the next expect on it fails
     /// with this message. nullopt: about the current target.
     void on_error(std::uint64_t now_ns, std::optional<std::size_t> about, std::string message);
 
-    [[nodiscard]] const std::vector<step_report> &reports() const noexcept { return reports_; }
+    [[nodiscard]] const std::vector<step_report>& reports() const noexcept { return reports_; }
     /// How many of reports() are complete: all but a sleep or expect still in progress.
     [[nodiscard]] std::size_t settled() const noexcept {
         const bool busy = state_ == state::sleeping || state_ == state::expecting;
@@ -231,7 +231,7 @@ public:
 private:
     enum class state { running, sleeping, expecting, finished };
     struct frame {
-        const std::vector<command> *body;
+        const std::vector<command>* body;
         std::size_t next = 0;
         std::uint64_t iteration = 0; // 0-based
         std::uint64_t count = 1;
@@ -245,21 +245,21 @@ private:
         std::uint64_t at_ns = 0;
     };
 
-    const command *next_command();
+    const command* next_command();
     [[nodiscard]] std::string iteration_text() const;
-    void begin_step(const command &c, std::uint64_t now_ns);
+    void begin_step(const command& c, std::uint64_t now_ns);
     void end_step(outcome o, std::string detail, std::uint64_t now_ns);
-    [[nodiscard]] std::string expand(const text_template &t, bool for_send) const;
-    [[nodiscard]] bool mentions(const text_template &t, std::size_t counter) const;
-    void finish_expect(const incoming *in, std::uint64_t now_ns);
-    std::optional<action> run_send(const command &c, std::uint64_t now_ns);
+    [[nodiscard]] std::string expand(const text_template& t, bool for_send) const;
+    [[nodiscard]] bool mentions(const text_template& t, std::size_t counter) const;
+    void finish_expect(const incoming* in, std::uint64_t now_ns);
+    std::optional<action> run_send(const command& c, std::uint64_t now_ns);
     void queue(incoming in);
 
-    const program &program_;
+    const program& program_;
     std::vector<std::string> labels_;
     std::vector<frame> stack_;
     state state_ = state::running;
-    const command *current_ = nullptr; // the sleep or expect in progress
+    const command* current_ = nullptr; // the sleep or expect in progress
     std::uint64_t until_ns_ = 0;
     std::optional<std::size_t> target_;
     std::uint64_t interval_ns_ = 0;  // rate: 0 = no limit

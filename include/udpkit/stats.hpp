@@ -29,7 +29,7 @@ struct probe_header {
 inline constexpr std::size_t probe_header_bytes = 8;
 
 /// Writes a probe of `size` bytes (size >= probe_header_bytes) into `out`, replacing it.
-void encode_probe(std::string &out, const probe_header &header, std::size_t size);
+void encode_probe(std::string& out, const probe_header& header, std::size_t size);
 
 /// Reads the header of a probe; nullopt if `payload` is shorter than the header.
 std::optional<probe_header> decode_probe(std::string_view payload) noexcept;
@@ -43,7 +43,7 @@ struct rtt_summary {
 };
 
 /// The nearest-rank percentile (0 < p <= 100) of `sorted` (ascending); 0 for an empty input.
-std::uint64_t percentile(const std::vector<std::uint64_t> &sorted, double p) noexcept;
+std::uint64_t percentile(const std::vector<std::uint64_t>& sorted, double p) noexcept;
 
 /// What one received datagram turned out to be.
 enum class reply_kind {
@@ -129,23 +129,23 @@ private:
 };
 
 /// Percentage of the probes sent that were lost (0 when nothing was sent).
-double loss_percent(const burst_summary &s) noexcept;
+double loss_percent(const burst_summary& s) noexcept;
 
 /// Why a burst failed, or an empty string when it passed. It fails when nothing was sent or
 /// nothing came back, when more than `max_loss_percent` of the probes were lost, or when any
 /// reply was truncated (the path does not carry probes of this size whole).
-std::string burst_failure(const burst_summary &s, double max_loss_percent);
+std::string burst_failure(const burst_summary& s, double max_loss_percent);
 
 /// Renders a summary as one JSON object (the `udp-send --burst --json` output):
 /// `{"target": ..., "size": ..., "sent": ..., "received": ..., "lost": ..., "reordered": ...,
 /// "duplicated": ..., "truncated": ..., "invalid": ..., "reply_bytes": {"min", "max"},
 /// "rate_pps": ..., "duration_ms": ..., "rtt_us": {"p50", "p90", "p99", "max"}, "error": ...}`.
 /// `error` is null or a message; strings are JSON-escaped.
-std::string burst_json(const burst_summary &s, std::string_view target, std::size_t probe_size,
+std::string burst_json(const burst_summary& s, std::string_view target, std::size_t probe_size,
                        std::string_view error);
 
 /// The human-readable report: a few lines, e.g.
 /// `sent 1000, received 1000, lost 0 (0.00%), reordered 0, duplicated 0, truncated 0`.
-std::string burst_text(const burst_summary &s, std::string_view target, std::size_t probe_size);
+std::string burst_text(const burst_summary& s, std::string_view target, std::size_t probe_size);
 
 } // namespace udpkit

@@ -32,8 +32,8 @@ struct socket_error {
 };
 
 struct socket_options {
-    message_limit limit;          ///< sends over it are refused; receives over it are truncated
-    bool batch_receive = true;    ///< recvmmsg: up to 20 datagrams per system call
+    message_limit limit;             ///< sends over it are refused; receives over it are truncated
+    bool batch_receive = true;       ///< recvmmsg: up to 20 datagrams per system call
     bool report_unreachable = false; ///< IP_RECVERR: deliver ICMP errors to the error handler
     std::size_t max_queued_sends = 1024; ///< bound of the send queue used when the kernel is full
 };
@@ -47,10 +47,10 @@ enum class send_status {
 
 /// Counters kept by the socket itself.
 struct socket_counters {
-    std::uint64_t sent = 0;         ///< datagrams handed to the kernel (immediately or queued)
-    std::uint64_t queued = 0;       ///< datagrams that went through the queue
-    std::uint64_t dropped = 0;      ///< datagrams dropped because the queue was full
-    std::uint64_t send_errors = 0;  ///< datagrams the kernel refused (e.g. ENOBUFS, EPERM)
+    std::uint64_t sent = 0;        ///< datagrams handed to the kernel (immediately or queued)
+    std::uint64_t queued = 0;      ///< datagrams that went through the queue
+    std::uint64_t dropped = 0;     ///< datagrams dropped because the queue was full
+    std::uint64_t send_errors = 0; ///< datagrams the kernel refused (e.g. ENOBUFS, EPERM)
 };
 
 /// A UDP socket on the loop (RAII over uv_udp_t). Not copyable or movable: libuv's handle points
@@ -95,7 +95,8 @@ public:
     result<void> set_multicast_ttl(int ttl);
     result<void> set_multicast_loop(bool on);
     /// Joins (or leaves) a multicast group, on `interface_address` or the default interface.
-    result<void> join_multicast(const std::string& group, const std::string& interface_address = {});
+    result<void> join_multicast(const std::string& group,
+                                const std::string& interface_address = {});
     result<void> leave_multicast(const std::string& group,
                                  const std::string& interface_address = {});
     /// Sets SO_RCVBUF / SO_SNDBUF (the kernel may double or cap the value).

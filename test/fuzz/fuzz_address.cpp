@@ -11,8 +11,8 @@
 
 using udpkit::fuzz::require;
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
-    const std::string_view text(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
     const auto hp = udpkit::parse_host_port(text);
     const auto ep = udpkit::ip_endpoint::parse(text);
 

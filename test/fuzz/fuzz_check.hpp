@@ -15,7 +15,7 @@ namespace udpkit::fuzz {
 using test::is_terminal_safe;
 
 /// Aborts with `what` when `ok` is false.
-inline void require(bool ok, const char *what) {
+inline void require(bool ok, const char* what) {
     if (ok)
         return;
     std::fprintf(stderr, "fuzz property violated: %s\n", what);

@@ -16,14 +16,14 @@ namespace cli = udpkit::cli;
 
 namespace {
 
-bool ends_with(const std::string &s, std::string_view tail) {
+bool ends_with(const std::string& s, std::string_view tail) {
     return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
-    const auto args = udpkit::fuzz::split_lines({reinterpret_cast<const char *>(data), size});
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const auto args = udpkit::fuzz::split_lines({reinterpret_cast<const char*>(data), size});
 
     std::string bind = "127.0.0.1:0";
     std::string mode = "echo";
@@ -45,12 +45,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         ->check(CLI::IsMember({"echo", "upper", "reply"}));
     app->add_option("--reply", reply, "text");
     app->add_option("--max-message", max_message, "bytes")->check(CLI::Range(1, 65527));
-    auto *rate_opt = app->add_option("--rate", rate, "per second")->check(CLI::PositiveNumber);
+    auto* rate_opt = app->add_option("--rate", rate, "per second")->check(CLI::PositiveNumber);
     app->add_option("--interval", interval, "ms")
         ->check(CLI::NonNegativeNumber)
         ->excludes(rate_opt);
     app->add_option("--count", count, "datagrams")->check(CLI::Range(1u, 1000000u));
-    auto *dir_opt = app->add_option("--directory", directory, "peer directory file");
+    auto* dir_opt = app->add_option("--directory", directory, "peer directory file");
     app->add_option("--as", as, "peer name")->needs(dir_opt);
     app->add_flag("--log", log, "log each datagram");
     app->add_flag("--hex", hex, "TEXT is hex");

@@ -12,11 +12,11 @@
 
 using udpkit::fuzz::require;
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
-    const std::string_view text(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
     const auto dir = udpkit::peer_directory::parse(text, "fuzz.toml");
     if (!dir) {
-        const auto &e = dir.error();
+        const auto& e = dir.error();
         require(e.source == "fuzz.toml", "a directory error names the file");
         require(e.line >= 1 && e.column >= 1, "a directory error names a line and a column");
         require(!e.message.empty(), "a directory error says something");
@@ -25,11 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         return 0;
     }
 
-    const auto &peers = dir->peers();
+    const auto& peers = dir->peers();
     require(!peers.empty(), "a directory that loads has a peer");
     require(dir->source() == "fuzz.toml", "the directory keeps its source name");
     for (std::size_t i = 0; i < peers.size(); ++i) {
-        const auto &p = peers[i];
+        const auto& p = peers[i];
         require(udpkit::is_valid_peer_name(p.name), "peer names are valid");
         require(i == 0 || peers[i - 1].name < p.name, "peers are sorted by name, no duplicates");
         require(dir->find(p.name) == &p, "find(name) finds the peer");
@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         const auto seen = udpkit::ip_endpoint::from_sockaddr(p.address.sockaddr_ptr());
         require(seen && dir->find(*seen) == &p, "a datagram from the peer's address finds it");
     }
-    const auto &last = peers.back().name;
+    const auto& last = peers.back().name;
     require(!dir->require(last + "-missing").has_value() || dir->find(last + "-missing"),
             "require fails only for unknown names");
     const std::string names = dir->names();

@@ -23,7 +23,7 @@ int hex_value(char c) {
     return -1;
 }
 
-void append_utf8(std::string &out, std::uint32_t cp) {
+void append_utf8(std::string& out, std::uint32_t cp) {
     if (cp < 0x80) {
         out += static_cast<char>(cp);
     } else if (cp < 0x800) {
@@ -119,8 +119,8 @@ bool has_dangerous_code_point(std::string_view s) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
-    const std::string_view input(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view input(reinterpret_cast<const char*>(data), size);
     const std::string out = udpkit::render_untrusted(input);
 
     require(udpkit::fuzz::is_terminal_safe(out), "rendered output is valid UTF-8 without C0/DEL");

@@ -15,34 +15,34 @@ namespace script = udpkit::script;
 
 namespace {
 
-std::uint64_t total_steps(const script::program &p) {
+std::uint64_t total_steps(const script::program& p) {
     std::uint64_t steps = 0;
-    for (const auto &c : p.commands)
+    for (const auto& c : p.commands)
         steps += c.steps;
     return steps;
 }
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
-    const std::string_view text(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
     script::parse_context context;
     context.source = "fuzz.udps";
     context.default_target = "127.0.0.1:9";
-    context.read_file = [](const std::string &path) -> udpkit::result<std::string> {
+    context.read_file = [](const std::string& path) -> udpkit::result<std::string> {
         if (path == "payload")
             return std::string("file bytes");
         return udpkit::fail("cannot open file " + udpkit::render_excerpt(path)); // as load() does
     };
     const auto parsed = script::parse(text, context);
     if (!parsed) {
-        const auto &e = parsed.error();
+        const auto& e = parsed.error();
         require(e.source == "fuzz.udps", "a script error names the file");
         require(e.line >= 1 && e.column >= 1, "a script error names a line and a column");
         require(udpkit::fuzz::is_terminal_safe(e.to_string()), "a script error is terminal-safe");
         return 0;
     }
-    const auto &program = *parsed;
+    const auto& program = *parsed;
     require(total_steps(program) <= script::max_steps, "the step cap holds");
     if (total_steps(program) > 2000)
         return 0; // valid but long: running it would only slow the fuzzer down
@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     require(run.finished(), "a short script finishes");
     require(run.settled() == run.reports().size(), "a finished run has no step in progress");
     require(run.passed() == (run.failures() == 0), "passed means no failure");
-    for (const auto &r : run.reports())
+    for (const auto& r : run.reports())
         require(udpkit::fuzz::is_terminal_safe(r.detail), "step reports are terminal-safe");
     return 0;
 }

@@ -16,8 +16,8 @@ using udpkit::fuzz::require;
 
 namespace {
 
-template <class Options> void check(const udpkit::cli::parsed<Options> &outcome, const char *tool) {
-    const auto *exit = std::get_if<udpkit::cli::exit_now>(&outcome);
+template <class Options> void check(const udpkit::cli::parsed<Options>& outcome, const char* tool) {
+    const auto* exit = std::get_if<udpkit::cli::exit_now>(&outcome);
     if (exit == nullptr)
         return;
     require(exit->code == 0 || exit->code == 2, "options exit 0 (help/version) or 2 (usage)");
@@ -31,11 +31,12 @@ template <class Options> void check(const udpkit::cli::parsed<Options> &outcome,
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0)
         return 0;
     // The first byte picks the tool, so one corpus covers all of them.
-    const auto args = udpkit::fuzz::split_lines({reinterpret_cast<const char *>(data) + 1, size - 1});
+    const auto args =
+        udpkit::fuzz::split_lines({reinterpret_cast<const char*>(data) + 1, size - 1});
     if (data[0] % 2 == 0)
         check(udpkit::parse_chat_options(args), "udp-chat");
     else

@@ -46,7 +46,7 @@ cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args) {
         ->required()
         ->type_name("FILE");
     const auto name_check = CLI::Validator(
-        [](std::string &name) -> std::string {
+        [](std::string& name) -> std::string {
             return is_valid_peer_name(name)
                        ? std::string()
                        : "\"" + name + "\" is not a peer name (1-32 of A-Z a-z 0-9 _ -)";

@@ -25,7 +25,8 @@ std::unique_ptr<CLI::App> make_app(const std::string& tool, const std::string& d
 }
 
 exit_now usage_error(const std::string& tool, const std::string& message) {
-    return {exit_code::usage, {},
+    return {exit_code::usage,
+            {},
             tool + ": " + message + "\nRun '" + tool + " --help' for options and examples.\n"};
 }
 

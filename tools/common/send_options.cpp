@@ -8,9 +8,9 @@
 namespace udpkit {
 namespace {
 
-constexpr const char *tool = "udp-send";
+constexpr const char* tool = "udp-send";
 
-constexpr const char *examples =
+constexpr const char* examples =
     "  udp-send 127.0.0.1:9007 hello --wait-reply          one message, print the reply\n"
     "  udp-send --directory examples/peers.toml echo hi    a peer by name\n"
     "  udp-send 9007 --hex '01 02 ff' --count 5 --rate 10  five binary messages, 10 per second\n"
@@ -77,11 +77,11 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
     if (auto exit = cli::parse(*app, std::move(args)))
         return *exit;
 
-    auto given = [&](const char *name) { return app->get_option(name)->count() > 0; };
-    auto refuse = [&](const std::string &message) { return cli::usage_error(tool, message); };
-    auto none_of = [&](std::initializer_list<const char *> names,
-                       const std::string &why) -> std::optional<cli::exit_now> {
-        for (const char *name : names)
+    auto given = [&](const char* name) { return app->get_option(name)->count() > 0; };
+    auto refuse = [&](const std::string& message) { return cli::usage_error(tool, message); };
+    auto none_of = [&](std::initializer_list<const char*> names,
+                       const std::string& why) -> std::optional<cli::exit_now> {
+        for (const char* name : names)
             if (given(name))
                 return refuse(std::string(name[0] == '-' ? "" : "a ") + name +
                               (name[0] == '-' ? "" : " argument") + " cannot be used " + why);

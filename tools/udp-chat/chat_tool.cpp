@@ -19,7 +19,7 @@
 namespace udpkit {
 namespace {
 
-constexpr const char *tool = "udp-chat";
+constexpr const char* tool = "udp-chat";
 // Lines from unknown senders shown per second on a terminal (see chat_session::settings).
 constexpr std::uint32_t unknown_lines_per_second = 20;
 
@@ -33,15 +33,15 @@ chat_time now() {
     return {static_cast<std::int64_t>(ms), static_cast<std::int32_t>(local.tm_gmtoff)};
 }
 
-void print_error(const std::string &message) {
+void print_error(const std::string& message) {
     std::fprintf(stderr, "%s: %s\n", tool, message.c_str());
 }
 
 // The largest limit of any peer: the socket must be able to send that much. What we accept
 // ourselves is checked by chat_session against our own peer's limit.
-message_limit socket_limit(const peer_directory &directory) {
+message_limit socket_limit(const peer_directory& directory) {
     message_limit largest = directory.default_limit();
-    for (const auto &p : directory.peers())
+    for (const auto& p : directory.peers())
         if (p.limit.bytes() > largest.bytes())
             largest = p.limit;
     return largest;
@@ -50,8 +50,8 @@ message_limit socket_limit(const peer_directory &directory) {
 // One chat peer: the socket, the session, and either the terminal or piped input.
 class chat_tool {
 public:
-    chat_tool(event_loop &loop, const peer_directory &directory, const peer &self,
-              const peer *target, const chat_options &options, bool interactive)
+    chat_tool(event_loop& loop, const peer_directory& directory, const peer& self,
+              const peer* target, const chat_options& options, bool interactive)
         : loop_(loop), interactive_(interactive),
           session_(
               directory, self, target,
@@ -59,7 +59,7 @@ public:
           linger_ms_(options.linger_ms), splitter_(socket_limit(directory).bytes()), tick_(loop),
           linger_(loop), winch_(loop), signals_(loop, [this](int) { stop(); }) {}
 
-    result<void> start(const ip_endpoint &address, message_limit limit) {
+    result<void> start(const ip_endpoint& address, message_limit limit) {
         socket_options so;
         so.limit = limit;
         so.report_unreachable = true;
@@ -71,11 +71,11 @@ public:
         std::fflush(stdout);
 
         auto started = socket_->start_receive(
-            [this](const datagram &d) {
+            [this](const datagram& d) {
                 if (auto line = session_.on_datagram(d.payload, d.size, d.from, now()))
                     show({std::move(*line)});
             },
-            [this](const socket_error &e) {
+            [this](const socket_error& e) {
                 notice(e.error.code == UV_ECONNREFUSED || e.destination
                            ? session_.on_unreachable(e.destination ? &*e.destination : nullptr,
                                                      e.error.message)
@@ -98,7 +98,7 @@ public:
 
     /// Exit code: with piped input, 1 when a line was not sent or a peer was unreachable.
     int exit_code() const {
-        const auto &c = session_.counters();
+        const auto& c = session_.counters();
         return failed_ || (!interactive_ && (c.not_sent > 0 || c.unreachable > 0)) ? 1 : 0;
     }
 
@@ -177,21 +177,21 @@ private:
         }
     }
 
-    void carry_out(const chat_reaction &r) {
-        for (const peer *p : r.send_to)
+    void carry_out(const chat_reaction& r) {
+        for (const peer* p : r.send_to)
             send(r.payload, *p);
         if (interactive_) {
             if (console_)
                 console_->print(r.notices);
         } else {
-            for (const auto &n : r.notices)
+            for (const auto& n : r.notices)
                 print_error(n);
         }
         if (r.quit)
             stop();
     }
 
-    void send(const std::string &payload, const peer &to) {
+    void send(const std::string& payload, const peer& to) {
         auto sent = socket_->send(payload, to.address);
         // ECONNREFUSED here is the ICMP error of an earlier datagram, already reported through
         // the error handler; this datagram was not sent, so try it once more.
@@ -213,7 +213,7 @@ private:
             console_->print(lines);
             return;
         }
-        for (const auto &line : lines) {
+        for (const auto& line : lines) {
             std::fwrite(line.data(), 1, line.size(), stdout);
             std::fputc('\n', stdout);
         }
@@ -224,7 +224,7 @@ private:
         }
     }
 
-    void notice(const std::string &text) {
+    void notice(const std::string& text) {
         if (console_)
             console_->print({"* " + text});
         else
@@ -242,7 +242,7 @@ private:
         loop_.stop();
     }
 
-    event_loop &loop_;
+    event_loop& loop_;
     bool interactive_;
     chat_session session_;
     std::optional<std::uint64_t> linger_ms_;
@@ -261,7 +261,7 @@ private:
 
 } // namespace
 
-int run_chat(const chat_options &options) {
+int run_chat(const chat_options& options) {
     auto directory = peer_directory::load(options.directory);
     if (!directory) {
         print_error(directory.error().to_string());
@@ -272,7 +272,7 @@ int run_chat(const chat_options &options) {
         print_error("--as: " + self.error().message);
         return cli::exit_code::usage;
     }
-    const peer *target = nullptr;
+    const peer* target = nullptr;
     if (!options.to.empty()) {
         auto to = directory->require(options.to);
         if (!to) {

@@ -9,14 +9,14 @@
 
 namespace udpkit {
 
-console *console::active_ = nullptr;
+console* console::active_ = nullptr;
 
-result<std::unique_ptr<console>> console::start(event_loop &loop, const std::string &prompt,
+result<std::unique_ptr<console>> console::start(event_loop& loop, const std::string& prompt,
                                                 line_handler on_line) {
     if (active_ != nullptr)
         return fail("the terminal is already in use by another console");
     std::unique_ptr<console> self(new console(std::move(on_line)));
-    self->poll_ = static_cast<uv_poll_t *>(std::calloc(1, sizeof(uv_poll_t)));
+    self->poll_ = static_cast<uv_poll_t*>(std::calloc(1, sizeof(uv_poll_t)));
     if (int rc = uv_poll_init(loop.get(), self->poll_, STDIN_FILENO); rc != 0) {
         std::free(self->poll_);
         self->poll_ = nullptr;
@@ -45,7 +45,7 @@ console::~console() {
     stop();
     if (poll_ != nullptr) {
         poll_->data = nullptr;
-        uv_close(reinterpret_cast<uv_handle_t *>(poll_), [](uv_handle_t *h) { std::free(h); });
+        uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { std::free(h); });
     }
     if (active_ == this)
         active_ = nullptr;
@@ -66,7 +66,7 @@ void console::stop() noexcept {
     std::fflush(stdout);
 }
 
-void console::set_prompt(const std::string &prompt) {
+void console::set_prompt(const std::string& prompt) {
     prompt_ = prompt;
     if (installed_)
         rl_set_prompt(prompt_.c_str());
@@ -77,7 +77,7 @@ void console::resize() noexcept {
         rl_resize_terminal();
 }
 
-void console::print(const std::vector<std::string> &lines) {
+void console::print(const std::vector<std::string>& lines) {
     if (lines.empty())
         return;
     // Inside the line handler readline has already moved to a fresh line and will draw the
@@ -85,7 +85,7 @@ void console::print(const std::vector<std::string> &lines) {
     const bool redraw = installed_ && !in_line_handler_;
     if (redraw)
         rl_clear_visible_line();
-    for (const auto &line : lines) {
+    for (const auto& line : lines) {
         std::fwrite(line.data(), 1, line.size(), stdout);
         std::fputc('\n', stdout);
     }
@@ -96,8 +96,8 @@ void console::print(const std::vector<std::string> &lines) {
     std::fflush(stdout);
 }
 
-void console::on_readable(uv_poll_t *handle, int status, int) noexcept {
-    auto *self = static_cast<console *>(handle->data);
+void console::on_readable(uv_poll_t* handle, int status, int) noexcept {
+    auto* self = static_cast<console*>(handle->data);
     if (self == nullptr || !self->installed_)
         return;
     if (status < 0) {
@@ -109,8 +109,8 @@ void console::on_readable(uv_poll_t *handle, int status, int) noexcept {
     rl_callback_read_char(); // may call on_readline_line
 }
 
-void console::on_readline_line(char *line) noexcept {
-    console *self = active_;
+void console::on_readline_line(char* line) noexcept {
+    console* self = active_;
     std::optional<std::string> text;
     if (line != nullptr) {
         text.emplace(line);

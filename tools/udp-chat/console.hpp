@@ -21,17 +21,17 @@ public:
     using line_handler = std::function<void(std::optional<std::string>)>;
 
     /// Takes over the terminal on stdin/stdout (readline is global: one console at a time).
-    static result<std::unique_ptr<console>> start(event_loop &loop, const std::string &prompt,
+    static result<std::unique_ptr<console>> start(event_loop& loop, const std::string& prompt,
                                                   line_handler on_line);
     /// Restores the terminal.
     ~console();
-    console(const console &) = delete;
-    console &operator=(const console &) = delete;
+    console(const console&) = delete;
+    console& operator=(const console&) = delete;
 
     /// Prints `lines` above the line being typed, then redraws the prompt and the typed text with
     /// the cursor where it was.
-    void print(const std::vector<std::string> &lines);
-    void set_prompt(const std::string &prompt);
+    void print(const std::vector<std::string>& lines);
+    void set_prompt(const std::string& prompt);
     /// The terminal changed size (SIGWINCH).
     void resize() noexcept;
     /// Stops reading and gives the terminal back; safe to call from the line handler.
@@ -39,12 +39,12 @@ public:
 
 private:
     console(line_handler on_line) : on_line_(std::move(on_line)) {}
-    static void on_readable(uv_poll_t *handle, int status, int events) noexcept;
-    static void on_readline_line(char *line) noexcept;
+    static void on_readable(uv_poll_t* handle, int status, int events) noexcept;
+    static void on_readline_line(char* line) noexcept;
 
-    static console *active_; // readline's line callback has no user pointer
+    static console* active_; // readline's line callback has no user pointer
     line_handler on_line_;
-    uv_poll_t *poll_ = nullptr;
+    uv_poll_t* poll_ = nullptr;
     std::string prompt_;
     bool installed_ = false;
     bool in_line_handler_ = false; // readline has handed over a line: the screen is ours

@@ -13,22 +13,22 @@ constexpr std::size_t buffer_bytes = 64 * 1024;
 // back once the thread pool is done with it, and only then may it be freed.
 struct stdin_reader::file_read {
     uv_fs_t req{};
-    stdin_reader *owner = nullptr;
+    stdin_reader* owner = nullptr;
     char bytes[buffer_bytes];
 };
 
-stdin_reader::stdin_reader(event_loop &loop, std::function<void(std::string_view)> on_data,
+stdin_reader::stdin_reader(event_loop& loop, std::function<void(std::string_view)> on_data,
                            std::function<void(result<void>)> on_end)
     : loop_(loop), on_data_(std::move(on_data)), on_end_(std::move(on_end)) {}
 
 stdin_reader::~stdin_reader() {
     if (pending_ != nullptr) {
         pending_->owner = nullptr;
-        uv_cancel(reinterpret_cast<uv_req_t *>(&pending_->req));
+        uv_cancel(reinterpret_cast<uv_req_t*>(&pending_->req));
     }
     if (stream_ != nullptr) {
         stream_->data = nullptr;
-        uv_close(reinterpret_cast<uv_handle_t *>(stream_), [](uv_handle_t *h) { std::free(h); });
+        uv_close(reinterpret_cast<uv_handle_t*>(stream_), [](uv_handle_t* h) { std::free(h); });
     }
 }
 
@@ -36,25 +36,25 @@ result<void> stdin_reader::start() {
     int rc = 0;
     switch (uv_guess_handle(STDIN_FILENO)) {
     case UV_TTY: {
-        auto *tty = static_cast<uv_tty_t *>(std::calloc(1, sizeof(uv_tty_t)));
+        auto* tty = static_cast<uv_tty_t*>(std::calloc(1, sizeof(uv_tty_t)));
         rc = uv_tty_init(loop_.get(), tty, STDIN_FILENO, 1);
-        stream_ = reinterpret_cast<uv_stream_t *>(tty);
+        stream_ = reinterpret_cast<uv_stream_t*>(tty);
         break;
     }
     case UV_NAMED_PIPE: {
-        auto *pipe = static_cast<uv_pipe_t *>(std::calloc(1, sizeof(uv_pipe_t)));
+        auto* pipe = static_cast<uv_pipe_t*>(std::calloc(1, sizeof(uv_pipe_t)));
         rc = uv_pipe_init(loop_.get(), pipe, 0);
         if (rc == 0)
             rc = uv_pipe_open(pipe, STDIN_FILENO);
-        stream_ = reinterpret_cast<uv_stream_t *>(pipe);
+        stream_ = reinterpret_cast<uv_stream_t*>(pipe);
         break;
     }
     case UV_TCP: {
-        auto *tcp = static_cast<uv_tcp_t *>(std::calloc(1, sizeof(uv_tcp_t)));
+        auto* tcp = static_cast<uv_tcp_t*>(std::calloc(1, sizeof(uv_tcp_t)));
         rc = uv_tcp_init(loop_.get(), tcp);
         if (rc == 0)
             rc = uv_tcp_open(tcp, STDIN_FILENO);
-        stream_ = reinterpret_cast<uv_stream_t *>(tcp);
+        stream_ = reinterpret_cast<uv_stream_t*>(tcp);
         break;
     }
     case UV_FILE:
@@ -70,8 +70,7 @@ result<void> stdin_reader::start() {
         // An initialised handle must be closed; a failed init leaves nothing to close.
         if (stream_->type != UV_UNKNOWN_HANDLE) {
             stream_->data = nullptr;
-            uv_close(reinterpret_cast<uv_handle_t *>(stream_),
-                     [](uv_handle_t *h) { std::free(h); });
+            uv_close(reinterpret_cast<uv_handle_t*>(stream_), [](uv_handle_t* h) { std::free(h); });
         } else {
             std::free(stream_);
         }
@@ -114,15 +113,15 @@ void stdin_reader::end(result<void> how) noexcept {
         on_end_(std::move(how));
 }
 
-void stdin_reader::on_alloc(uv_handle_t *handle, std::size_t, uv_buf_t *buf) noexcept {
-    auto *self = static_cast<stdin_reader *>(handle->data);
+void stdin_reader::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) noexcept {
+    auto* self = static_cast<stdin_reader*>(handle->data);
     *buf = self == nullptr ? uv_buf_init(nullptr, 0)
                            : uv_buf_init(self->buffer_.get(), static_cast<unsigned>(buffer_bytes));
 }
 
-void stdin_reader::on_stream_read(uv_stream_t *stream, ssize_t nread,
-                                  const uv_buf_t *buf) noexcept {
-    auto *self = static_cast<stdin_reader *>(stream->data);
+void stdin_reader::on_stream_read(uv_stream_t* stream, ssize_t nread,
+                                  const uv_buf_t* buf) noexcept {
+    auto* self = static_cast<stdin_reader*>(stream->data);
     if (self == nullptr)
         return;
     if (nread > 0)
@@ -136,7 +135,7 @@ void stdin_reader::on_stream_read(uv_stream_t *stream, ssize_t nread,
 void stdin_reader::read_file() noexcept {
     if (paused_ || ended_ || pending_ != nullptr)
         return;
-    auto *read = new (std::nothrow) file_read;
+    auto* read = new (std::nothrow) file_read;
     if (read == nullptr) {
         end(fail("read standard input: out of memory"));
         return;
@@ -156,11 +155,11 @@ void stdin_reader::read_file() noexcept {
     pending_ = read;
 }
 
-void stdin_reader::on_file_read(uv_fs_t *req) noexcept {
-    std::unique_ptr<file_read> read(static_cast<file_read *>(req->data));
+void stdin_reader::on_file_read(uv_fs_t* req) noexcept {
+    std::unique_ptr<file_read> read(static_cast<file_read*>(req->data));
     const auto nread = req->result;
     uv_fs_req_cleanup(req);
-    stdin_reader *self = read->owner;
+    stdin_reader* self = read->owner;
     if (self == nullptr)
         return; // the reader is gone (or the read was cancelled with it)
     self->pending_ = nullptr;

@@ -17,11 +17,11 @@ class stdin_reader {
 public:
     /// `on_data` gets each chunk read; `on_end` is called once, at the end of input or on a read
     /// error (then with the error).
-    stdin_reader(event_loop &loop, std::function<void(std::string_view)> on_data,
+    stdin_reader(event_loop& loop, std::function<void(std::string_view)> on_data,
                  std::function<void(result<void>)> on_end);
     ~stdin_reader();
-    stdin_reader(const stdin_reader &) = delete;
-    stdin_reader &operator=(const stdin_reader &) = delete;
+    stdin_reader(const stdin_reader&) = delete;
+    stdin_reader& operator=(const stdin_reader&) = delete;
 
     /// Starts reading fd 0.
     result<void> start();
@@ -31,17 +31,17 @@ public:
 
 private:
     struct file_read;
-    static void on_alloc(uv_handle_t *handle, std::size_t, uv_buf_t *buf) noexcept;
-    static void on_stream_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) noexcept;
-    static void on_file_read(uv_fs_t *req) noexcept;
+    static void on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) noexcept;
+    static void on_stream_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept;
+    static void on_file_read(uv_fs_t* req) noexcept;
     void read_file() noexcept;
     void end(result<void> how) noexcept;
 
-    event_loop &loop_;
+    event_loop& loop_;
     std::function<void(std::string_view)> on_data_;
     std::function<void(result<void>)> on_end_;
-    uv_stream_t *stream_ = nullptr; // pipe, socket or terminal
-    file_read *pending_ = nullptr;  // the file read in flight, if any
+    uv_stream_t* stream_ = nullptr; // pipe, socket or terminal
+    file_read* pending_ = nullptr;  // the file read in flight, if any
     bool is_file_ = false;
     bool paused_ = false;
     bool started_ = false; // resume() has started reading once

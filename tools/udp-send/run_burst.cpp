@@ -18,7 +18,7 @@ constexpr int burst_buffer_bytes = 4 << 20;
 // a burst would otherwise send everything before reading a single reply.
 constexpr std::uint64_t max_per_pump = 256;
 
-void progress(const burst_stats &stats, std::uint64_t count, std::uint64_t in_flight) {
+void progress(const burst_stats& stats, std::uint64_t count, std::uint64_t in_flight) {
     std::printf("\r\033[Ksent %llu/%llu  received %llu  unanswered %llu",
                 static_cast<unsigned long long>(stats.sent()),
                 static_cast<unsigned long long>(count),
@@ -29,12 +29,12 @@ void progress(const burst_stats &stats, std::uint64_t count, std::uint64_t in_fl
 
 } // namespace
 
-int run_burst(const send_options &o) {
+int run_burst(const send_options& o) {
     session s;
     auto resolved = s.command_line_target(o);
-    if (auto *exit = std::get_if<int>(&resolved))
+    if (auto* exit = std::get_if<int>(&resolved))
         return *exit;
-    const resolved_target *to = &std::get<resolved_target>(resolved);
+    const resolved_target* to = &std::get<resolved_target>(resolved);
     if (auto fits = to->spec.limit.check(o.size); !fits)
         return report_failure(cli::usage, "--size " + std::to_string(o.size) + " for " +
                                               to->spec.text + ": " + fits.error().message);
@@ -89,13 +89,13 @@ int run_burst(const send_options &o) {
             s.wake_at(std::max(*wake, now + retry_ms * 1'000'000 / 2), pump);
     };
     auto started = s.socket().start_receive(
-        [&](const datagram &d) {
+        [&](const datagram& d) {
             if (!(d.from == to->address))
                 return;
             burst->record_reply(d.payload, d.size, d.truncated, o.size, now_ns());
             pump();
         },
-        [&](const socket_error &e) { finish(describe(e)); });
+        [&](const socket_error& e) { finish(describe(e)); });
     if (!started)
         return report_failure(cli::failure, started.error().message);
     {

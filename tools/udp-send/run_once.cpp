@@ -22,7 +22,7 @@ namespace {
 constexpr std::uint64_t linger_ms = 50;
 
 // The message, or an exit code: over the limit is refused before anything is sent.
-std::variant<std::string, int> message(const send_options &o, const resolved_target &to) {
+std::variant<std::string, int> message(const send_options& o, const resolved_target& to) {
     const std::size_t limit = to.spec.limit.bytes();
     std::string bytes;
     std::string from;
@@ -30,7 +30,7 @@ std::variant<std::string, int> message(const send_options &o, const resolved_tar
         bytes = *o.payload;
         from = "the message";
     } else if (!o.file.empty()) {
-        std::FILE *f = std::fopen(o.file.c_str(), "rb");
+        std::FILE* f = std::fopen(o.file.c_str(), "rb");
         if (f == nullptr)
             return report_failure(cli::usage, "--file " + o.file + ": " + std::strerror(errno));
         bytes = read_at_most(f, limit);
@@ -52,7 +52,7 @@ std::variant<std::string, int> message(const send_options &o, const resolved_tar
     return bytes;
 }
 
-std::string record(reply_format format, const datagram &d, const resolved_target &to,
+std::string record(reply_format format, const datagram& d, const resolved_target& to,
                    std::uint64_t rtt_ns) {
     switch (format) {
     case reply_format::text:
@@ -73,16 +73,16 @@ std::string record(reply_format format, const datagram &d, const resolved_target
 
 } // namespace
 
-int run_once(const send_options &o) {
+int run_once(const send_options& o) {
     session s;
     auto resolved = s.command_line_target(o);
-    if (auto *exit = std::get_if<int>(&resolved))
+    if (auto* exit = std::get_if<int>(&resolved))
         return *exit;
-    const resolved_target *to = &std::get<resolved_target>(resolved);
+    const resolved_target* to = &std::get<resolved_target>(resolved);
     auto payload = message(o, *to);
-    if (auto *exit = std::get_if<int>(&payload))
+    if (auto* exit = std::get_if<int>(&payload))
         return *exit;
-    const std::string &bytes = std::get<std::string>(payload);
+    const std::string& bytes = std::get<std::string>(payload);
     if (auto exit = s.open_socket(o.bind, {to->address}, to->spec.limit))
         return *exit;
 
@@ -119,7 +119,7 @@ int run_once(const send_options &o) {
         }
     };
     auto started = s.socket().start_receive(
-        [&](const datagram &d) {
+        [&](const datagram& d) {
             if (!(d.from == to->address))
                 return; // not from the target: not a reply
             const auto rtt = schedule.on_reply(now_ns());
@@ -138,7 +138,7 @@ int run_once(const send_options &o) {
             }
             pump();
         },
-        [&](const socket_error &e) { stop(describe(e)); });
+        [&](const socket_error& e) { stop(describe(e)); });
     if (!started)
         return report_failure(cli::failure, started.error().message);
     {

@@ -12,7 +12,7 @@
 namespace udpkit::send {
 namespace {
 
-const char *tag(script::outcome o) {
+const char* tag(script::outcome o) {
     switch (o) {
     case script::outcome::passed:
         return "PASS";
@@ -24,7 +24,7 @@ const char *tag(script::outcome o) {
     return "  ok";
 }
 
-void print_step(const std::string &source, const script::step_report &r) {
+void print_step(const std::string& source, const script::step_report& r) {
     std::string line = std::string(tag(r.result)) + " " + source + ":" +
                        std::to_string(r.pos.line) + ":" + std::to_string(r.pos.column) + " " +
                        render_untrusted(r.line);
@@ -34,7 +34,7 @@ void print_step(const std::string &source, const script::step_report &r) {
     std::fwrite(line.data(), 1, line.size(), stdout);
 }
 
-bool write_file(const std::string &path, const std::string &text) {
+bool write_file(const std::string& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << text;
     out.close();
@@ -43,7 +43,7 @@ bool write_file(const std::string &path, const std::string &text) {
 
 } // namespace
 
-int run_script(const send_options &o) {
+int run_script(const send_options& o) {
     session s;
     if (auto exit = s.load_directory(o))
         return *exit;
@@ -62,7 +62,7 @@ int run_script(const send_options &o) {
     std::vector<std::string> labels;
     std::size_t largest = 1;
     std::unordered_map<ip_endpoint, std::size_t, ip_endpoint_hash> index_of;
-    for (const auto &spec : program->targets) {
+    for (const auto& spec : program->targets) {
         auto t = s.resolve(spec);
         if (!t)
             return report_failure(cli::failure, t.error().message);
@@ -104,7 +104,7 @@ int run_script(const send_options &o) {
         }
     };
     auto started = s.socket().start_receive(
-        [&](const datagram &d) {
+        [&](const datagram& d) {
             auto it = index_of.find(d.from);
             run.on_datagram(now_ns(),
                             it == index_of.end() ? std::nullopt
@@ -112,7 +112,7 @@ int run_script(const send_options &o) {
                             d.payload, d.size, d.truncated);
             drive();
         },
-        [&](const socket_error &e) {
+        [&](const socket_error& e) {
             std::optional<std::size_t> about;
             if (e.destination)
                 if (auto it = index_of.find(*e.destination); it != index_of.end())
@@ -135,7 +135,7 @@ int run_script(const send_options &o) {
         return cli::failure;
 
     std::size_t held = 0, failed_sends = 0;
-    for (const auto &r : run.reports()) {
+    for (const auto& r : run.reports()) {
         held += r.expectation && r.result == script::outcome::passed;
         failed_sends += !r.expectation && r.result == script::outcome::failed;
     }

@@ -8,12 +8,12 @@
 
 namespace udpkit::send {
 
-int report_failure(int code, const std::string &message) {
+int report_failure(int code, const std::string& message) {
     std::fprintf(stderr, "udp-send: %s\n", message.c_str());
     return code;
 }
 
-std::optional<int> session::load_directory(const send_options &options) {
+std::optional<int> session::load_directory(const send_options& options) {
     if (options.directory.empty())
         return std::nullopt;
     auto d = peer_directory::load(options.directory);
@@ -23,7 +23,7 @@ std::optional<int> session::load_directory(const send_options &options) {
     return std::nullopt;
 }
 
-std::variant<resolved_target, int> session::command_line_target(const send_options &options) {
+std::variant<resolved_target, int> session::command_line_target(const send_options& options) {
     if (auto exit = load_directory(options))
         return *exit;
     auto spec = script::make_target(options.target, directory(), default_limit(options));
@@ -35,7 +35,7 @@ std::variant<resolved_target, int> session::command_line_target(const send_optio
     return std::move(to).value();
 }
 
-result<resolved_target> session::resolve(const script::target_spec &spec) {
+result<resolved_target> session::resolve(const script::target_spec& spec) {
     resolved_target t{spec, {}, spec.text};
     if (spec.peer != nullptr) {
         t.address = spec.peer->address;
@@ -51,7 +51,7 @@ result<resolved_target> session::resolve(const script::target_spec &spec) {
     return t;
 }
 
-std::optional<int> session::open_socket(const std::string &bind, const std::vector<ip_endpoint> &to,
+std::optional<int> session::open_socket(const std::string& bind, const std::vector<ip_endpoint>& to,
                                         message_limit limit) {
     ip_endpoint local;
     if (!bind.empty()) {
@@ -62,12 +62,12 @@ std::optional<int> session::open_socket(const std::string &bind, const std::vect
     } else {
         const bool v6 = !to.empty() && to.front().family() == ip_family::v6;
         bool loopback = true;
-        for (const auto &t : to)
+        for (const auto& t : to)
             loopback = loopback && t.is_loopback();
         local = *ip_endpoint::parse(loopback ? (v6 ? "[::1]:0" : "127.0.0.1:0")
                                              : (v6 ? "[::]:0" : "0.0.0.0:0"));
     }
-    for (const auto &t : to)
+    for (const auto& t : to)
         if (t.family() != local.family())
             return report_failure(
                 cli::usage, "target " + t.to_string() + " and local address " + local.to_string() +
@@ -99,7 +99,7 @@ bool session::close() {
     return static_cast<bool>(closed);
 }
 
-message_limit default_limit(const send_options &options) {
+message_limit default_limit(const send_options& options) {
     // Checked against the IPv6 maximum by the option parser; an IPv4 send over 65507 bytes
     // is refused by the kernel with EMSGSIZE and reported.
     return *message_limit::make(static_cast<long long>(options.max_message), ip_family::v6);
@@ -109,7 +109,7 @@ std::uint64_t now_ns() noexcept {
     return event_loop::now_ns();
 }
 
-std::string describe(const socket_error &e) {
+std::string describe(const socket_error& e) {
     if (e.error.code == UV_ECONNREFUSED)
         return "target " + (e.destination ? e.destination->to_string() + " " : std::string()) +
                "is not listening (ICMP port unreachable)";

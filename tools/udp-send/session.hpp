@@ -19,7 +19,7 @@
 namespace udpkit::send {
 
 /// Prints `udp-send: message` on stderr and returns `code`.
-int report_failure(int code, const std::string &message);
+int report_failure(int code, const std::string& message);
 
 /// A target resolved to an address, with the label used in reports: `echo (127.0.0.1:9007)`.
 struct resolved_target {
@@ -34,28 +34,28 @@ public:
     session() = default;
 
     /// Loads --directory if given (errors: exit 2, with FILE:LINE:COL).
-    std::optional<int> load_directory(const send_options &options);
-    [[nodiscard]] const peer_directory *directory() const noexcept {
+    std::optional<int> load_directory(const send_options& options);
+    [[nodiscard]] const peer_directory* directory() const noexcept {
         return directory_ ? &*directory_ : nullptr;
     }
 
     /// The command line's TARGET: loads --directory, then makes and resolves the target.
     /// Errors are printed; the exit code is returned instead (2 for configuration, 1 when a
     /// name does not resolve).
-    std::variant<resolved_target, int> command_line_target(const send_options &options);
+    std::variant<resolved_target, int> command_line_target(const send_options& options);
 
     /// Resolves a target spec (a peer's address, or an address or host name through the loop).
-    result<resolved_target> resolve(const script::target_spec &spec);
+    result<resolved_target> resolve(const script::target_spec& spec);
 
     /// Binds the socket: --bind if given, otherwise port 0 on loopback when every target is on
     /// loopback, else on the wildcard address, of the targets' family (one family per socket).
     /// `limit` is the largest message sent or received whole. ICMP errors are reported.
-    std::optional<int> open_socket(const std::string &bind, const std::vector<ip_endpoint> &to,
+    std::optional<int> open_socket(const std::string& bind, const std::vector<ip_endpoint>& to,
                                    message_limit limit);
 
-    event_loop &loop() noexcept { return loop_; }
-    udp_socket &socket() noexcept { return *socket_; }
-    timer &wake() noexcept { return *wake_; }
+    event_loop& loop() noexcept { return loop_; }
+    udp_socket& socket() noexcept { return *socket_; }
+    timer& wake() noexcept { return *wake_; }
 
     /// Arms the wake-up timer for `until_ns` (rounded up to the millisecond libuv timers use).
     void wake_at(std::uint64_t until_ns, std::function<void()> fn);
@@ -71,21 +71,21 @@ private:
 };
 
 /// The limit of address targets: --max-message (peers have their own).
-message_limit default_limit(const send_options &options);
+message_limit default_limit(const send_options& options);
 
 /// Monotonic nanoseconds (uv_hrtime).
 std::uint64_t now_ns() noexcept;
 
 /// A socket error as udp-send reports it: an ICMP port unreachable reads
 /// `target 127.0.0.1:9 is not listening (ICMP port unreachable)`.
-std::string describe(const socket_error &e);
+std::string describe(const socket_error& e);
 
 /// True when stdout is a terminal (live progress lines are only drawn there).
 bool stdout_is_terminal() noexcept;
 
 /// Runs each mode; each returns the process exit code.
-int run_once(const send_options &options);
-int run_burst(const send_options &options);
-int run_script(const send_options &options);
+int run_once(const send_options& options);
+int run_burst(const send_options& options);
+int run_script(const send_options& options);
 
 } // namespace udpkit::send
