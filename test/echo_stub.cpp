@@ -1,8 +1,7 @@
-// A test-only echo responder on udpkit's socket, so udp-send's tool tests do not depend on
-// udp-echo: `echo_stub [--upper] [--drop-every N]` binds 127.0.0.1:0, prints
-// `listening on ADDR` and sends every datagram back (upper-cased with --upper; every Nth
-// datagram is dropped with --drop-every N, to make a lossy path). Exits 0 on SIGTERM/SIGINT.
-#include <cctype>
+// A test-only lossy echo responder: `echo_stub --drop-every N` binds 127.0.0.1:0, prints
+// `listening on ADDR` and sends every datagram back except every Nth, so udp-send's tests can
+// check how a burst reports loss (udp-echo itself never drops on purpose). Exits 0 on
+// SIGTERM/SIGINT.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -14,13 +13,10 @@
 using namespace udpkit;
 
 int main(int argc, char** argv) {
-    bool upper = false;
     unsigned long drop_every = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
-        if (arg == "--upper")
-            upper = true;
-        else if (arg == "--drop-every" && i + 1 < argc)
+        if (arg == "--drop-every" && i + 1 < argc)
             drop_every = std::strtoul(argv[++i], nullptr, 10);
         else
             return std::fprintf(stderr, "echo_stub: unknown argument %s\n", argv[i]), 2;
@@ -38,15 +34,10 @@ int main(int argc, char** argv) {
         std::printf("listening on %s\n", sock.local_address().to_string().c_str());
         std::fflush(stdout);
         unsigned long seen = 0;
-        std::string reply;
         auto started = sock.start_receive([&](const datagram& d) {
             if (drop_every != 0 && ++seen % drop_every == 0)
                 return;
-            reply.assign(d.payload);
-            if (upper)
-                for (auto& c : reply)
-                    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-            (void)sock.send(reply, d.from);
+            (void)sock.send(d.payload, d.from);
         });
         if (!started)
             return std::fprintf(stderr, "echo_stub: %s\n", started.error().message.c_str()), 1;

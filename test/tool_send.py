@@ -1,4 +1,5 @@
-"""Tool tests of udp-send against a test-only echo responder (test/echo_stub.cpp) on loopback.
+"""Tool tests of udp-send against udp-echo on loopback, and against a test-only lossy echo
+(test/echo_stub.cpp --drop-every N) where a burst must see loss.
 
 Run by meson (suite 'tool'); `python3 test/tool_send.py CASE...` runs some cases only.
 """
@@ -13,12 +14,20 @@ from harness import BUILD, case, run, run_tool, spawn, tool, udp_client
 SOURCE = os.environ.get("UDPKIT_SOURCE", os.path.join(os.path.dirname(__file__), ".."))
 EXAMPLES = os.path.join(SOURCE, "examples")
 SEND = tool("udp-send")
+ECHO = tool("udp-echo")
 ECHO_STUB = os.path.join(BUILD, "test", "echo_stub")
 
 
 def echo(*args):
-    """Starts the echo stub; returns (process, port)."""
-    proc = spawn([ECHO_STUB, *args])
+    """Starts udp-echo on a free loopback port with `args`; returns (process, port)."""
+    proc = spawn([ECHO, "--bind", "127.0.0.1:0", *args])
+    _, port = proc.listening()
+    return proc, port
+
+
+def lossy_echo(drop_every):
+    """Starts the test echo that drops every Nth datagram; returns (process, port)."""
+    proc = spawn([ECHO_STUB, "--drop-every", str(drop_every)])
     _, port = proc.listening()
     return proc, port
 
@@ -96,7 +105,7 @@ def burst_to_a_port_with_nothing_listening_fails_with_exit_1():
 
 @case
 def burst_loss_fails_unless_within_max_loss():
-    _, port = echo("--drop-every", "10")
+    _, port = lossy_echo(10)
     r, report = burst(port, "1000", "--size", "32", "--timeout", "200")
     assert r.returncode == 1, r.stderr
     assert (report["sent"], report["received"], report["lost"]) == (1000, 900, 100), report
@@ -127,7 +136,7 @@ def script_that_passes_exits_0_and_writes_junit_with_one_case_per_expectation():
 
 @case
 def script_for_upper_mode_passes_against_an_upper_casing_echo():
-    _, port = echo("--upper")
+    _, port = echo("--mode", "upper")
     r = run_tool([SEND, "--script", os.path.join(EXAMPLES, "echo-upper.udps"),
                   "--directory", directory(port)])
     assert r.returncode == 0, r.stdout + r.stderr
