@@ -6,8 +6,8 @@
 1. The highest send rate: unpaced bursts of 64-byte probes with several windows.
 2. --rate accuracy: requested vs achieved probes per second.
 
-The echo responder is the test stub (build/test/echo_stub); set ECHO='path args...' to use
-another one that prints `listening on ADDR` first (e.g. udp-echo with a high rate limit).
+The echo responder is udp-echo on a free loopback port; set ECHO='path args...' to use another
+one that prints `listening on ADDR` first.
 """
 import json
 import os
@@ -17,7 +17,8 @@ import sys
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 send = os.path.join(build, "tools", "udp-send", "udp-send")
-echo_cmd = shlex.split(os.environ.get("ECHO", os.path.join(build, "test", "echo_stub")))
+default_echo = os.path.join(build, "tools", "udp-echo", "udp-echo") + " --bind 127.0.0.1:0"
+echo_cmd = shlex.split(os.environ.get("ECHO", default_echo))
 
 echo = subprocess.Popen(echo_cmd, stdout=subprocess.PIPE, text=True)
 try:
