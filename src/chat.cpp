@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <ctime>
 
+#include "udpkit/hex.hpp"
+#include "udpkit/json.hpp"
 #include "udpkit/render.hpp"
 
 namespace udpkit {
 namespace {
-
-constexpr char hex_digits[] = "0123456789abcdef";
 
 std::tm utc_fields(std::int64_t unix_seconds) {
     const auto t = static_cast<std::time_t>(unix_seconds);
@@ -38,19 +38,6 @@ std::string_view trim(std::string_view s) {
 }
 
 // Appends `\u00XX` style escapes: JSON's only escape for code points outside the named ones.
-void append_json_u(std::string& out, std::uint32_t cp) {
-    out += "\\u";
-    for (int shift = 12; shift >= 0; shift -= 4)
-        out += hex_digits[(cp >> shift) & 0xf];
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
 
 } // namespace
 
@@ -93,72 +80,6 @@ chat_command parse_chat_command(std::string_view line) {
     if (word == "/quit" && is_blank(rest))
         return {kind::quit, {}};
     return {kind::unknown, std::string(word)};
-}
-
-std::optional<std::string> json_text(std::string_view payload) {
-    // render_untrusted leaves safe text as is and marks everything else with a backslash escape;
-    // each escape maps to a JSON escape of the same character, except a byte that is not UTF-8,
-    // which JSON text cannot carry.
-    const std::string rendered = render_untrusted(payload);
-    std::string out;
-    out.reserve(rendered.size());
-    for (std::size_t i = 0; i < rendered.size(); ++i) {
-        const char c = rendered[i];
-        if (c == '"') {
-            out += "\\\"";
-            continue;
-        }
-        if (c != '\\') {
-            out += c;
-            continue;
-        }
-        const char e = rendered[++i];
-        switch (e) {
-        case '\\':
-            out += "\\\\";
-            break;
-        case 'r':
-            out += "\\r";
-            break;
-        case 'n':
-            out += "\\n";
-            break;
-        case 't':
-            out += "\\t";
-            break;
-        case '0':
-            out += "\\u0000";
-            break;
-        case 'x': {
-            const int byte = hex_value(rendered[i + 1]) * 16 + hex_value(rendered[i + 2]);
-            if (byte >= 0x80)
-                return std::nullopt;
-            append_json_u(out, static_cast<std::uint32_t>(byte));
-            i += 2;
-            break;
-        }
-        default: { // 'u': \u{HEX}, a C1 control or a bidirectional override (all below U+FFFF)
-            const auto close = rendered.find('}', i);
-            std::uint32_t cp = 0;
-            for (std::size_t k = i + 2; k < close; ++k)
-                cp = cp * 16 + static_cast<std::uint32_t>(hex_value(rendered[k]));
-            append_json_u(out, cp);
-            i = close;
-        }
-        }
-    }
-    return out;
-}
-
-std::string to_hex(std::string_view bytes) {
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (const char c : bytes) {
-        const auto b = static_cast<unsigned char>(c);
-        out += hex_digits[b >> 4];
-        out += hex_digits[b & 0xf];
-    }
-    return out;
 }
 
 chat_session::chat_session(const peer_directory& directory, const peer& self, const peer* target,
@@ -304,7 +225,7 @@ std::optional<std::string> chat_session::on_datagram(std::string_view payload, s
         if (auto text = json_text(payload))
             line += ",\"text\":\"" + *text + "\"}";
         else
-            line += ",\"hex\":\"" + to_hex(payload) + "\"}";
+            line += ",\"hex\":\"" + to_hex(payload, std::string_view::npos, "") + "\"}";
         return line;
     }
     // Everything before the first ": " is ours; the sender's bytes only ever follow it.

@@ -1,8 +1,22 @@
 #include "udpkit/json.hpp"
 
+#include <cstdint>
+
+#include "udpkit/hex.hpp"
 #include "udpkit/render.hpp"
 
 namespace udpkit {
+namespace {
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
+void append_json_u(std::string& out, std::uint32_t cp) {
+    out += "\\u";
+    for (int shift = 12; shift >= 0; shift -= 4)
+        out += hex_digits[(cp >> shift) & 0xf];
+}
+
+} // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
     out += '"';
@@ -17,6 +31,62 @@ void append_json_string(std::string& out, std::string_view text) {
 std::string json_string(std::string_view text) {
     std::string out;
     append_json_string(out, text);
+    return out;
+}
+
+std::optional<std::string> json_text(std::string_view payload) {
+    // render_untrusted leaves safe text as is and marks everything else with a backslash escape;
+    // each escape maps to a JSON escape of the same character, except a byte that is not UTF-8,
+    // which JSON text cannot carry.
+    const std::string rendered = render_untrusted(payload);
+    std::string out;
+    out.reserve(rendered.size());
+    for (std::size_t i = 0; i < rendered.size(); ++i) {
+        const char c = rendered[i];
+        if (c == '"') {
+            out += "\\\"";
+            continue;
+        }
+        if (c != '\\') {
+            out += c;
+            continue;
+        }
+        const char e = rendered[++i];
+        switch (e) {
+        case '\\':
+            out += "\\\\";
+            break;
+        case 'r':
+            out += "\\r";
+            break;
+        case 'n':
+            out += "\\n";
+            break;
+        case 't':
+            out += "\\t";
+            break;
+        case '0':
+            out += "\\u0000";
+            break;
+        case 'x': {
+            const int byte =
+                hex_digit_value(rendered[i + 1]) * 16 + hex_digit_value(rendered[i + 2]);
+            if (byte >= 0x80)
+                return std::nullopt;
+            append_json_u(out, static_cast<std::uint32_t>(byte));
+            i += 2;
+            break;
+        }
+        default: { // 'u': \u{HEX}, a C1 control or a bidirectional override (all below U+FFFF)
+            const auto close = rendered.find('}', i);
+            std::uint32_t cp = 0;
+            for (std::size_t k = i + 2; k < close; ++k)
+                cp = cp * 16 + static_cast<std::uint32_t>(hex_digit_value(rendered[k]));
+            append_json_u(out, cp);
+            i = close;
+        }
+        }
+    }
     return out;
 }
 

@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "udpkit/chat.hpp"
+#include "udpkit/hex.hpp"
+#include "udpkit/json.hpp"
 
 using namespace udpkit;
 
@@ -292,7 +294,7 @@ TEST_CASE("chat: json_text escapes every control and keeps valid UTF-8") {
     CHECK(json_text("\\x41 is not an escape") == "\\\\x41 is not an escape");
     CHECK_FALSE(json_text("\xff"));
     CHECK_FALSE(json_text("ok\xe4\xbd")); // truncated sequence
-    CHECK(to_hex(std::string("\x00\xff\x10", 3)) == "00ff10");
+    CHECK(to_hex(std::string("\x00\xff\x10", 3), std::string_view::npos, "") == "00ff10");
 }
 
 TEST_CASE("chat: send outcomes and ICMP notices are counted and name the peer") {

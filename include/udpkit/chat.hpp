@@ -46,15 +46,6 @@ struct chat_command {
 /// lower-case forms; arguments are separated by spaces or tabs.
 chat_command parse_chat_command(std::string_view line);
 
-/// JSON string contents for the payload when it is valid UTF-8 (every control character, DEL,
-/// C1 control and bidirectional override escaped as `\uXXXX`, so the JSON line is also safe to
-/// print); nullopt when the payload is not valid UTF-8. Built on render_untrusted, whose
-/// classification of bytes it re-encodes, so both agree on what is text.
-std::optional<std::string> json_text(std::string_view payload);
-
-/// Lower-case hexadecimal, two digits per byte.
-std::string to_hex(std::string_view bytes);
-
 /// How received messages are written.
 enum class chat_format { text, json };
 
