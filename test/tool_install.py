@@ -50,7 +50,10 @@ def install_then_build_against_udpkit_pc():
         exe = os.path.join(dest, "consumer")
         with open(src, "w") as f:
             f.write(CONSUMER)
-        cc = subprocess.run(["c++", "-std=c++20", src, "-o", exe, *flags.stdout.split()],
+        # A sanitizer build installs instrumented libraries: the consumer needs the same runtime.
+        sanitize = os.environ.get("UDPKIT_SANITIZE", "none")
+        extra = [] if sanitize == "none" else [f"-fsanitize={sanitize}"]
+        cc = subprocess.run(["c++", "-std=c++20", *extra, src, "-o", exe, *flags.stdout.split()],
                             capture_output=True, text=True, timeout=300)
         assert cc.returncode == 0, cc.stderr[-2000:]
         out = run_tool([exe])
