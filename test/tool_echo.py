@@ -12,8 +12,10 @@ import socket
 import struct
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+from echo_counters import adds_up, parse_stats  # noqa: E402
 from harness import case, run, run_tool, spawn, tool, udp_client  # noqa: E402
 
 ECHO = tool("udp-echo")
@@ -54,17 +56,6 @@ def stats(proc, sig=signal.SIGUSR1):
     """Signals the responder and parses the stats line it prints."""
     proc.signal(sig)
     return parse_stats(proc.readline())
-
-
-def parse_stats(line):
-    assert line.startswith("stats: "), f"not a stats line: {line!r}"
-    values = dict(field.split("=") for field in line[len("stats: "):].split())
-    return {k: int(v) for k, v in values.items()}
-
-
-def adds_up(s):
-    return s["received"] == (s["replied"] + s["truncated"] + s["rate_limited"] + s["refused"] +
-                             s["send_errors"])
 
 
 @case
@@ -219,6 +210,44 @@ def rate_limit_drops_the_excess_and_logs():
     assert "udp-echo: rate limit: 127.0.0.1 is over 0.01/s, burst 3 (dropping)" in err, err
     assert err.count("rate limit:") == 1, err  # once per episode, not per datagram
     assert_no_reply(client, "a rate-limited datagram was answered")
+
+
+@case
+def rate_limit_is_per_source_address():
+    # 127.0.0.1 spends its whole burst; 127.0.0.2 (another source, same loopback) is unaffected.
+    proc, server = start("--rate-limit", "0.01", "--burst", "2")
+    first = udp_client()
+    for i in range(2):
+        assert ask(first, server, b"a%d" % i) == b"a%d" % i
+    second = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    second.bind(("127.0.0.2", 0))
+    second.settimeout(2.0)
+    first.sendto(b"a2", server)
+    for i in range(2):
+        assert ask(second, server, b"b%d" % i) == b"b%d" % i
+    s = stats(proc)
+    assert s["rate_limited"] == 1 and s["replied"] == 4 and adds_up(s), s
+    assert_no_reply(first, "the source over its limit was answered")
+
+
+@case
+def rate_limit_ends_an_echo_loop_between_two_responders():
+    # A datagram forged to come from responder A, sent to responder B: without a rate limit the
+    # two would answer each other forever. With a burst of 100 and no refill during the test,
+    # each answers 100 times, then B drops the next one and the loop is over.
+    a, server_a = start("--rate-limit", "0.01", "--burst", "100")
+    b, server_b = start("--rate-limit", "0.01", "--burst", "100")
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    raw.sendto(spoofed_udp(server_a, server_b, b"loop?"), server_b)
+    for _ in range(100):  # until B has dropped one (bounded: 100 x 0.05 s)
+        sb = stats(b)
+        if sb["rate_limited"] == 1:
+            break
+        time.sleep(0.05)
+    sa = stats(a)
+    assert (sb["received"], sb["replied"], sb["rate_limited"]) == (101, 100, 1), sb
+    assert (sa["received"], sa["replied"], sa["rate_limited"]) == (100, 100, 0), sa
+    assert stats(a) == sa and stats(b) == sb, "the loop went on"
 
 
 @case

@@ -1,17 +1,31 @@
 #!/usr/bin/env python3
 """Multi-host tests: three hosts in network namespaces that this test creates (root, iproute2),
 joined by a bridge, addressed from the documentation ranges 192.0.2.0/24 and 2001:db8::/64.
-Skipped, with the reason, only where namespaces cannot be created."""
+Skipped, with the reason, only where namespaces cannot be created.
+
+udp-chat: three peers with one directory. udp-echo on h1 with udp-send from h2 and h3 (a probe
+burst, examples/echo-smoke.udps), its privileged-port refusal across hosts, and a full send
+buffer: h1's link rate-limited (tc tbf), so that replies queue in udp-echo's socket buffer until
+sends fail with EAGAIN; on loopback a sent datagram leaves the buffer at once, so this cannot
+be provoked there."""
+import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import harness
+from echo_counters import adds_up, parse_stats, peak_rss_bound_kb, status_kb
 from harness import case, spawn, tool
 from netns import testnet, unavailable
 
 CHAT = tool("udp-chat")
+ECHO = tool("udp-echo")
+SEND = tool("udp-send")
+EXAMPLES = os.path.join(os.environ.get("UDPKIT_SOURCE", os.path.join(os.path.dirname(__file__),
+                                                                      "..")), "examples")
 NAMES = ["alice", "bob", "carol"]
 
 
@@ -57,6 +71,142 @@ def three_hosts_chat_by_name_over_ipv4():
 def three_hosts_chat_by_name_over_ipv6():
     with testnet(3) as net:
         chat_ring(net, [f"[{a}]:9001" for a in net.v6])
+
+
+def start_echo(net, address, *args):
+    """udp-echo on h1, listening on `address` (h1's own)."""
+    proc = spawn(net.cmd(0, [ECHO, "--bind", address, *args]))
+    assert proc.readline(5) == f"listening on {address}"
+    return proc
+
+
+def stats(proc, sig=signal.SIGUSR1):
+    proc.signal(sig)
+    return parse_stats(proc.readline(10))
+
+
+def burst_and_script_across_hosts(net, echo_address):
+    echo = start_echo(net, echo_address)
+    r = harness.run_tool(net.cmd(1, [SEND, "--burst", "2000", "--size", "100", "--json",
+                                     echo_address]), timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+    report = json.loads(r.stdout)
+    for key, want in (("sent", 2000), ("received", 2000), ("lost", 0), ("truncated", 0),
+                      ("duplicated", 0), ("size", 100)):
+        assert report[key] == want, (key, report)
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = os.path.join(tmp, "peers.toml")
+        with open(directory, "w", encoding="utf-8") as f:
+            f.write(f'[peers.echo]\naddress = "{echo_address}"\n')
+        r = harness.run_tool(net.cmd(2, [SEND, "--script", os.path.join(EXAMPLES,
+                                         "echo-smoke.udps"), "--directory", directory]),
+                             timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.rstrip().endswith("PASS: 30 of 30 expectations held"), r.stdout
+    s = stats(echo, signal.SIGTERM)
+    # 2000 probes + 29 script sends, each answered once.
+    assert s["received"] == s["replied"] == 2029 and adds_up(s), s
+
+
+@case
+def echo_answers_a_burst_and_a_script_from_other_hosts_over_ipv4():
+    with testnet(3) as net:
+        burst_and_script_across_hosts(net, f"{net.v4[0]}:9007")
+
+
+@case
+def echo_answers_a_burst_and_a_script_from_other_hosts_over_ipv6():
+    with testnet(3) as net:
+        burst_and_script_across_hosts(net, f"[{net.v6[0]}]:9007")
+
+
+@case
+def echo_refuses_privileged_source_ports_from_another_host_unless_allowed():
+    with testnet(2) as net:
+        for echo_host, sender_host in ((net.v4[0], net.v4[1]),
+                                       (f"[{net.v6[0]}]", f"[{net.v6[1]}]")):
+            strict = start_echo(net, f"{echo_host}:9007", "--log")
+            lenient = start_echo(net, f"{echo_host}:9008", "--allow-privileged-ports")
+            low = f"{sender_host}:700"
+            r = harness.run_tool(net.cmd(1, [SEND, "--bind", low, f"{echo_host}:9007", "loop?",
+                                             "--wait-reply", "--timeout", "300"]))
+            assert r.returncode == 1, r.stdout + r.stderr
+            line = strict.readline(5)
+            assert line.endswith(f" {low} 5 refused-privileged-port"), line
+            s = stats(strict)
+            assert s["refused_privileged_port"] == 1 and s["replied"] == 0 and adds_up(s), s
+            r = harness.run_tool(net.cmd(1, [SEND, "--bind", low, f"{echo_host}:9008", "allowed",
+                                             "--wait-reply", "--timeout", "2000"]))
+            assert r.returncode == 0 and "allowed" in r.stdout, r.stdout + r.stderr
+            for proc in (strict, lenient):
+                stats(proc, signal.SIGTERM)
+
+
+# Run inside h2: floods udp-echo with 1400-byte datagrams from 8 sockets that never read, so
+# replies pile up behind h1's slow link; prints how many datagrams the kernel accepted.
+NEVER_READ_CLIENTS = """
+import socket, sys
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(8)]
+sent = 0
+for i in range(int(sys.argv[2])):
+    socks[i % 8].sendto(b"x" * 1400, (sys.argv[1], 9007))
+    sent += 1
+print(sent)
+"""
+
+
+def udp_row(net, host_index, local):
+    """(tx_queue, rx_queue, drops) of the socket bound to `local` ("HEXIP:HEXPORT") on a host."""
+    table = subprocess.run(net.cmd(host_index, ["cat", "/proc/net/udp"]), capture_output=True,
+                           text=True, timeout=10, check=True).stdout
+    for line in table.splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == local:
+            tx, rx = (int(x, 16) for x in fields[4].split(":"))
+            return tx, rx, int(fields[12])
+    raise AssertionError(f"no socket {local} in h{host_index + 1}'s /proc/net/udp")
+
+
+def wait_for(condition, what, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} within {timeout}s"
+        time.sleep(0.05)
+
+
+@case
+def full_send_buffer_drops_and_counts_replies_and_memory_stays_flat():
+    with testnet(3) as net:
+        # h1 sends at 4 Mbit/s with a deep queue: replies wait in udp-echo's socket buffer
+        # (about 200 kB) until it is full, and then sends fail with EAGAIN.
+        subprocess.run(net.cmd(0, ["tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate",
+                                   "4mbit", "burst", "16kb", "limit", "16mb"]),
+                       check=True, capture_output=True, timeout=10)
+        echo = start_echo(net, f"{net.v4[0]}:9007")
+        # /proc/net/udp's form of the address: the IPv4 address as a little-endian word.
+        local = "".join(f"{int(b):02X}" for b in reversed(net.v4[0].split("."))) + f":{9007:04X}"
+        r = harness.run_tool(net.cmd(1, [sys.executable, "-c", NEVER_READ_CLIENTS, net.v4[0],
+                                         "3000"]), timeout=30)
+        assert r.returncode == 0, r.stderr
+        sent = int(r.stdout)
+        wait_for(lambda: udp_row(net, 0, local)[1] == 0, "udp-echo did not read its queue")
+        drops = udp_row(net, 0, local)[2]
+        s = stats(echo)
+        assert adds_up(s) and s["received"] + drops == sent, (s, drops, sent)
+        assert s["send_errors"] > 0 and s["replied"] > 0, s
+        assert "socket buffer full, reply dropped" in echo.stderr(), echo.stderr()
+        peak_kb = status_kb(echo.p.pid, "VmHWM")
+        assert peak_kb < peak_rss_bound_kb(ECHO), f"peak RSS {peak_kb} kB"
+        # Once the link has drained the buffer, a client on another host is answered again.
+        wait_for(lambda: udp_row(net, 0, local)[0] == 0, "the send buffer did not drain")
+        r = harness.run_tool(net.cmd(2, [SEND, f"{net.v4[0]}:9007", "still there?",
+                                         "--wait-reply", "--timeout", "2000"]))
+        assert r.returncode == 0 and "still there?" in r.stdout, r.stdout + r.stderr
+        final = stats(echo, signal.SIGTERM)
+        assert adds_up(final) and final["replied"] == s["replied"] + 1, final
+        print(f"full send buffer: {sent} datagrams of 1400 bytes, {s['received']} received, "
+              f"{drops} kernel drops, {s['replied']} replied, {s['send_errors']} send errors "
+              f"(EAGAIN), peak RSS {peak_kb} kB")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,36 @@
+"""udp-echo's counters and memory as the tool tests read them (tool_echo, tool_flood, tool_netns).
+"""
+
+# Under AddressSanitizer the shadow memory and allocator metadata add tens of MB that do not grow
+# with load: the tight bound is for the real build.
+PEAK_RSS_BOUND_KB = 16 * 1024
+SANITIZED_PEAK_RSS_BOUND_KB = 128 * 1024
+
+
+def parse_stats(line):
+    """The counters of a `stats: key=value ...` line, as ints."""
+    assert line.startswith("stats: "), f"not a stats line: {line!r}"
+    return {k: int(v) for k, v in (f.split("=") for f in line[len("stats: "):].split())}
+
+
+def adds_up(s):
+    """The invariant: every datagram received was replied, truncated, rate-limited, refused or
+    a send error, exactly once."""
+    return s["received"] == (s["replied"] + s["truncated"] + s["rate_limited"] + s["refused"] +
+                             s["send_errors"])
+
+
+def status_kb(pid, field):
+    """A kB figure of /proc/PID/status: VmRSS (now) or VmHWM (peak)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def peak_rss_bound_kb(binary):
+    """The bound on udp-echo's peak RSS: 16 MB, more in a sanitizer build of `binary`."""
+    with open(binary, "rb") as f:
+        sanitized = b"__asan_init" in f.read()
+    return SANITIZED_PEAK_RSS_BOUND_KB if sanitized else PEAK_RSS_BOUND_KB
