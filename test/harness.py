@@ -108,6 +108,17 @@ def run_tool(args, timeout=20.0, input=None):
                           timeout=timeout)
 
 
+def unused_port():
+    """A loopback UDP port that was free a moment ago and has nothing bound to it now: a target
+    that answers with ICMP port unreachable, or a fixed port for a peer directory (the caller
+    retries if another process takes it in between)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def udp_client(family=socket.AF_INET, timeout=2.0):
     s = socket.socket(family, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))

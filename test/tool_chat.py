@@ -21,18 +21,10 @@ import threading
 import time
 
 import harness
-from harness import case, spawn, tool
+from harness import case, spawn, tool, unused_port
 
 CHAT = tool("udp-chat")
 STAMP = r"\[\d\d:\d\d:\d\d\]"
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def write_directory(path, ports, limits=None):
@@ -51,7 +43,7 @@ def start_peers(tmp, chats, fixed=None, limits=None, stdin=subprocess.PIPE):
     directory = os.path.join(tmp, "peers.toml")
     for _attempt in range(5):
         ports = dict(fixed or {})
-        ports.update({name: free_port() for name in chats})
+        ports.update({name: unused_port() for name in chats})
         write_directory(directory, ports, limits)
         procs = {}
         taken = False
@@ -207,7 +199,7 @@ def interop_with_nc_both_ways():
         raise AssertionError("nc is not installed (scripts/deps installs netcat-openbsd)")
     with tempfile.TemporaryDirectory() as tmp:
         for _attempt in range(5):
-            nc_port = free_port()
+            nc_port = unused_port()
             nc = spawn(["nc", "-u", "-l", "127.0.0.1", str(nc_port)], stdin=subprocess.PIPE)
             _, procs, ports = start_peers(tmp, {"alice": ["--to", "nc", "--linger", "forever"]},
                                           fixed={"nc": nc_port})
@@ -260,9 +252,9 @@ def json_lines_carry_exact_payloads():
 def limits_unreachable_peer_and_configuration_errors():
     with tempfile.TemporaryDirectory() as tmp:
         directory = os.path.join(tmp, "peers.toml")
-        nobody = free_port()  # bob's address: nothing listens there
+        nobody = unused_port()  # bob's address: nothing listens there
         for _attempt in range(5):
-            alice_port = free_port()
+            alice_port = unused_port()
             write_directory(directory, {"alice": alice_port, "bob": nobody}, {"bob": 16})
             r = harness.run_tool([CHAT, "--directory", directory, "--as", "alice", "--to", "bob",
                                   "--linger", "1"], input="short\n" + "y" * 17 + "\n\n")
@@ -449,7 +441,7 @@ class tmux_chat:
         self.status = os.path.join(self.tmp.name, "status.txt")
         self.stty_file = os.path.join(self.tmp.name, "stty.txt")
         for _attempt in range(5):
-            port = free_port()
+            port = unused_port()
             write_directory(directory, {"alice": port, "bob": self.bob.getsockname()[1]})
             self.tmux("kill-server", check=False)
             command = (f"env LANG=C.UTF-8 TERM=screen {CHAT} --directory {directory} "

@@ -9,7 +9,7 @@ import socket
 import tempfile
 import xml.etree.ElementTree as ElementTree
 
-from harness import BUILD, case, run, run_tool, spawn, tool, udp_client
+from harness import BUILD, case, run, run_tool, spawn, tool, udp_client, unused_port
 
 SOURCE = os.environ.get("UDPKIT_SOURCE", os.path.join(os.path.dirname(__file__), ".."))
 EXAMPLES = os.path.join(SOURCE, "examples")
@@ -30,15 +30,6 @@ def lossy_echo(drop_every):
     proc = spawn([ECHO_STUB, "--drop-every", str(drop_every)])
     _, port = proc.listening()
     return proc, port
-
-
-def closed_port():
-    """A loopback UDP port with nothing bound to it (ICMP port unreachable comes back)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def directory(port):
@@ -95,7 +86,7 @@ def burst_of_10_byte_probes_for_the_sticky_packet_demo():
 
 @case
 def burst_to_a_port_with_nothing_listening_fails_with_exit_1():
-    port = closed_port()
+    port = unused_port()
     r, report = burst(port, "10000", "--size", "64")
     assert r.returncode == 1, (r.returncode, r.stderr)
     assert report["received"] == 0
@@ -167,7 +158,7 @@ def script_that_fails_exits_1_and_reports_each_failure():
 
 @case
 def script_against_a_port_with_nothing_listening_fails_with_the_cause():
-    port = closed_port()
+    port = unused_port()
     f = tempfile.NamedTemporaryFile("w", suffix=".udps", delete=False)
     f.write(f'target 127.0.0.1:{port}\nsend "anyone?"\nexpect "anyone?" within 2s\n')
     f.close()
@@ -227,7 +218,7 @@ def one_shot_without_a_reply_or_listener_exits_1():
     assert r.returncode == 0, r.stderr
     assert silent.recv(2048) == b"fire and forget"
     # ...unless the target is not listening at all.
-    closed = closed_port()
+    closed = unused_port()
     for extra in ([], ["--wait-reply"]):
         r = run_tool([SEND, f"127.0.0.1:{closed}", "x", *extra])
         assert r.returncode == 1, (extra, r.stderr)
