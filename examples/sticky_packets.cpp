@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "udpkit/framing.hpp"
-#include "udpkit/timer.hpp"
-#include "udpkit/udp_socket.hpp"
+#include "udpkit/io/timer.hpp"
+#include "udpkit/io/udp_socket.hpp"
 
 using namespace udpkit;
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Prints 'N passed, N failed' from meson's testlog.json, counting the test cases each runner
-reports: a doctest executable (or a Python tool test using test/harness.py) prints
+reports: a doctest executable (or a Python tool test using test/support/harness.py) prints
 '[doctest] test cases: T | P passed | F failed | S skipped'; any other test counts as one case.
 A test that crashed or timed out after printing its counts adds one failure for the crash."""
 import json

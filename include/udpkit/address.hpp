@@ -1,6 +1,6 @@
 #pragma once
 // Address parsing is pure: numeric addresses only. Host names are resolved by the I/O layer
-// (udpkit/resolve.hpp) through the event loop.
+// (udpkit/io/resolve.hpp) through the event loop.
 
 #include <cstddef>
 #include <cstdint>

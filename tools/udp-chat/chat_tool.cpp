@@ -12,9 +12,9 @@
 #include "input.hpp"
 #include "udpkit/kernel_drops.hpp"
 #include "udpkit/line_splitter.hpp"
-#include "udpkit/signal.hpp"
-#include "udpkit/timer.hpp"
-#include "udpkit/udp_socket.hpp"
+#include "udpkit/io/signal.hpp"
+#include "udpkit/io/timer.hpp"
+#include "udpkit/io/udp_socket.hpp"
 
 namespace udpkit {
 namespace {

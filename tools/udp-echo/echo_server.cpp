@@ -10,15 +10,15 @@
 #include <random>
 #include <string>
 
-#include "udpkit/event_loop.hpp"
+#include "udpkit/io/event_loop.hpp"
 #include "udpkit/peer_directory.hpp"
 #include "udpkit/rate_limiter.hpp"
-#include "udpkit/resolve.hpp"
+#include "udpkit/io/resolve.hpp"
 #include "udpkit/responder.hpp"
-#include "udpkit/send_batch.hpp"
-#include "udpkit/signal.hpp"
-#include "udpkit/timer.hpp"
-#include "udpkit/udp_socket.hpp"
+#include "udpkit/io/send_batch.hpp"
+#include "udpkit/io/signal.hpp"
+#include "udpkit/io/timer.hpp"
+#include "udpkit/io/udp_socket.hpp"
 
 namespace udpkit {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "session.hpp"
 #include "udpkit/burst.hpp"
-#include "udpkit/signal.hpp"
+#include "udpkit/io/signal.hpp"
 
 namespace udpkit::send {
 namespace {

@@ -12,7 +12,7 @@
 #include "udpkit/json.hpp"
 #include "udpkit/render.hpp"
 #include "udpkit/send_schedule.hpp"
-#include "udpkit/signal.hpp"
+#include "udpkit/io/signal.hpp"
 
 namespace udpkit::send {
 namespace {

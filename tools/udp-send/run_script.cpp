@@ -7,7 +7,7 @@
 #include "session.hpp"
 #include "udpkit/junit.hpp"
 #include "udpkit/render.hpp"
-#include "udpkit/signal.hpp"
+#include "udpkit/io/signal.hpp"
 
 namespace udpkit::send {
 namespace {

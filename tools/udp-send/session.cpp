@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "udpkit/resolve.hpp"
+#include "udpkit/io/resolve.hpp"
 
 namespace udpkit::send {
 

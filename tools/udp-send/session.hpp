@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "send_options.hpp"
-#include "udpkit/event_loop.hpp"
+#include "udpkit/io/event_loop.hpp"
 #include "udpkit/peer_directory.hpp"
 #include "udpkit/script.hpp"
-#include "udpkit/timer.hpp"
-#include "udpkit/udp_socket.hpp"
+#include "udpkit/io/timer.hpp"
+#include "udpkit/io/udp_socket.hpp"
 
 namespace udpkit::send {
 

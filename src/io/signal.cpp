@@ -1,4 +1,4 @@
-#include "udpkit/signal.hpp"
+#include "udpkit/io/signal.hpp"
 
 #include <csignal>
 #include <cstdlib>

@@ -5,7 +5,7 @@
 
 #include <uv.h>
 
-#include "udpkit/event_loop.hpp"
+#include "udpkit/io/event_loop.hpp"
 
 namespace udpkit {
 

@@ -1,7 +1,7 @@
 """Tool tests of udp-send against udp-echo on loopback, and against a test-only lossy echo
-(test/echo_stub.cpp --drop-every N) where a burst must see loss.
+(test/support/echo_stub.cpp --drop-every N) where a burst must see loss.
 
-Run by meson (suite 'tool'); `python3 test/tool_send.py CASE...` runs some cases only.
+Run by meson (suite 'tool'); `python3 test/tool/tool_send.py CASE...` runs some cases only.
 """
 import json
 import os
@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ElementTree
 
 from harness import BUILD, case, run, run_tool, spawn, tool, udp_client, unused_port
 
-SOURCE = os.environ.get("UDPKIT_SOURCE", os.path.join(os.path.dirname(__file__), ".."))
+SOURCE = os.environ.get("UDPKIT_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 EXAMPLES = os.path.join(SOURCE, "examples")
 SEND = tool("udp-send")
 ECHO = tool("udp-echo")

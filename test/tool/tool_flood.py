@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""udp-echo under load and faults (issue 7), on loopback, driven by test/flood_gen.
+"""udp-echo under load and faults (issue 7), on loopback, driven by test/support/flood_gen.
 
 - A flood of UDPKIT_FLOOD_SECONDS (default 60) from two generator processes at the highest rate
   the kernel takes: udp-echo's memory stays flat, and every datagram the generators sent is
@@ -19,7 +19,6 @@ import socket
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
 from echo_counters import adds_up, parse_stats, peak_rss_bound_kb, status_kb  # noqa: E402
 from harness import BUILD, case, run, spawn, tool, udp_client  # noqa: E402
 

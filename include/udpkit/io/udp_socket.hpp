@@ -10,7 +10,7 @@
 #include <uv.h>
 
 #include "udpkit/address.hpp"
-#include "udpkit/event_loop.hpp"
+#include "udpkit/io/event_loop.hpp"
 #include "udpkit/limits.hpp"
 #include "udpkit/result.hpp"
 

@@ -3,7 +3,7 @@
 #include <functional>
 
 #include "udpkit/address.hpp"
-#include "udpkit/event_loop.hpp"
+#include "udpkit/io/event_loop.hpp"
 
 namespace udpkit {
 

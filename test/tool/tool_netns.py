@@ -25,7 +25,7 @@ CHAT = tool("udp-chat")
 ECHO = tool("udp-echo")
 SEND = tool("udp-send")
 EXAMPLES = os.path.join(os.environ.get("UDPKIT_SOURCE", os.path.join(os.path.dirname(__file__),
-                                                                      "..")), "examples")
+                                                                      "..", "..")), "examples")
 NAMES = ["alice", "bob", "carol"]
 
 

@@ -1,4 +1,4 @@
-// Flood generator for the flood and fault tests (test/tool_flood.py): sends UDP datagrams to one
+// Flood generator for the flood and fault tests (test/tool/tool_flood.py): sends UDP datagrams to one
 // IPv4 target as fast as the kernel takes them, from several sockets, for a bounded time, and
 // counts exactly how many the kernel accepted, so that the test can account for each of them.
 //

@@ -1,4 +1,4 @@
-#include "udpkit/event_loop.hpp"
+#include "udpkit/io/event_loop.hpp"
 
 #include <cstdio>
 #include <cstdlib>

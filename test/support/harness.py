@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 
-BUILD = os.environ.get("UDPKIT_BUILD", os.path.join(os.path.dirname(__file__), "..", "build"))
+BUILD = os.environ.get("UDPKIT_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 _cases = []
 _procs = []
 

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "net_support.hpp"
-#include "udpkit/resolve.hpp"
-#include "udpkit/signal.hpp"
-#include "udpkit/udp_socket.hpp"
+#include "udpkit/io/resolve.hpp"
+#include "udpkit/io/signal.hpp"
+#include "udpkit/io/udp_socket.hpp"
 
 using namespace udpkit;
 

@@ -1,4 +1,4 @@
-#include "udpkit/resolve.hpp"
+#include "udpkit/io/resolve.hpp"
 
 #include <memory>
 #include <optional>

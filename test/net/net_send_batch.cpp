@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "udpkit/send_batch.hpp"
+#include "udpkit/io/send_batch.hpp"
 
 using namespace udpkit;
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "udpkit/signal.hpp"
-#include "udpkit/udp_socket.hpp"
+#include "udpkit/io/signal.hpp"
+#include "udpkit/io/udp_socket.hpp"
 
 using namespace udpkit;
 

@@ -1,4 +1,4 @@
-#include "udpkit/send_batch.hpp"
+#include "udpkit/io/send_batch.hpp"
 
 #include <cerrno>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "udpkit/udp_socket.hpp"
+#include "udpkit/io/udp_socket.hpp"
 
 #include <linux/errqueue.h>
 #include <netinet/in.h>

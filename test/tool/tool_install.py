@@ -12,7 +12,7 @@ TOOLS = os.environ.get("UDPKIT_INSTALLED_TOOLS", "sticky-packets").split()
 
 CONSUMER = r"""
 #include <udpkit/peer_directory.hpp>
-#include <udpkit/udp_socket.hpp>
+#include <udpkit/io/udp_socket.hpp>
 #include <cstdio>
 int main() {
     auto dir = udpkit::peer_directory::parse("[peers.a]\naddress = \"127.0.0.1:9\"\n", "x");
@@ -37,10 +37,14 @@ def install_then_build_against_udpkit_pc():
         for name in TOOLS:
             found = glob.glob(os.path.join(dest, "**", "bin", name), recursive=True)
             assert found and os.access(found[0], os.X_OK), f"{name} not installed"
-        headers = glob.glob(os.path.join(dest, "**", "include", "udpkit", "*.hpp"), recursive=True)
-        assert any(h.endswith("udp_socket.hpp") for h in headers), headers
+        headers = glob.glob(os.path.join(dest, "**", "include", "udpkit", "**", "*.hpp"),
+                            recursive=True)
+        assert any(h.endswith("udpkit/peer_directory.hpp") for h in headers), headers
+        assert any(h.endswith("udpkit/io/udp_socket.hpp") for h in headers), headers
         pcs = glob.glob(os.path.join(dest, "**", "pkgconfig", "udpkit.pc"), recursive=True)
         assert len(pcs) == 1, pcs
+        core_pcs = glob.glob(os.path.join(dest, "**", "pkgconfig", "udpkit-core.pc"), recursive=True)
+        assert len(core_pcs) == 1, core_pcs
 
         env = dict(os.environ, PKG_CONFIG_PATH=os.path.dirname(pcs[0]), PKG_CONFIG_SYSROOT_DIR=dest)
         flags = subprocess.run(["pkg-config", "--cflags", "--libs", "udpkit"],

@@ -1,4 +1,4 @@
-#include "udpkit/timer.hpp"
+#include "udpkit/io/timer.hpp"
 
 #include <cstdlib>
 

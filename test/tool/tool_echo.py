@@ -14,7 +14,6 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
 from echo_counters import adds_up, parse_stats  # noqa: E402
 from harness import case, run, run_tool, spawn, tool, udp_client  # noqa: E402
 

@@ -3,8 +3,8 @@
 
 #include <cstdint>
 
-#include "udpkit/event_loop.hpp"
-#include "udpkit/timer.hpp"
+#include "udpkit/io/event_loop.hpp"
+#include "udpkit/io/timer.hpp"
 
 namespace udpkit::test {
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "net_support.hpp"
-#include "udpkit/udp_socket.hpp"
+#include "udpkit/io/udp_socket.hpp"
 
 using namespace udpkit;
 
