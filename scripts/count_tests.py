@@ -1,13 +1,33 @@
 #!/usr/bin/env python3
 """Prints 'N passed, N failed' from meson's testlog.json, counting the test cases each runner
-reports: a doctest executable (or a Python tool test using test/support/harness.py) prints
-'[doctest] test cases: T | P passed | F failed | S skipped'; any other test counts as one case.
-A test that crashed or timed out after printing its counts adds one failure for the crash."""
+reports in its own words:
+- a doctest executable prints '[doctest] test cases: T | P passed | F failed | S skipped';
+- a Python tool test (test/support/harness.py) prints '[harness] T cases: P passed, F failed';
+- any other test counts as one case.
+A test that crashed, timed out or exited non-zero after printing counts with no failure in them
+adds one failure for that; a test meson skipped counts as one skipped."""
 import json
 import re
 import sys
 
-SUMMARY = re.compile(r"\[doctest\] test cases:\s*(\d+) \|\s*(\d+) passed \|\s*(\d+) failed(?: \|\s*(\d+) skipped)?")
+SUMMARIES = [
+    # doctest's own summary line (it pads the numbers to line them up).
+    re.compile(r"\[doctest\] test cases:\s*(?P<total>\d+) \|\s*(?P<passed>\d+) passed \|"
+               r"\s*(?P<failed>\d+) failed(?: \|\s*(?P<skipped>\d+) skipped)?"),
+    # harness.run()'s line (the harness skips no single case: a whole test file skips).
+    re.compile(r"^\[harness\] (?P<total>\d+) cases?: (?P<passed>\d+) passed, "
+               r"(?P<failed>\d+) failed$", re.MULTILINE),
+]
+
+
+def last_summary(stdout):
+    """(passed, failed, skipped) from the last summary line in `stdout`, or None."""
+    found = [m for pattern in SUMMARIES for m in pattern.finditer(stdout)]
+    if not found:
+        return None
+    last = max(found, key=lambda m: m.start()).groupdict()
+    return int(last["passed"]), int(last["failed"]), int(last.get("skipped") or 0)
+
 
 passed = failed = skipped = 0
 with open(sys.argv[1], encoding="utf-8") as log:
@@ -17,13 +37,13 @@ with open(sys.argv[1], encoding="utf-8") as log:
         if test["result"] == "SKIP":
             skipped += 1
             continue
-        counts = SUMMARY.findall(test.get("stdout", "") or "")
+        counts = last_summary(test.get("stdout", "") or "")
         if counts:
-            _, p, f, s = counts[-1]
-            passed += int(p)
-            failed += int(f)
-            skipped += int(s or 0)
-            if not ok and int(f) == 0:
+            p, f, s = counts
+            passed += p
+            failed += f
+            skipped += s
+            if not ok and f == 0:
                 failed += 1  # crashed, timed out or exited non-zero after its last case
         elif ok:
             passed += 1

@@ -112,6 +112,9 @@ struct echo_counters {
     std::uint64_t bytes_out = 0; ///< reply bytes handed to the kernel
     /// Replied although over the rate limit (--rate-limit-log-only); included in `replied`.
     std::uint64_t over_rate_limit = 0;
+    /// Datagrams the kernel dropped before they could be read (receive buffer full): the
+    /// socket's own count, copied in before printing. Not part of `received`.
+    std::uint64_t kernel_drops = 0;
 
     /// Counts one datagram of `size` bytes on the wire and its fate (`reply_bytes` if replied).
     void record(echo_action action, std::size_t size, std::size_t reply_bytes = 0) noexcept;

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "udpkit/foreign.hpp"
+
 namespace udpkit {
 
 /// The probe format of `udp-send --burst`: 8 bytes in network byte order, padded with zero
@@ -67,6 +69,10 @@ struct burst_summary {
     double rate_pps = 0;               ///< probes sent per second, first to last send
     std::uint64_t duration_ns = 0;     ///< first send to the last reply (or last send)
     rtt_summary rtt;                   ///< exact percentiles over every answered probe
+    /// Filled in by the caller, who owns the socket: datagrams the kernel dropped on our
+    /// socket (receive buffer full), and datagrams from addresses other than the target.
+    std::uint64_t kernel_drops = 0;
+    foreign_sources foreign;
 };
 
 /// Statistics of one burst. Probes are numbered by an index 0, 1, 2... in sending order; their
@@ -139,7 +145,8 @@ std::string burst_failure(const burst_summary& s, double max_loss_percent);
 /// Renders a summary as one JSON object (the `udp-send --burst --json` output):
 /// `{"target": ..., "size": ..., "sent": ..., "received": ..., "lost": ..., "reordered": ...,
 /// "duplicated": ..., "truncated": ..., "invalid": ..., "reply_bytes": {"min", "max"},
-/// "rate_pps": ..., "duration_ms": ..., "rtt_us": {"p50", "p90", "p99", "max"}, "error": ...}`.
+/// "rate_pps": ..., "duration_ms": ..., "rtt_us": {"p50", "p90", "p99", "max"},
+/// "kernel_drops": ..., "foreign": [{"address", "datagrams"}], "error": ...}`.
 /// `error` is null or a message; strings are JSON-escaped.
 std::string burst_json(const burst_summary& s, std::string_view target, std::size_t probe_size,
                        std::string_view error);

@@ -162,6 +162,7 @@ std::string format_counters(const echo_counters& c, bool json) {
         {"bytes_in", c.bytes_in},
         {"bytes_out", c.bytes_out},
         {"over_rate_limit", c.over_rate_limit},
+        {"kernel_drops", c.kernel_drops},
     };
     std::string out = json ? "{" : "stats:";
     bool first = true;

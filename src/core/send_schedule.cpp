@@ -36,7 +36,8 @@ std::optional<std::uint64_t> send_schedule::on_reply(std::uint64_t now_ns) noexc
         return std::nullopt;
     waiting_ = false;
     ++answered_;
-    return now_ns - last_send_ns_;
+    // A kernel receive time may precede the latest send stamp (a late reply to an earlier send).
+    return now_ns > last_send_ns_ ? now_ns - last_send_ns_ : 0;
 }
 
 } // namespace udpkit

@@ -156,7 +156,10 @@ std::string burst_failure(const burst_summary& s, double max_loss_percent) {
     if (s.sent == 0)
         return "no probe was sent";
     if (s.received == 0)
-        return "no reply to any of the " + std::to_string(s.sent) + " probes";
+        return "no reply to any of the " + std::to_string(s.sent) + " probes" +
+               (s.foreign.empty() ? ""
+                                  : "; " + std::to_string(s.foreign.total()) +
+                                        " datagrams came from other addresses (not replies)");
     if (loss_percent(s) > max_loss_percent)
         return "lost " + std::to_string(s.lost) + " of " + std::to_string(s.sent) + " probes (" +
                fixed(loss_percent(s), 2) + "%), more than the allowed " +
@@ -179,7 +182,9 @@ std::string burst_json(const burst_summary& s, std::string_view target, std::siz
            ", \"max\": " + n(s.reply_max_bytes) + "}, \"rate_pps\": " + fixed(s.rate_pps, 1) +
            ", \"duration_ms\": " + fixed(static_cast<double>(s.duration_ns) / 1e6, 3) +
            ", \"rtt_us\": {\"p50\": " + micros(s.rtt.p50) + ", \"p90\": " + micros(s.rtt.p90) +
-           ", \"p99\": " + micros(s.rtt.p99) + ", \"max\": " + micros(s.rtt.max) + "}, \"error\": ";
+           ", \"p99\": " + micros(s.rtt.p99) + ", \"max\": " + micros(s.rtt.max) +
+           "}, \"kernel_drops\": " + n(s.kernel_drops) + ", \"foreign\": " + s.foreign.json() +
+           ", \"error\": ";
     if (error.empty())
         out += "null";
     else
@@ -198,7 +203,10 @@ std::string burst_text(const burst_summary& s, std::string_view target, std::siz
            micros(s.rtt.p99) + " us, max " + micros(s.rtt.max) + " us\n";
     out += "rate " + fixed(s.rate_pps, 0) + " pps, " +
            fixed(static_cast<double>(s.duration_ns) / 1e6, 1) + " ms; replies " +
-           n(s.reply_min_bytes) + ".." + n(s.reply_max_bytes) + " bytes\n";
+           n(s.reply_min_bytes) + ".." + n(s.reply_max_bytes) + " bytes; kernel drops " +
+           n(s.kernel_drops) + "\n";
+    for (const auto& line : s.foreign.describe("the target " + std::string(target)))
+        out += line + "\n";
     return out;
 }
 

@@ -3,6 +3,8 @@
 #include <memory>
 #include <optional>
 
+#include <uv.h>
+
 namespace udpkit {
 namespace {
 

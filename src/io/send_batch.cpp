@@ -3,13 +3,16 @@
 #include <cerrno>
 #include <cstring>
 
+#include "control_messages.hpp"
+
 namespace udpkit {
 
 send_batch::send_batch(std::size_t max_datagrams, std::size_t arena_bytes)
     : arena_(arena_bytes), to_(max_datagrams), iov_(max_datagrams), messages_(max_datagrams),
-      results_(max_datagrams) {}
+      control_(max_datagrams * detail::source_control_bytes), results_(max_datagrams) {}
 
-bool send_batch::add(std::string_view payload, const ip_endpoint& to) noexcept {
+bool send_batch::add(std::string_view payload, const ip_endpoint& to,
+                     const local_source* from) noexcept {
     if (count_ == messages_.size() || payload.size() > arena_.size() - used_bytes_)
         return false;
     char* bytes = arena_.data() + used_bytes_;
@@ -24,6 +27,11 @@ bool send_batch::add(std::string_view payload, const ip_endpoint& to) noexcept {
     m.msg_hdr.msg_namelen = to_[count_].sockaddr_size();
     m.msg_hdr.msg_iov = &iov_[count_];
     m.msg_hdr.msg_iovlen = 1;
+    if (from != nullptr) {
+        void* control = control_.data() + count_ * detail::source_control_bytes;
+        m.msg_hdr.msg_control = control;
+        m.msg_hdr.msg_controllen = detail::write_source(control, *from);
+    }
     ++count_;
     return true;
 }

@@ -1,37 +1,43 @@
 #include "udpkit/io/signal.hpp"
 
 #include <csignal>
-#include <cstdlib>
+#include <cstdio>
+#include <string>
+
+#include <uv.h>
 
 namespace udpkit {
 
 signal_watcher::signal_watcher(event_loop& loop)
-    : handle_(static_cast<uv_signal_t*>(std::calloc(1, sizeof(uv_signal_t)))) {
-    uv_signal_init(loop.get(), handle_);
-    handle_->data = this;
-}
+    : opened_(handle_.open(loop, this, "watch signals", &uv_signal_init)) {}
 
-signal_watcher::~signal_watcher() {
-    handle_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* h) { std::free(h); });
-}
+signal_watcher::~signal_watcher() = default;
 
 result<void> signal_watcher::start(int signum, std::function<void(int)> fn) {
+    if (!opened_)
+        return opened_;
+    if (!handle_)
+        return fail("watch signal " + std::to_string(signum) + ": the watcher is closed");
     fn_ = std::move(fn);
-    if (int rc = uv_signal_start(handle_, &signal_watcher::on_signal, signum); rc != 0)
+    if (int rc = uv_signal_start(handle_.get(), &signal_watcher::on_signal, signum); rc != 0)
         return uv_failure("watch signal " + std::to_string(signum), rc);
     return {};
 }
 
 void signal_watcher::stop() noexcept {
-    uv_signal_stop(handle_);
+    if (handle_)
+        uv_signal_stop(handle_.get());
 }
 void signal_watcher::unref() noexcept {
-    uv_unref(reinterpret_cast<uv_handle_t*>(handle_));
+    if (handle_)
+        uv_unref(handle_.base());
+}
+void signal_watcher::close() noexcept {
+    handle_.close();
 }
 
 void signal_watcher::on_signal(uv_signal_t* handle, int signum) noexcept {
-    auto* self = static_cast<signal_watcher*>(handle->data);
+    auto* self = udpkit::handle<uv_signal_t>::owner<signal_watcher>(handle);
     if (self == nullptr || !self->fn_)
         return;
     auto fn = self->fn_;
@@ -40,12 +46,14 @@ void signal_watcher::on_signal(uv_signal_t* handle, int signum) noexcept {
 
 stop_signals::stop_signals(event_loop& loop, std::function<void(int)> fn)
     : int_(loop), term_(loop) {
-    // Starting a watcher on SIGINT/SIGTERM cannot fail on Linux; the handles are unref'd so that
-    // a tool whose work is done exits without waiting for a signal.
-    (void)int_.start(SIGINT, fn);
-    (void)term_.start(SIGTERM, std::move(fn));
-    int_.unref();
-    term_.unref();
+    // The handles are unref'd so that a tool whose work is done exits without waiting for a
+    // signal. Watching SIGINT/SIGTERM fails only when libuv could not set up signal handling at
+    // all (out of descriptors): the tool then still runs, it just cannot be stopped cleanly.
+    for (auto [w, signum] : {std::pair{&int_, SIGINT}, std::pair{&term_, SIGTERM}}) {
+        if (auto started = w->start(signum, fn); !started)
+            std::fprintf(stderr, "udpkit: %s\n", started.error().message.c_str());
+        w->unref();
+    }
 }
 
 } // namespace udpkit

@@ -1,37 +1,46 @@
 #include "udpkit/io/timer.hpp"
 
+#include <cstdio>
 #include <cstdlib>
+
+#include <uv.h>
 
 namespace udpkit {
 
-timer::timer(event_loop& loop)
-    : handle_(static_cast<uv_timer_t*>(std::calloc(1, sizeof(uv_timer_t)))) {
-    uv_timer_init(loop.get(), handle_);
-    handle_->data = this;
+timer::timer(event_loop& loop) {
+    if (auto opened = handle_.open(loop, this, "create timer", &uv_timer_init); !opened) {
+        std::fprintf(stderr, "udpkit: %s\n", opened.error().message.c_str());
+        std::abort();
+    }
 }
 
-timer::~timer() {
-    handle_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* h) { std::free(h); });
-}
+timer::~timer() = default;
 
 void timer::start(std::uint64_t timeout_ms, std::uint64_t repeat_ms, std::function<void()> fn) {
+    if (!handle_)
+        return;
     fn_ = std::move(fn);
-    uv_timer_start(handle_, &timer::on_timer, timeout_ms, repeat_ms);
+    // Fails only on a closing handle, which handle_ never holds.
+    (void)uv_timer_start(handle_.get(), &timer::on_timer, timeout_ms, repeat_ms);
 }
 
 void timer::stop() noexcept {
-    uv_timer_stop(handle_);
+    if (handle_)
+        uv_timer_stop(handle_.get());
 }
 void timer::unref() noexcept {
-    uv_unref(reinterpret_cast<uv_handle_t*>(handle_));
+    if (handle_)
+        uv_unref(handle_.base());
+}
+void timer::close() noexcept {
+    handle_.close();
 }
 
 void timer::on_timer(uv_timer_t* handle) noexcept {
-    auto* self = static_cast<timer*>(handle->data);
+    auto* self = udpkit::handle<uv_timer_t>::owner<timer>(handle);
     if (self == nullptr || !self->fn_)
         return;
-    // Copy: the callback may restart this timer with a new function.
+    // Copy: the callback may restart this timer with a new function (or destroy it).
     auto fn = self->fn_;
     fn();
 }

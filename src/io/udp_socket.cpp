@@ -1,31 +1,82 @@
 #include "udpkit/io/udp_socket.hpp"
 
+#include <arpa/inet.h>
 #include <linux/errqueue.h>
+#include <linux/sock_diag.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+
+#include "control_messages.hpp"
+#include "udpkit/io/send_batch.hpp"
 
 namespace udpkit {
 namespace {
 
-// libuv's recvmmsg splits the receive buffer into chunks of this size (UV__UDP_DGRAM_MAXSIZE)
-// and uses at most 20 of them per call. A chunk holds any UDP datagram whole, so sizes over the
-// socket's limit are measured exactly rather than cut by the kernel.
-constexpr std::size_t chunk_bytes = 64 * 1024;
-constexpr std::size_t batch_chunks = 20;
+// Receive buffers: one slot of the socket's limit per datagram of a batch (MSG_TRUNC still
+// reports the size on the wire of a longer one), within this many bytes in all.
+constexpr std::size_t receive_budget_bytes = 1 << 20;
+// recvmmsg calls per wake-up at most, so that one busy socket cannot starve the loop.
+constexpr int max_reads_per_wakeup = 16;
+// ICMP errors read from the error queue per wake-up at most.
+constexpr int max_errors_per_wakeup = 64;
 
-uv_handle_t* as_handle(uv_udp_t* h) {
-    return reinterpret_cast<uv_handle_t*>(h);
+unexpected errno_failure(std::string_view what, int error_number) {
+    return uv_failure(what, -error_number);
+}
+
+bool is_wildcard_address(const ip_endpoint& e) {
+    if (e.family() == ip_family::v4)
+        return reinterpret_cast<const sockaddr_in*>(e.sockaddr_ptr())->sin_addr.s_addr ==
+               htonl(INADDR_ANY);
+    return IN6_IS_ADDR_UNSPECIFIED(
+        &reinterpret_cast<const sockaddr_in6*>(e.sockaddr_ptr())->sin6_addr);
+}
+
+std::int64_t realtime_ns() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 } // namespace
 
-struct udp_socket::send_request {
-    uv_udp_send_t req;
-    std::unique_ptr<char[]> bytes; // lives until the send callback, as libuv requires
+/// The buffers of one recvmmsg batch, allocated once per socket.
+struct udp_socket::receive_slots {
+    receive_slots(std::size_t count, std::size_t bytes)
+        : slot_bytes(bytes), data(count * bytes + 1), names(count), iov(count),
+          control(count * detail::receive_control_bytes), messages(count), from(count) {}
+    std::size_t slot_bytes;
+    std::vector<char> data;
+    std::vector<sockaddr_storage> names;
+    std::vector<iovec> iov;
+    std::vector<char> control;
+    std::vector<mmsghdr> messages;
+    std::vector<ip_endpoint> from;
+
+    /// Resets the headers that recvmmsg overwrites.
+    void prepare() noexcept {
+        for (std::size_t i = 0; i < messages.size(); ++i) {
+            iov[i] = {data.data() + i * slot_bytes, slot_bytes};
+            msghdr& h = messages[i].msg_hdr;
+            h = {};
+            h.msg_name = &names[i];
+            h.msg_namelen = sizeof names[i];
+            h.msg_iov = &iov[i];
+            h.msg_iovlen = 1;
+            h.msg_control = control.data() + i * detail::receive_control_bytes;
+            h.msg_controllen = detail::receive_control_bytes;
+        }
+    }
 };
 
 udp_socket::udp_socket(event_loop& loop, const socket_options& options)
@@ -34,28 +85,55 @@ udp_socket::udp_socket(event_loop& loop, const socket_options& options)
 result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_endpoint& local,
                                                      const socket_options& options) {
     std::unique_ptr<udp_socket> self(new udp_socket(loop, options));
-    self->handle_ = static_cast<uv_udp_t*>(std::calloc(1, sizeof(uv_udp_t)));
-    const unsigned family = local.family() == ip_family::v6 ? AF_INET6 : AF_INET;
-    const unsigned flags = family | (options.batch_receive ? unsigned{UV_UDP_RECVMMSG} : 0u);
-    if (int rc = uv_udp_init_ex(loop.get(), self->handle_, flags); rc != 0) {
-        std::free(self->handle_);
-        self->handle_ = nullptr;
-        return uv_failure("create UDP socket", rc);
-    }
-    self->handle_->data = self.get();
+    const bool v6 = local.family() == ip_family::v6;
+    self->fd_ = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (self->fd_ < 0)
+        return errno_failure("create UDP socket", errno);
 
-    unsigned bind_flags = options.report_unreachable ? unsigned{UV_UDP_LINUX_RECVERR} : 0u;
-    if (local.family() == ip_family::v6)
-        bind_flags |= UV_UDP_IPV6ONLY; // one address family per socket keeps addresses exact
-    if (int rc = uv_udp_bind(self->handle_, local.sockaddr_ptr(), bind_flags); rc != 0)
-        return uv_failure("bind " + local.to_string(), rc);
+    const int ip_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+    if (v6) // one address family per socket keeps addresses exact
+        if (auto set = self->set_option("set IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY, 1); !set)
+            return unexpected{std::move(set).error()};
+    struct wanted {
+        const char* what;
+        int level, name;
+    };
+    const wanted control[] = {
+        {"ask for destination addresses", ip_level, v6 ? IPV6_RECVPKTINFO : IP_PKTINFO},
+        {"ask for receive timestamps", SOL_SOCKET, SO_TIMESTAMPNS},
+        {"ask for drop counts", SOL_SOCKET, SO_RXQ_OVFL},
+    };
+    for (const auto& w : control)
+        if (auto set = self->set_option(w.what, w.level, w.name, 1); !set)
+            return unexpected{std::move(set).error()};
+    if (options.report_unreachable)
+        if (auto set = self->set_option("ask for ICMP errors", ip_level,
+                                        v6 ? IPV6_RECVERR : IP_RECVERR, 1);
+            !set)
+            return unexpected{std::move(set).error()};
 
+    if (::bind(self->fd_, local.sockaddr_ptr(), local.sockaddr_size()) != 0)
+        return errno_failure("bind " + local.to_string(), errno);
     sockaddr_storage bound{};
-    int len = sizeof bound;
-    if (int rc = uv_udp_getsockname(self->handle_, reinterpret_cast<sockaddr*>(&bound), &len);
-        rc != 0)
-        return uv_failure("getsockname", rc);
+    socklen_t len = sizeof bound;
+    if (::getsockname(self->fd_, reinterpret_cast<sockaddr*>(&bound), &len) != 0)
+        return errno_failure("getsockname", errno);
     self->local_ = ip_endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&bound)).value_or(local);
+    self->wildcard_ = is_wildcard_address(self->local_);
+
+    if (auto watched =
+            self->poll_.open(loop, self.get(), "watch the socket", &uv_poll_init_socket, self->fd_);
+        !watched)
+        return unexpected{std::move(watched).error()};
+    if (auto idle = self->idle_.open(loop, self.get(), "create idle handle", &uv_idle_init); !idle)
+        return unexpected{std::move(idle).error()};
+
+    const std::size_t slot = std::max<std::size_t>(options.limit.bytes(), 1);
+    const std::size_t count =
+        options.batch_receive
+            ? std::clamp<std::size_t>(receive_budget_bytes / slot, 1, receive_batch)
+            : 1;
+    self->slots_ = std::make_unique<receive_slots>(count, slot);
     return self;
 }
 
@@ -64,101 +142,267 @@ udp_socket::~udp_socket() {
 }
 
 void udp_socket::close() noexcept {
-    if (handle_ == nullptr)
+    if (fd_ < 0)
         return;
-    handle_->data = nullptr;
-    uv_close(as_handle(handle_), [](uv_handle_t* h) { std::free(h); });
-    handle_ = nullptr;
+    *alive_ = false;
+    alive_ = std::make_shared<bool>(false);
+    // libuv's poll contract: stop watching (uv_close does) before the descriptor is closed.
+    poll_.close();
+    idle_.close();
+    ::close(fd_);
+    fd_ = -1;
+    receiving_ = false;
+    queue_.clear();
+    deferred_.clear();
 }
 
 result<void> udp_socket::start_receive(receive_handler on_datagram, error_handler on_error) {
+    if (fd_ < 0)
+        return fail("receive on " + local_.to_string() + ": socket is closed", UV_EBADF);
     on_datagram_ = std::move(on_datagram);
     on_error_ = std::move(on_error);
-    if (!receive_buffer_) {
-        receive_buffer_size_ = chunk_bytes * (batch_receive_active() ? batch_chunks : 1);
-        receive_buffer_ = std::make_unique<char[]>(receive_buffer_size_);
-    }
-    if (int rc = uv_udp_recv_start(handle_, &udp_socket::on_alloc, &udp_socket::on_receive);
-        rc != 0)
-        return uv_failure("receive on " + local_.to_string(), rc);
+    receiving_ = true;
+    update_poll();
     return {};
 }
 
 void udp_socket::stop_receive() noexcept {
-    if (handle_ != nullptr)
-        uv_udp_recv_stop(handle_);
+    receiving_ = false;
+    if (fd_ >= 0)
+        update_poll();
 }
 
-bool udp_socket::batch_receive_active() const noexcept {
-    return handle_ != nullptr && uv_udp_using_recvmmsg(handle_) == 1;
-}
-
-int udp_socket::fd() const noexcept {
-    uv_os_fd_t fd = -1;
-    if (handle_ != nullptr)
-        uv_fileno(as_handle(handle_), &fd);
-    return fd;
-}
-
-std::size_t udp_socket::queued_sends() const noexcept {
-    return handle_ == nullptr ? 0 : uv_udp_get_send_queue_count(handle_);
-}
-
-void udp_socket::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) noexcept {
-    auto* self = static_cast<udp_socket*>(handle->data);
-    if (self == nullptr) {
-        *buf = uv_buf_init(nullptr, 0);
+void udp_socket::update_poll() noexcept {
+    const int wanted = (receiving_ ? UV_READABLE : 0) | (queue_.empty() ? 0 : UV_WRITABLE);
+    if (wanted == poll_events_ && uv_is_active(poll_.base()))
         return;
+    poll_events_ = wanted;
+    if (wanted == 0)
+        uv_poll_stop(poll_.get());
+    else
+        uv_poll_start(poll_.get(), wanted, &udp_socket::on_poll); // cannot fail on a live handle
+}
+
+void udp_socket::on_poll(uv_poll_s* poll, int status, int events) noexcept {
+    auto* self = handle<uv_poll_s>::owner<udp_socket>(poll);
+    if (self == nullptr)
+        return;
+    if (status < 0) {
+        // POLLERR: an ICMP error waits in the error queue (IP_RECVERR). libuv has stopped the
+        // watcher; take the errors and watch again.
+        self->collect_error_queue();
+        int pending = 0;
+        socklen_t len = sizeof pending;
+        (void)getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &pending, &len);
+        self->poll_events_ = 0;
+        self->update_poll();
+        events = UV_READABLE | (self->queue_.empty() ? 0 : UV_WRITABLE);
     }
-    // One buffer per socket, reused: libuv is done with it when the receive callbacks return.
-    *buf =
-        uv_buf_init(self->receive_buffer_.get(), static_cast<unsigned>(self->receive_buffer_size_));
-}
-
-void udp_socket::on_receive(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,
-                            const sockaddr* addr, unsigned flags) noexcept {
-    auto* self = static_cast<udp_socket*>(handle->data);
-    if (self == nullptr || (flags & UV_UDP_MMSG_FREE) != 0)
-        return; // closed, or the end-of-batch call: the buffer is ours and is kept
-    if (nread < 0) {
-        self->report(
-            {uv_failure("receive on " + self->local_.to_string(), static_cast<int>(nread)).value,
-             std::nullopt});
-        return;
+    if ((events & UV_WRITABLE) != 0) {
+        auto alive = self->alive_;
+        self->flush_queue();
+        if (!*alive)
+            return;
     }
-    if (addr == nullptr) {
-        // "Nothing more to read". With IP_RECVERR an ICMP error can still sit in the error
-        // queue (its pending error already taken by a send); drain it so epoll stops waking us.
-        if (self->options_.report_unreachable)
-            self->drain_error_queue();
-        return;
+    if ((events & UV_READABLE) != 0 && self->receiving_)
+        self->read_datagrams();
+}
+
+bool udp_socket::read_datagrams() noexcept {
+    auto alive = alive_;
+    receive_slots& s = *slots_;
+    const std::size_t limit = options_.limit.bytes();
+    for (int round = 0; round < max_reads_per_wakeup && receiving_; ++round) {
+        s.prepare();
+        const int n = recvmmsg(fd_, s.messages.data(), static_cast<unsigned>(s.messages.size()),
+                               MSG_DONTWAIT | MSG_TRUNC, nullptr);
+        if (n < 0) {
+            const int e = errno;
+            if (e == EAGAIN || e == EWOULDBLOCK)
+                return true;
+            if (e == EINTR)
+                continue;
+            // With IP_RECVERR a pending ICMP error is also returned by the next receive; the
+            // error queue names its destination.
+            collect_error_queue();
+            if (e != ECONNREFUSED && e != EHOSTUNREACH && e != ENETUNREACH)
+                defer({errno_failure("receive on " + local_.to_string(), e).value, std::nullopt});
+            continue;
+        }
+        // One clock pair per batch turns the kernel's CLOCK_REALTIME stamps into the loop's
+        // monotonic clock.
+        const std::uint64_t mono_now = event_loop::now_ns();
+        const std::int64_t real_now = realtime_ns();
+        for (int i = 0; i < n; ++i) {
+            const msghdr& h = s.messages[static_cast<std::size_t>(i)].msg_hdr;
+            auto from = ip_endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(h.msg_name));
+            if (!from)
+                continue;
+            detail::receive_info info = detail::read_receive_info(h);
+            if (info.drops)
+                last_kernel_drops_ = std::max<std::uint64_t>(last_kernel_drops_, *info.drops);
+            std::uint64_t received_ns = mono_now;
+            if (info.kernel_realtime_ns >= 0) {
+                const std::int64_t age = real_now - info.kernel_realtime_ns;
+                if (age > 0 && static_cast<std::uint64_t>(age) < mono_now)
+                    received_ns = mono_now - static_cast<std::uint64_t>(age);
+            }
+            ip_endpoint to = info.has_destination ? info.to : local_;
+            to.set_port(local_.port());
+            const bool use_reply_from = wildcard_ && info.has_destination;
+            const auto size =
+                static_cast<std::size_t>(s.messages[static_cast<std::size_t>(i)].msg_len);
+            const bool truncated = size > limit || (h.msg_flags & MSG_TRUNC) != 0;
+            ++counters_.received;
+            if (!on_datagram_)
+                continue;
+            const datagram d{std::string_view(static_cast<const char*>(h.msg_iov->iov_base),
+                                              std::min(size, limit)),
+                             size,
+                             *from,
+                             truncated,
+                             to,
+                             use_reply_from ? &info.reply_from : nullptr,
+                             received_ns,
+                             last_kernel_drops_};
+            on_datagram_(d);
+            if (!*alive || !receiving_)
+                return *alive;
+        }
+        if (on_batch_end_) {
+            on_batch_end_();
+            if (!*alive || !receiving_)
+                return *alive;
+        }
+        // A short batch emptied the queue: no final read that would only say EAGAIN.
+        if (static_cast<std::size_t>(n) < s.messages.size())
+            return true;
     }
-    auto from = ip_endpoint::from_sockaddr(addr);
-    if (!from || !self->on_datagram_)
-        return;
-    const auto size = static_cast<std::size_t>(nread);
-    const auto limit = self->options_.limit.bytes();
-    const bool truncated = (flags & UV_UDP_PARTIAL) != 0 || size > limit;
-    const datagram d{std::string_view(buf->base, size > limit ? limit : size), size, *from,
-                     truncated};
-    self->on_datagram_(d); // may close the socket: `self` is not used after this
+    return true;
 }
 
-void udp_socket::report(socket_error e) noexcept {
-    // An ICMP error is better reported from the error queue, which names its destination.
-    if (options_.report_unreachable && drain_error_queue() > 0)
-        return;
-    if (on_error_)
-        on_error_(e);
+int udp_socket::send_one(std::string_view payload, const ip_endpoint& to,
+                         const local_source* from) noexcept {
+    iovec iov{const_cast<char*>(payload.data()), payload.size()};
+    msghdr m{};
+    m.msg_name = const_cast<sockaddr*>(to.sockaddr_ptr());
+    m.msg_namelen = to.sockaddr_size();
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    alignas(cmsghdr) char control[detail::source_control_bytes];
+    if (from != nullptr && from->address.family() == to.family()) {
+        m.msg_control = control;
+        m.msg_controllen = detail::write_source(control, *from);
+    }
+    for (;;) {
+        if (::sendmsg(fd_, &m, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+            return 0;
+        if (errno != EINTR)
+            return -errno;
+    }
 }
 
-int udp_socket::drain_error_queue() noexcept {
-    const int s = fd();
-    int reported = 0;
+result<send_status> udp_socket::send(std::string_view payload, const ip_endpoint& to,
+                                     const local_source* from) {
+    if (fd_ < 0)
+        return fail("send to " + to.to_string() + ": socket is closed", UV_EBADF);
+    if (auto fits = options_.limit.check(payload.size()); !fits)
+        return fail("send to " + to.to_string() + ": " + fits.error().message, UV_EMSGSIZE);
+
+    int rc = -EAGAIN; // earlier sends still queued: keep the order
+    if (queue_.empty()) {
+        rc = send_one(payload, to, from);
+        // An ICMP error about an earlier datagram is handed to the next send, which then did
+        // not leave: report that error later (from the error queue) and send this one again.
+        const std::size_t before = deferred_.size();
+        if (rc < 0 && rc != -EAGAIN && options_.report_unreachable) {
+            collect_error_queue();
+            if (deferred_.size() > before)
+                rc = send_one(payload, to, from);
+        }
+    }
+    if (rc == 0) {
+        ++counters_.sent;
+        return send_status::sent;
+    }
+    if (rc != -EAGAIN && rc != -EWOULDBLOCK) {
+        ++counters_.send_errors;
+        return errno_failure("send to " + to.to_string(), -rc);
+    }
+    if (queue_.size() >= options_.max_queued_sends) {
+        ++counters_.dropped;
+        return send_status::dropped;
+    }
+    queue_.push_back({std::string(payload), to,
+                      from != nullptr ? std::optional<local_source>(*from) : std::nullopt});
+    ++counters_.queued;
+    update_poll();
+    return send_status::queued;
+}
+
+std::span<const int> udp_socket::send_now(send_batch& batch) noexcept {
+    const auto results = batch.flush(fd_);
+    for (int r : results) {
+        if (r == 0)
+            ++counters_.sent;
+        else
+            ++counters_.send_errors;
+    }
+    return results;
+}
+
+void udp_socket::flush_queue() noexcept {
+    while (!queue_.empty()) {
+        const queued_send& q = queue_.front();
+        const local_source* from = q.from ? &*q.from : nullptr;
+        int rc = send_one(q.bytes, q.to, from);
+        if (rc < 0 && rc != -EAGAIN && options_.report_unreachable) {
+            const std::size_t before = deferred_.size();
+            collect_error_queue();
+            if (deferred_.size() > before)
+                rc = send_one(q.bytes, q.to, from);
+        }
+        if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+            return; // still full: wait for the next writable event
+        if (rc == 0) {
+            ++counters_.sent;
+        } else {
+            ++counters_.send_errors;
+            defer({errno_failure("send to " + q.to.to_string(), -rc).value, q.to});
+        }
+        queue_.pop_front();
+    }
+    update_poll();
+    if (on_drained_)
+        on_drained_(); // may close the socket: nothing of `this` is used after it
+}
+
+void udp_socket::defer(socket_error e) {
+    deferred_.push_back(std::move(e));
+    if (idle_)
+        uv_idle_start(idle_.get(), &udp_socket::on_idle);
+}
+
+void udp_socket::on_idle(uv_idle_s* idle) noexcept {
+    auto* self = handle<uv_idle_s>::owner<udp_socket>(idle);
+    if (self == nullptr)
+        return;
+    uv_idle_stop(idle);
+    std::vector<socket_error> errors;
+    errors.swap(self->deferred_);
+    auto alive = self->alive_;
+    for (const auto& e : errors) {
+        if (!*alive || !self->on_error_)
+            return;
+        self->on_error_(e);
+    }
+}
+
+void udp_socket::collect_error_queue() noexcept {
     // Each queued ICMP error names the destination of the datagram that caused it.
-    for (int i = 0; i < 64 && s >= 0; ++i) {
+    for (int i = 0; i < max_errors_per_wakeup && fd_ >= 0; ++i) {
         sockaddr_storage dest{};
-        char control[512];
+        alignas(cmsghdr) char control[512];
         char data[1];
         iovec iov{data, sizeof data};
         msghdr msg{};
@@ -168,8 +412,8 @@ int udp_socket::drain_error_queue() noexcept {
         msg.msg_iovlen = 1;
         msg.msg_control = control;
         msg.msg_controllen = sizeof control;
-        if (recvmsg(s, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-            break;
+        if (recvmsg(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+            return;
         int err = 0;
         for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
             if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
@@ -179,112 +423,124 @@ int udp_socket::drain_error_queue() noexcept {
                 err = static_cast<int>(ee.ee_errno);
             }
         }
-        if (err == 0 || !on_error_)
+        if (err == 0)
             continue;
         auto destination = ip_endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&dest));
         std::string what = "send";
         if (destination)
             what += " to " + destination->to_string();
-        on_error_({uv_failure(what, -err).value, destination});
-        ++reported;
+        defer({errno_failure(what, err).value, destination});
     }
-    return reported;
 }
 
-result<send_status> udp_socket::send(std::string_view payload, const ip_endpoint& to) {
-    if (handle_ == nullptr)
-        return fail("send to " + to.to_string() + ": socket is closed", UV_EBADF);
-    if (auto fits = options_.limit.check(payload.size()); !fits)
-        return fail("send to " + to.to_string() + ": " + fits.error().message, UV_EMSGSIZE);
-
-    uv_buf_t buf =
-        uv_buf_init(const_cast<char*>(payload.data()), static_cast<unsigned>(payload.size()));
-    int rc = uv_udp_try_send(handle_, &buf, 1, to.sockaddr_ptr());
-    if (rc >= 0) {
-        ++counters_.sent;
-        return send_status::sent;
-    }
-    if (rc != UV_EAGAIN) {
-        ++counters_.send_errors;
-        if (rc == UV_ECONNREFUSED && options_.report_unreachable)
-            (void)drain_error_queue(); // this send returned the error; clear its queue entry
-        return uv_failure("send to " + to.to_string(), rc);
-    }
-    // The kernel buffer is full (or earlier sends are still queued: order is kept).
-    if (uv_udp_get_send_queue_count(handle_) >= options_.max_queued_sends) {
-        ++counters_.dropped;
-        return send_status::dropped;
-    }
-    auto* request = new send_request;
-    request->bytes = std::make_unique<char[]>(payload.size() ? payload.size() : 1);
-    std::memcpy(request->bytes.get(), payload.data(), payload.size());
-    buf = uv_buf_init(request->bytes.get(), static_cast<unsigned>(payload.size()));
-    rc = uv_udp_send(&request->req, handle_, &buf, 1, to.sockaddr_ptr(), &udp_socket::on_sent);
-    if (rc != 0) {
-        delete request;
-        ++counters_.send_errors;
-        return uv_failure("send to " + to.to_string(), rc);
-    }
-    ++counters_.queued;
-    return send_status::queued;
+std::uint64_t udp_socket::kernel_drops() const noexcept {
+    std::uint32_t meminfo[SK_MEMINFO_VARS] = {};
+    socklen_t len = sizeof meminfo;
+    if (fd_ >= 0 && getsockopt(fd_, SOL_SOCKET, SO_MEMINFO, meminfo, &len) == 0 &&
+        len >= sizeof(std::uint32_t) * (SK_MEMINFO_DROPS + 1))
+        return std::max<std::uint64_t>(meminfo[SK_MEMINFO_DROPS], last_kernel_drops_);
+    return last_kernel_drops_;
 }
 
-void udp_socket::on_sent(uv_udp_send_t* req, int status) noexcept {
-    std::unique_ptr<send_request> request(reinterpret_cast<send_request*>(req));
-    auto* self = static_cast<udp_socket*>(req->handle->data);
-    if (self == nullptr || status == UV_ECANCELED)
-        return;
-    if (status < 0)
-        ++self->counters_.send_errors;
-    else
-        ++self->counters_.sent;
-    if (self->on_drained_ && uv_udp_get_send_queue_count(self->handle_) == 0)
-        self->on_drained_();
+result<void> udp_socket::set_option(std::string_view what, int level, int name, int value) {
+    if (fd_ < 0)
+        return fail(std::string(what) + ": socket is closed", UV_EBADF);
+    if (setsockopt(fd_, level, name, &value, sizeof value) != 0)
+        return errno_failure(what, errno);
+    return {};
 }
 
 namespace {
-result<void> check(std::string_view what, int rc) {
-    if (rc != 0)
-        return uv_failure(what, rc);
-    return {};
+bool is_v6(const ip_endpoint& e) {
+    return e.family() == ip_family::v6;
 }
 } // namespace
 
 result<void> udp_socket::set_broadcast(bool on) {
-    return check("set broadcast", uv_udp_set_broadcast(handle_, on ? 1 : 0));
+    return set_option("set broadcast", SOL_SOCKET, SO_BROADCAST, on ? 1 : 0);
 }
 result<void> udp_socket::set_ttl(int ttl) {
-    return check("set TTL", uv_udp_set_ttl(handle_, ttl));
+    if (ttl < 1 || ttl > 255)
+        return fail("set TTL: " + std::to_string(ttl) + " is not in 1..255", UV_EINVAL);
+    return is_v6(local_) ? set_option("set TTL", IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl)
+                         : set_option("set TTL", IPPROTO_IP, IP_TTL, ttl);
 }
 result<void> udp_socket::set_multicast_ttl(int ttl) {
-    return check("set multicast TTL", uv_udp_set_multicast_ttl(handle_, ttl));
+    if (ttl < 0 || ttl > 255)
+        return fail("set multicast TTL: " + std::to_string(ttl) + " is not in 0..255", UV_EINVAL);
+    return is_v6(local_) ? set_option("set multicast TTL", IPPROTO_IPV6, IPV6_MULTICAST_HOPS, ttl)
+                         : set_option("set multicast TTL", IPPROTO_IP, IP_MULTICAST_TTL, ttl);
 }
 result<void> udp_socket::set_multicast_loop(bool on) {
-    return check("set multicast loop", uv_udp_set_multicast_loop(handle_, on ? 1 : 0));
+    return is_v6(local_)
+               ? set_option("set multicast loop", IPPROTO_IPV6, IPV6_MULTICAST_LOOP, on ? 1 : 0)
+               : set_option("set multicast loop", IPPROTO_IP, IP_MULTICAST_LOOP, on ? 1 : 0);
 }
+
+namespace {
+
+// An IPv6 interface: a name (`eth0`), an index (`2`), or empty for the default.
+std::optional<unsigned> interface_index(const std::string& text) {
+    if (text.empty())
+        return 0u;
+    unsigned index = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), index);
+    if (ec == std::errc() && end == text.data() + text.size())
+        return index;
+    if (unsigned found = if_nametoindex(text.c_str()); found != 0)
+        return found;
+    return std::nullopt;
+}
+
+result<void> membership(int fd, const ip_endpoint& local, const std::string& group,
+                        const std::string& interface_address, bool join) {
+    const std::string what = std::string(join ? "join" : "leave") + " multicast group " + group;
+    if (fd < 0)
+        return fail(what + ": socket is closed", UV_EBADF);
+    if (!is_v6(local)) {
+        ip_mreq m{};
+        if (inet_pton(AF_INET, group.c_str(), &m.imr_multiaddr) != 1)
+            return fail(what + ": not an IPv4 address", UV_EINVAL);
+        if (!interface_address.empty() &&
+            inet_pton(AF_INET, interface_address.c_str(), &m.imr_interface) != 1)
+            return fail(what + ": interface " + interface_address + " is not an IPv4 address",
+                        UV_EINVAL);
+        if (setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m,
+                       sizeof m) != 0)
+            return errno_failure(what, errno);
+        return {};
+    }
+    ipv6_mreq m{};
+    if (inet_pton(AF_INET6, group.c_str(), &m.ipv6mr_multiaddr) != 1)
+        return fail(what + ": not an IPv6 address", UV_EINVAL);
+    auto index = interface_index(interface_address);
+    if (!index)
+        return fail(what + ": no interface named " + interface_address, UV_EINVAL);
+    m.ipv6mr_interface = *index;
+    if (setsockopt(fd, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &m, sizeof m) != 0)
+        return errno_failure(what, errno);
+    return {};
+}
+
+} // namespace
+
 result<void> udp_socket::join_multicast(const std::string& group,
                                         const std::string& interface_address) {
-    return check(
-        "join multicast group " + group,
-        uv_udp_set_membership(handle_, group.c_str(),
-                              interface_address.empty() ? nullptr : interface_address.c_str(),
-                              UV_JOIN_GROUP));
+    return membership(fd_, local_, group, interface_address, true);
 }
 result<void> udp_socket::leave_multicast(const std::string& group,
                                          const std::string& interface_address) {
-    return check(
-        "leave multicast group " + group,
-        uv_udp_set_membership(handle_, group.c_str(),
-                              interface_address.empty() ? nullptr : interface_address.c_str(),
-                              UV_LEAVE_GROUP));
+    return membership(fd_, local_, group, interface_address, false);
 }
+
 result<void> udp_socket::set_buffer_sizes(int receive_bytes, int send_bytes) {
     if (receive_bytes > 0)
-        if (int rc = uv_recv_buffer_size(as_handle(handle_), &receive_bytes); rc != 0)
-            return uv_failure("set receive buffer size", rc);
+        if (auto set = set_option("set receive buffer size", SOL_SOCKET, SO_RCVBUF, receive_bytes);
+            !set)
+            return set;
     if (send_bytes > 0)
-        if (int rc = uv_send_buffer_size(as_handle(handle_), &send_bytes); rc != 0)
-            return uv_failure("set send buffer size", rc);
+        if (auto set = set_option("set send buffer size", SOL_SOCKET, SO_SNDBUF, send_bytes); !set)
+            return set;
     return {};
 }
 

@@ -20,6 +20,13 @@ def adds_up(s):
                              s["send_errors"])
 
 
+def backlog_drops():
+    """Packets every CPU's input backlog dropped (/proc/net/softnet_stat, 2nd column): on
+    loopback the one place besides the socket where a sent datagram can be lost."""
+    with open("/proc/net/softnet_stat") as f:
+        return sum(int(line.split()[1], 16) for line in f)
+
+
 def status_kb(pid, field):
     """A kB figure of /proc/PID/status: VmRSS (now) or VmHWM (peak)."""
     with open(f"/proc/{pid}/status") as f:

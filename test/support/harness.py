@@ -1,11 +1,20 @@
-"""A small harness for tool tests written in Python (spawned binaries, nc, tmux).
+"""The helper module of the tool tests written in Python (spawned binaries, nc, tmux): the one
+place for cases, spawned processes, wait_until, start_echo and unused_port. (echo_counters.py
+reads udp-echo's counters; netns.py makes test hosts in network namespaces.)
 
-Each test is a function decorated with @case; run() executes them all and prints doctest's
-summary line, which scripts/count_tests.py reads, then exits 1 if any case failed.
+Each test is a function decorated with @case; run() executes them all (or those named on the
+command line), prints one line per case and then its own summary line
+
+    [harness] N cases: P passed, F failed
+
+which scripts/count_tests.py reads, and exits 1 if any case failed.
 Every process started through spawn() is ended by its PID when the case finishes, and every
-wait has a timeout, so a broken tool fails a case instead of hanging CI.
+wait has a timeout (wait_until, Proc.readline, Proc.wait), so a broken tool fails a case instead
+of hanging CI. Servers bind port 0 and report the port they got (start_echo); unused_port() is
+only for what must name a port in advance (a peer directory, a target nothing listens on).
 """
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -108,15 +117,53 @@ def run_tool(args, timeout=20.0, input=None):
                           timeout=timeout)
 
 
-def unused_port():
-    """A loopback UDP port that was free a moment ago and has nothing bound to it now: a target
-    that answers with ICMP port unreachable, or a fixed port for a peer directory (the caller
-    retries if another process takes it in between)."""
+def start_echo(*args, bind="127.0.0.1:0", prefix=(), timeout=5.0):
+    """Spawns the build's udp-echo with `--bind BIND` (port 0 by default: the kernel picks a free
+    port) and the extra `args`, reads its first line `listening on ADDR` and returns
+    (Proc, (host, port)). bind=None leaves the address to `args` (--directory/--as); `prefix` is
+    a command to run it under (e.g. `ip netns exec HOST`). Fails with udp-echo's stderr if it
+    exits or prints something else first."""
+    binding = [] if bind is None else ["--bind", bind]
+    proc = spawn([*prefix, tool("udp-echo"), *binding, *args])
+    return proc, proc.listening(timeout)
+
+
+def unused_port(privileged=False):
+    """A UDP port that has nothing bound to it now: a target that answers with ICMP port
+    unreachable, or a port that must be named in advance (a peer directory). The kernel picks it
+    (bind to port 0, close). privileged=True: a port below 1024 (from 600 to 1023, like glibc's
+    bindresvport) that /proc/net/udp and /proc/net/udp6 show unbound, for a source port that
+    udp-echo must refuse (binding it needs root). Another process may take the port before the
+    caller binds it: a caller retries with a new port on EADDRINUSE."""
+    if privileged:
+        bound = set()
+        for table in ("/proc/net/udp", "/proc/net/udp6"):
+            with open(table, encoding="ascii") as f:
+                for line in f.readlines()[1:]:
+                    bound.add(int(line.split()[1].rsplit(":", 1)[1], 16))
+        free = [port for port in range(600, 1024) if port not in bound]
+        assert free, "every UDP port from 600 to 1023 is bound"
+        return random.choice(free)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def wait_until(predicate, timeout, what, interval=0.05):
+    """Calls `predicate` every `interval` seconds until it returns a true value, and returns that
+    value; fails with "timed out after T s waiting for WHAT" if `timeout` seconds pass first.
+    `what` is a text or a function returning one (called on timeout, to say what was seen)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for "
+                                 f"{what() if callable(what) else what}")
+        time.sleep(interval)
 
 
 def udp_client(family=socket.AF_INET, timeout=2.0):
@@ -138,6 +185,10 @@ def _end_all():
 
 def run():
     only = sys.argv[1:]
+    unknown = set(only) - {fn.__name__ for fn in _cases}
+    if unknown:
+        print(f"no such case: {', '.join(sorted(unknown))}", file=sys.stderr)
+        sys.exit(2)
     passed = failed = 0
     for fn in _cases:
         if only and fn.__name__ not in only:
@@ -153,5 +204,6 @@ def run():
             traceback.print_exc(file=sys.stdout)
         finally:
             _end_all()
-    print(f"[doctest] test cases: {passed + failed} | {passed} passed | {failed} failed | 0 skipped")
+    # The harness's own summary (scripts/count_tests.py reads it), not an imitation of doctest's.
+    print(f"[harness] {passed + failed} cases: {passed} passed, {failed} failed", flush=True)
     sys.exit(1 if failed else 0)

@@ -7,7 +7,8 @@ so a test can skip with a clear message instead of failing on a machine that can
 """
 import os
 import subprocess
-import time
+
+from harness import wait_until
 
 
 def _ip(*args, ns=None, check=True):
@@ -65,13 +66,8 @@ class testnet:
 
     def _wait_ipv6_ready(self):
         # With nodad the addresses are usable at once; the link itself may take a moment.
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            states = [_ip("-o", "link", "show", "eth0", ns=h).stdout for h in self.hosts]
-            if all("LOWER_UP" in s for s in states):
-                return
-            time.sleep(0.05)
-        raise AssertionError("veth links did not come up within 5 s")
+        wait_until(lambda: all("LOWER_UP" in _ip("-o", "link", "show", "eth0", ns=h).stdout
+                               for h in self.hosts), 5, "the veth links to come up")
 
     def cmd(self, host_index, args):
         """The command line that runs `args` inside host h<host_index+1>."""

@@ -3,10 +3,11 @@
 senders and a flood.
 
 Ports: udp-chat binds to its own address from the peer directory, and a directory names fixed
-ports (port 0 is refused there), so this is the one place in the suite that asks the OS for a
-free port, closes it and starts the tool on it. The race with another process taking the port in
-between is handled by retrying on EADDRINUSE (start_peers). Python peers keep their socket bound
-to port 0 and the directory names the port they got, so they have no such race.
+ports (port 0 is refused there), so the tests take a port from harness.unused_port() and start
+the tool on it; the race with another process taking the port in between is handled by retrying
+with a new port on EADDRINUSE (start_peers, tmux_chat, the nc and limits cases). Python peers
+keep their socket bound to port 0 and the directory names the port they got, so they have no
+such race.
 """
 import collections
 import json
@@ -21,7 +22,7 @@ import threading
 import time
 
 import harness
-from harness import case, spawn, tool, unused_port
+from harness import case, spawn, tool, unused_port, wait_until
 
 CHAT = tool("udp-chat")
 STAMP = r"\[\d\d:\d\d:\d\d\]"
@@ -72,15 +73,6 @@ def summary_counts(stderr):
     counts = {k.replace(" ", "_"): int(v) for v, k in
               [m[::-1] for m in re.findall(r"([a-z][a-z -]*?) (\d+)", line)]}
     return counts
-
-
-def wait_until(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @case
@@ -200,12 +192,17 @@ def interop_with_nc_both_ways():
     with tempfile.TemporaryDirectory() as tmp:
         for _attempt in range(5):
             nc_port = unused_port()
-            nc = spawn(["nc", "-u", "-l", "127.0.0.1", str(nc_port)], stdin=subprocess.PIPE)
-            _, procs, ports = start_peers(tmp, {"alice": ["--to", "nc", "--linger", "forever"]},
-                                          fixed={"nc": nc_port})
-            time.sleep(0.2)
+            # -v: nc says "Bound on ..." (stderr) once it listens, or exits if the port is taken.
+            nc = spawn(["nc", "-v", "-u", "-l", "127.0.0.1", str(nc_port)], stdin=subprocess.PIPE)
+            wait_until(lambda: "Bound on " in nc.stderr() or nc.p.poll() is not None, 5,
+                       lambda: f"nc to listen on port {nc_port} (stderr: {nc.stderr()!r})")
             if nc.p.poll() is None:
                 break
+            assert "Address already in use" in nc.stderr(), nc.stderr()
+        else:
+            raise AssertionError("nc's port was taken in each of 5 attempts")
+        _, procs, ports = start_peers(tmp, {"alice": ["--to", "nc", "--linger", "forever"]},
+                                      fixed={"nc": nc_port})
         alice = procs["alice"]
         alice.p.stdin.write("hello nc 你好\n".encode())
         alice.p.stdin.flush()
@@ -260,6 +257,8 @@ def limits_unreachable_peer_and_configuration_errors():
                                   "--linger", "1"], input="short\n" + "y" * 17 + "\n\n")
             if "EADDRINUSE" not in r.stderr:
                 break
+        else:
+            raise AssertionError("alice's port was taken in each of 5 attempts")
         assert r.returncode == 1, r
         assert "udp-chat: line of 17 bytes exceeds bob's limit of 16 bytes; not sent" in r.stderr
         assert re.search(r"udp-chat: bob is not listening \(a message to bob was not delivered\)"
@@ -326,32 +325,40 @@ def hostile_sender_and_flood_cannot_alter_the_terminal():
         flooder = threading.Thread(target=flood, args=(
             t.chat_addr, total, [harness.udp_client() for _ in range(100)], 4, progress))
         flooder.start()
+        from_bob = 0
+
+        def shown_during_the_flood():
+            """None until bob's message and the typed text both show, or the flood is over;
+            then whether the flood was still going when they showed."""
+            nonlocal from_bob
+            if not flooder.is_alive():
+                return "the flood was over"
+            t.bob.sendto(b"during the flood %d" % from_bob, t.chat_addr)
+            from_bob += 1
+            s = t.screen(history=1000)
+            if (s.has(STAMP + r" bob: during the flood \d+") and
+                    s.last_line() == "[to bob]> half typed 你好 more"):
+                return "during" if flooder.is_alive() else "the flood was over"
+            return None
+
+        def shown_after_the_flood():
+            nonlocal from_bob
+            t.bob.sendto(b"after the flood", t.chat_addr)
+            from_bob += 1
+            return t.screen(history=50).has(STAMP + " bob: after the flood")
+
         try:
             wait_until(lambda: progress["sent"] >= 10000, 10, "the flood to start")
             t.keys(" more")
-            from_bob = 0
-            during = False
-            while flooder.is_alive():
-                t.bob.sendto(b"during the flood %d" % from_bob, t.chat_addr)
-                from_bob += 1
-                s = t.screen(history=1000)
-                if (s.has(STAMP + r" bob: during the flood \d+") and
-                        s.last_line() == "[to bob]> half typed 你好 more"):
-                    during = flooder.is_alive()
-                    break
-                time.sleep(0.1)
-            assert during, "bob's message and the typed text showed while the flood went on"
+            when = wait_until(shown_during_the_flood, 30, "bob's message during the flood",
+                              interval=0.1)
+            assert when == "during", \
+                "bob's message and the typed text showed while the flood went on"
         finally:
             flooder.join(30)
         assert progress["sent"] == total
         # After the flood (the socket may still be draining it: bob repeats until shown).
-        for _ in range(50):
-            t.bob.sendto(b"after the flood", t.chat_addr)
-            from_bob += 1
-            if t.screen(history=50).has(STAMP + " bob: after the flood"):
-                break
-            time.sleep(0.1)
-        t.wait_screen(lambda s: s.has(STAMP + " bob: after the flood"), "after the flood", 1, 50)
+        wait_until(shown_after_the_flood, 10, "bob's message after the flood", interval=0.1)
         t.wait_screen(lambda s: s.has(r"\* \d+ messages from unknown senders not shown \(over 20 "
                                       r"a second\); --known-only drops them all"),
                       "the suppressed count", 5, 2000)
@@ -386,14 +393,20 @@ def known_only_drops_a_flood_and_keeps_delivering():
         assert re.fullmatch(STAMP + " bob: before", alice.readline())
         flood(target, 100000, [harness.udp_client() for _ in range(50)], 0, {})
         sent_by_bob = 1
-        for _ in range(50):
+        after = []
+
+        def a_line_after_the_flood():  # the socket may still be draining it: bob repeats
+            nonlocal sent_by_bob
             bob.sendto(b"after", target)
             sent_by_bob += 1
             try:
-                line = alice.readline(0.2)
-                break
+                after.append(alice.readline(0.2))
             except AssertionError:
-                continue
+                pass
+            return after
+
+        line = wait_until(a_line_after_the_flood, 10, "a line from alice after the flood",
+                          interval=0)[0]
         assert re.fullmatch(STAMP + " bob: after", line), line
         alice.signal(signal.SIGINT)
         code, rest, err = alice.wait(5)
@@ -444,6 +457,9 @@ class tmux_chat:
             port = unused_port()
             write_directory(directory, {"alice": port, "bob": self.bob.getsockname()[1]})
             self.tmux("kill-server", check=False)
+            for stale in (self.status, self.stty_file):  # from an attempt whose port was taken
+                if os.path.exists(stale):
+                    os.remove(stale)
             command = (f"env LANG=C.UTF-8 TERM=screen {CHAT} --directory {directory} "
                        f"--as alice --to bob {' '.join(self.extra)} 2>{self.err}; "
                        f"code=$?; stty -a >{self.stty_file}; echo $code >{self.status}")
@@ -451,10 +467,18 @@ class tmux_chat:
                       "sh", "-c", command)
             self.tmux("set-option", "-t", "chat", "remain-on-exit", "on")
             try:
-                self.wait_screen(lambda s: s.has(f"listening on 127.0.0.1:{port}") and
+                # The prompt, or udp-chat's exit (the shell around it then writes the status).
+                self.wait_screen(lambda s: os.path.exists(self.status) or
+                                 s.has(f"listening on 127.0.0.1:{port}") and
                                  s.last_line() == "[to bob]>", "the prompt")
-                self.chat_addr = ("127.0.0.1", port)
-                return self
+                if not os.path.exists(self.status):
+                    self.chat_addr = ("127.0.0.1", port)
+                    return self
+                self.exit_status()  # waits until the status is written whole
+                with open(self.err, encoding="utf-8") as f:
+                    err = f.read()
+                if "EADDRINUSE" not in err:
+                    raise AssertionError(f"udp-chat exited before its prompt: {err}")
             except AssertionError:
                 if "EADDRINUSE" not in open(self.err, encoding="utf-8").read():
                     self.__exit__()

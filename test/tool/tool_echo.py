@@ -4,6 +4,7 @@ A datagram that must NOT be answered is checked without sleeping: the client sen
 sentinel that is answered, and the first reply to arrive must be the sentinel's (the responder
 handles one socket's datagrams in order).
 """
+import errno
 import json
 import os
 import re
@@ -12,18 +13,12 @@ import socket
 import struct
 import sys
 import tempfile
-import time
 
 from echo_counters import adds_up, parse_stats  # noqa: E402
-from harness import case, run, run_tool, spawn, tool, udp_client  # noqa: E402
+from harness import (case, run, run_tool, start_echo, tool, udp_client, unused_port,  # noqa: E402
+                     wait_until)
 
 ECHO = tool("udp-echo")
-
-
-def start(*args):
-    proc = spawn([ECHO, "--bind", "127.0.0.1:0", *args])
-    host, port = proc.listening()
-    return proc, (host, port)
 
 
 def ask(client, server, payload, bufsize=70000):
@@ -59,7 +54,7 @@ def stats(proc, sig=signal.SIGUSR1):
 
 @case
 def echo_mode_returns_every_size_byte_for_byte():
-    proc, server = start("--max-message", "65507")
+    proc, server = start_echo("--max-message", "65507")
     client = udp_client()
     client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     payloads = [b"", b"x", bytes(range(256)) * 5 + b"\x00\xff" * 96, os.urandom(65507)]
@@ -73,7 +68,7 @@ def echo_mode_returns_every_size_byte_for_byte():
 
 @case
 def default_limit_is_1472_and_longer_datagrams_are_counted_not_echoed():
-    proc, server = start()
+    proc, server = start_echo()
     client = udp_client()
     assert ask(client, server, b"a" * 1472) == b"a" * 1472
     refused(client, server, b"b" * 1473)
@@ -85,7 +80,7 @@ def default_limit_is_1472_and_longer_datagrams_are_counted_not_echoed():
 
 @case
 def upper_mode_uppercases_ascii_only():
-    proc, server = start("--mode", "upper")
+    proc, server = start_echo("--mode", "upper")
     client = udp_client()
     assert ask(client, server, b"hello, World! \xc3\xa9\xff") == b"HELLO, WORLD! \xc3\xa9\xff"
     assert ask(client, server, b"") == b""
@@ -93,7 +88,7 @@ def upper_mode_uppercases_ascii_only():
 
 @case
 def reply_mode_fixed_text():
-    proc, server = start("--mode", "reply", "--reply", "ok")
+    proc, server = start_echo("--mode", "reply", "--reply", "ok")
     client = udp_client()
     assert ask(client, server, b"anything") == b"ok"
     assert ask(client, server, b"\x00\x01") == b"ok"
@@ -101,8 +96,8 @@ def reply_mode_fixed_text():
 
 @case
 def reply_mode_rules_in_order_and_no_match_refused():
-    proc, server = start("--match", "^PING", "--reply", "PONG", "--match", "(?i)time",
-                         "--reply", "never", "--allow-amplification")
+    proc, server = start_echo("--match", "^PING", "--reply", "PONG", "--match", "(?i)time",
+                              "--reply", "never", "--allow-amplification")
     client = udp_client()
     assert ask(client, server, b"PING") == b"PONG"
     assert ask(client, server, b"PING at time") == b"PONG"
@@ -110,40 +105,44 @@ def reply_mode_rules_in_order_and_no_match_refused():
     refused(client, server, b"nothing matches", b"PING?", b"PONG")
     s = stats(proc)
     assert s["refused_no_match"] == 1 and s["refused"] == 1, s
-    proc2, server2 = start("--match", "^PING", "--reply", "PONG", "--reply", "??")
+    proc2, server2 = start_echo("--match", "^PING", "--reply", "PONG", "--reply", "??")
     assert ask(client, server2, b"xyz") == b"??"
 
 
 @case
 def amplification_refused_unless_allowed():
-    proc, server = start("--reply", "a reply much longer than the request")
+    proc, server = start_echo("--reply", "a reply much longer than the request")
     client = udp_client()
     refused(client, server, b"hi", b"y" * 40, b"a reply much longer than the request")
     assert ask(client, server, b"x" * 40) == b"a reply much longer than the request"
     s = stats(proc)
     assert s["refused_amplification"] == 1 and s["replied"] == 2, s
-    proc2, server2 = start("--reply", "a reply much longer than the request",
-                           "--allow-amplification")
+    proc2, server2 = start_echo("--reply", "a reply much longer than the request",
+                                "--allow-amplification")
     assert ask(client, server2, b"hi") == b"a reply much longer than the request"
 
 
 def privileged_client():
-    """A client bound to a free port below 1024 (the tests run as root)."""
-    for port in range(600, 1000, 7):
+    """A client bound to a free port below 1024 (the tests run as root); another process may
+    take the port between unused_port() and bind(): then it tries another."""
+    for _attempt in range(5):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
+            s.bind(("127.0.0.1", unused_port(privileged=True)))
+        except OSError as e:
             s.close()
+            if e.errno != errno.EADDRINUSE:
+                raise AssertionError(f"cannot bind a port below 1024 ({e}): are the tests "
+                                     "running as root?") from e
             continue
         s.settimeout(2.0)
         return s
-    raise AssertionError("no free port in 600-1000 (are the tests running as root?)")
+    raise AssertionError("every port below 1024 tried was taken in the meantime (5 attempts)")
 
 
 @case
 def privileged_source_port_refused_unless_allowed():
-    proc, server = start("--log")
+    proc, server = start_echo("--log")
     low = privileged_client()
     low.sendto(b"loop?", server)
     line = proc.readline()
@@ -151,7 +150,7 @@ def privileged_source_port_refused_unless_allowed():
     s = stats(proc)
     assert s["refused_privileged_port"] == 1 and s["replied"] == 0, s
     assert_no_reply(low, "a privileged port got a reply")
-    proc2, server2 = start("--allow-privileged-ports")
+    proc2, server2 = start_echo("--allow-privileged-ports")
     low.settimeout(2.0)
     assert ask(low, server2, b"allowed") == b"allowed"
 
@@ -167,7 +166,7 @@ def spoofed_udp(src, dst, payload):
 @case
 def own_address_refused():
     # Nothing else can bind the responder's own address, so a raw socket (root) forges it.
-    proc, server = start("--log")
+    proc, server = start_echo("--log")
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     raw.sendto(spoofed_udp(server, server, b"me to me"), server)
     line = proc.readline()
@@ -180,7 +179,7 @@ def own_address_refused():
 def send_errors_are_counted_and_reported():
     # A forged broadcast source: the reply to 255.255.255.255 is refused by the kernel (EACCES,
     # no SO_BROADCAST), a deterministic send error. (Real interfaces drop such martian sources.)
-    proc, server = start("--log")
+    proc, server = start_echo("--log")
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     raw.sendto(spoofed_udp(("255.255.255.255", 5000), server, b"bcast"), server)
     assert proc.readline().endswith(" 255.255.255.255:5000 5 send-error")
@@ -195,7 +194,7 @@ def send_errors_are_counted_and_reported():
 @case
 def rate_limit_drops_the_excess_and_logs():
     # One token per 100 s, burst 3: the test never lasts long enough for a token to come back.
-    proc, server = start("--rate-limit", "0.01", "--burst", "3", "--log")
+    proc, server = start_echo("--rate-limit", "0.01", "--burst", "3", "--log")
     client = udp_client()
     for i in range(3):
         assert ask(client, server, b"n%d" % i) == b"n%d" % i
@@ -214,7 +213,7 @@ def rate_limit_drops_the_excess_and_logs():
 @case
 def rate_limit_is_per_source_address():
     # 127.0.0.1 spends its whole burst; 127.0.0.2 (another source, same loopback) is unaffected.
-    proc, server = start("--rate-limit", "0.01", "--burst", "2")
+    proc, server = start_echo("--rate-limit", "0.01", "--burst", "2")
     first = udp_client()
     for i in range(2):
         assert ask(first, server, b"a%d" % i) == b"a%d" % i
@@ -234,15 +233,17 @@ def rate_limit_ends_an_echo_loop_between_two_responders():
     # A datagram forged to come from responder A, sent to responder B: without a rate limit the
     # two would answer each other forever. With a burst of 100 and no refill during the test,
     # each answers 100 times, then B drops the next one and the loop is over.
-    a, server_a = start("--rate-limit", "0.01", "--burst", "100")
-    b, server_b = start("--rate-limit", "0.01", "--burst", "100")
+    a, server_a = start_echo("--rate-limit", "0.01", "--burst", "100")
+    b, server_b = start_echo("--rate-limit", "0.01", "--burst", "100")
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     raw.sendto(spoofed_udp(server_a, server_b, b"loop?"), server_b)
-    for _ in range(100):  # until B has dropped one (bounded: 100 x 0.05 s)
-        sb = stats(b)
-        if sb["rate_limited"] == 1:
-            break
-        time.sleep(0.05)
+    seen = {}
+
+    def b_dropped_one():
+        seen.update(stats(b))
+        return dict(seen) if seen["rate_limited"] >= 1 else None
+
+    sb = wait_until(b_dropped_one, 10, lambda: f"responder B to drop a datagram (stats {seen})")
     sa = stats(a)
     assert (sb["received"], sb["replied"], sb["rate_limited"]) == (101, 100, 1), sb
     assert (sa["received"], sa["replied"], sa["rate_limited"]) == (100, 100, 0), sa
@@ -251,7 +252,7 @@ def rate_limit_ends_an_echo_loop_between_two_responders():
 
 @case
 def rate_limit_log_only_still_replies():
-    proc, server = start("--rate-limit", "0.01", "--burst", "2", "--rate-limit-log-only")
+    proc, server = start_echo("--rate-limit", "0.01", "--burst", "2", "--rate-limit-log-only")
     client = udp_client()
     for i in range(6):
         assert ask(client, server, b"m%d" % i) == b"m%d" % i
@@ -262,9 +263,9 @@ def rate_limit_log_only_still_replies():
 
 @case
 def counters_add_up_after_a_mixed_run():
-    proc, server = start("--max-message", "100", "--match", "^ping", "--reply", "pong",
-                         "--match", "^big", "--reply", "a much bigger reply than asked",
-                         "--rate-limit", "0.01", "--burst", "3", "--log")
+    proc, server = start_echo("--max-message", "100", "--match", "^ping", "--reply", "pong",
+                              "--match", "^big", "--reply", "a much bigger reply than asked",
+                              "--rate-limit", "0.01", "--burst", "3", "--log")
     client = udp_client()
     low = privileged_client()
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
@@ -296,17 +297,19 @@ def counters_add_up_after_a_mixed_run():
 def counters_add_up_after_a_flood():
     # 5000 datagrams as fast as Python sends them, replies left unread: some may be lost on the
     # way (UDP), but every datagram udp-echo received is accounted for exactly once.
-    proc, server = start()
+    proc, server = start_echo()
     client = udp_client()
     for i in range(5000):
         client.sendto(b"%d" % i, server)
     quiet = udp_client(timeout=0.2)
-    for _ in range(50):  # the flood may have filled the receive buffer: retry the sentinel
+
+    def sentinel_answered():
         try:
-            if ask(quiet, server, b"after the flood") == b"after the flood":
-                break
+            return ask(quiet, server, b"after the flood") == b"after the flood"
         except socket.timeout:
-            continue
+            return False  # the flood may have filled the receive buffer: send it again
+
+    wait_until(sentinel_answered, 10, "a reply to the sentinel sent after the flood", interval=0)
     s = stats(proc)
     assert s["received"] > 1 and adds_up(s), s
     assert s["truncated"] == s["refused"] == s["rate_limited"] == 0, s
@@ -315,7 +318,7 @@ def counters_add_up_after_a_flood():
 @case
 def sigterm_prints_the_counters_and_exits_0():
     for sig in (signal.SIGTERM, signal.SIGINT):
-        proc, server = start()
+        proc, server = start_echo()
         client = udp_client()
         assert ask(client, server, b"one") == b"one"
         proc.signal(sig)
@@ -328,7 +331,7 @@ def sigterm_prints_the_counters_and_exits_0():
 
 @case
 def sigusr1_prints_and_keeps_running():
-    proc, server = start()
+    proc, server = start_echo()
     client = udp_client()
     assert stats(proc)["received"] == 0
     assert ask(client, server, b"still here") == b"still here"
@@ -338,13 +341,16 @@ def sigusr1_prints_and_keeps_running():
 
 @case
 def stats_interval_and_json():
-    proc, server = start("--stats-interval", "0.05", "--json")
+    proc, server = start_echo("--stats-interval", "0.05", "--json")
     client = udp_client()
     assert ask(client, server, b"js") == b"js"
-    for _ in range(50):  # the periodic lines come by themselves; one must count the datagram
-        s = json.loads(proc.readline())
-        if s["received"] == 1:
-            break
+    s = {}
+
+    def counted():  # the periodic lines come by themselves; one must count the datagram
+        s.update(json.loads(proc.readline()))
+        return s["received"] == 1
+
+    wait_until(counted, 3, lambda: f"a stats line that counts the datagram (last: {s})", 0)
     assert s["replied"] == 1 and s["refused"] == 0 and s["bytes_in"] == 2, s
     proc.signal(signal.SIGTERM)
     code, out, _ = proc.wait()
@@ -354,7 +360,7 @@ def stats_interval_and_json():
 
 @case
 def log_line_format():
-    proc, server = start("--log")
+    proc, server = start_echo("--log")
     client = udp_client()
     assert ask(client, server, b"12345") == b"12345"
     line = proc.readline()
@@ -365,8 +371,7 @@ def log_line_format():
 
 @case
 def ipv6_loopback():
-    proc = spawn([ECHO, "--bind", "[::1]:0", "--mode", "upper"])
-    host, port = proc.listening()
+    proc, (host, port) = start_echo("--mode", "upper", bind="[::1]:0")
     assert host == "::1"
     client = udp_client(socket.AF_INET6)
     client.sendto(b"v6", ("::1", port))
@@ -377,16 +382,18 @@ def ipv6_loopback():
 def directory_peer_gives_address_and_limit():
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "peers.toml")
-        # A directory needs a fixed port: try a few until one is free.
-        for port in range(39007, 39107, 9):
+        # A directory names its port: a new one if another process took it in the meantime.
+        for _attempt in range(5):
+            port = unused_port()
             with open(path, "w") as f:
                 f.write(f'[peers.echo]\naddress = "127.0.0.1:{port}"\nmax_message = 10\n')
-            proc = spawn([ECHO, "--directory", path, "--as", "echo"])
             try:
-                host, bound = proc.listening()
+                _, (host, bound) = start_echo("--directory", path, "--as", "echo", bind=None)
                 break
-            except AssertionError:
-                assert "EADDRINUSE" in proc.stderr(), proc.stderr()
+            except AssertionError as e:
+                assert "EADDRINUSE" in str(e), e
+        else:
+            raise AssertionError("the directory's port was taken in each of 5 attempts")
         assert (host, bound) == ("127.0.0.1", port)
         client = udp_client()
         assert ask(client, (host, bound), b"0123456789") == b"0123456789"
@@ -413,7 +420,7 @@ def bad_options_and_config_exit_2_and_bind_failure_exits_1():
         assert r.returncode == 2, (args, r.returncode, r.stderr)
         assert r.stderr.startswith("udp-echo: ") and says in r.stderr, (args, r.stderr)
         assert r.stdout == "", (args, r.stdout)
-    proc, server = start()
+    proc, server = start_echo()
     r = run_tool([ECHO, "--bind", f"127.0.0.1:{server[1]}"])
     assert r.returncode == 1 and "EADDRINUSE" in r.stderr, r.stderr
 

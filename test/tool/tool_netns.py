@@ -14,15 +14,14 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 import harness
 from echo_counters import adds_up, parse_stats, peak_rss_bound_kb, status_kb
-from harness import case, spawn, tool
+from harness import case, spawn, start_echo, tool, unused_port, wait_until
 from netns import testnet, unavailable
 
 CHAT = tool("udp-chat")
-ECHO = tool("udp-echo")
+ECHO = tool("udp-echo")  # for its peak RSS bound; harness.start_echo runs it
 SEND = tool("udp-send")
 EXAMPLES = os.path.join(os.environ.get("UDPKIT_SOURCE", os.path.join(os.path.dirname(__file__),
                                                                       "..", "..")), "examples")
@@ -35,19 +34,39 @@ def write_directory(path, addresses):
             f.write(f'[peers.{name}]\naddress = "{address}"\n')
 
 
-def chat_ring(net, addresses):
-    """alice -> bob -> carol -> alice, one udp-chat per host with one shared directory."""
+def chat_ring(net, hosts):
+    """alice -> bob -> carol -> alice, one udp-chat per host (at `hosts`: h1..h3's addresses,
+    IPv6 in brackets) with one shared directory. A directory names its ports: each from
+    unused_port(), new ones if a peer finds its port taken."""
     with tempfile.TemporaryDirectory() as tmp:
         directory = os.path.join(tmp, "peers.toml")
-        write_directory(directory, addresses)
-        procs = []
-        for i, name in enumerate(NAMES):
-            to = NAMES[(i + 1) % 3]
-            p = spawn(net.cmd(i, [CHAT, "--directory", directory, "--as", name, "--to", to,
-                                  "--linger", "2"]), stdin=subprocess.PIPE)
-            procs.append(p)
-        for p, address in zip(procs, addresses):
-            assert p.readline(5) == f"listening on {address}"
+        for _attempt in range(5):
+            addresses = [f"{host}:{unused_port()}" for host in hosts]
+            write_directory(directory, addresses)
+            procs = []
+            for i, name in enumerate(NAMES):
+                to = NAMES[(i + 1) % 3]
+                p = spawn(net.cmd(i, [CHAT, "--directory", directory, "--as", name, "--to", to,
+                                      "--linger", "2"]), stdin=subprocess.PIPE)
+                procs.append(p)
+            taken = False
+            for p, address in zip(procs, addresses):
+                try:
+                    line = p.readline(5)
+                except AssertionError:
+                    p.wait(5)
+                    if "EADDRINUSE" not in p.stderr():
+                        raise
+                    taken = True
+                    continue
+                assert line == f"listening on {address}", line
+            if not taken:
+                break
+            for p in procs:
+                if p.p.poll() is None:
+                    p.p.kill()
+        else:
+            raise AssertionError("a peer's port was taken in each of 5 attempts")
         # Everyone listens before anyone speaks, so no first message meets a closed port.
         for p, name in zip(procs, NAMES):
             p.p.stdin.write(f"hello from {name} 你好\nsecond line from {name}\n".encode())
@@ -66,20 +85,21 @@ def chat_ring(net, addresses):
 @case
 def three_hosts_chat_by_name_over_ipv4():
     with testnet(3) as net:
-        chat_ring(net, [f"{a}:9001" for a in net.v4])
+        chat_ring(net, net.v4)
 
 
 @case
 def three_hosts_chat_by_name_over_ipv6():
     with testnet(3) as net:
-        chat_ring(net, [f"[{a}]:9001" for a in net.v6])
+        chat_ring(net, [f"[{a}]" for a in net.v6])
 
 
-def start_echo(net, address, *args):
-    """udp-echo on h1, listening on `address` (h1's own)."""
-    proc = spawn(net.cmd(0, [ECHO, "--bind", address, *args]))
-    assert proc.readline(5) == f"listening on {address}"
-    return proc
+def echo_on_h1(net, host, *args):
+    """udp-echo on h1, bound to `host` (h1's own address, IPv6 in brackets) and port 0; returns
+    (process, the port it got)."""
+    proc, (bound, port) = start_echo(*args, bind=f"{host}:0", prefix=net.cmd(0, []))
+    assert bound == host.strip("[]"), (bound, host)
+    return proc, port
 
 
 def stats(proc, sig=signal.SIGUSR1):
@@ -87,8 +107,9 @@ def stats(proc, sig=signal.SIGUSR1):
     return parse_stats(proc.readline(10))
 
 
-def burst_and_script_across_hosts(net, echo_address):
-    echo = start_echo(net, echo_address)
+def burst_and_script_across_hosts(net, echo_host):
+    echo, port = echo_on_h1(net, echo_host)
+    echo_address = f"{echo_host}:{port}"
     r = harness.run_tool(net.cmd(1, [SEND, "--burst", "2000", "--size", "100", "--json",
                                      echo_address]), timeout=30)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -113,13 +134,13 @@ def burst_and_script_across_hosts(net, echo_address):
 @case
 def echo_answers_a_burst_and_a_script_from_other_hosts_over_ipv4():
     with testnet(3) as net:
-        burst_and_script_across_hosts(net, f"{net.v4[0]}:9007")
+        burst_and_script_across_hosts(net, net.v4[0])
 
 
 @case
 def echo_answers_a_burst_and_a_script_from_other_hosts_over_ipv6():
     with testnet(3) as net:
-        burst_and_script_across_hosts(net, f"[{net.v6[0]}]:9007")
+        burst_and_script_across_hosts(net, f"[{net.v6[0]}]")
 
 
 @case
@@ -127,18 +148,19 @@ def echo_refuses_privileged_source_ports_from_another_host_unless_allowed():
     with testnet(2) as net:
         for echo_host, sender_host in ((net.v4[0], net.v4[1]),
                                        (f"[{net.v6[0]}]", f"[{net.v6[1]}]")):
-            strict = start_echo(net, f"{echo_host}:9007", "--log")
-            lenient = start_echo(net, f"{echo_host}:9008", "--allow-privileged-ports")
-            low = f"{sender_host}:700"
-            r = harness.run_tool(net.cmd(1, [SEND, "--bind", low, f"{echo_host}:9007", "loop?",
-                                             "--wait-reply", "--timeout", "300"]))
+            strict, strict_port = echo_on_h1(net, echo_host, "--log")
+            lenient, lenient_port = echo_on_h1(net, echo_host, "--allow-privileged-ports")
+            # h2 is a namespace this test made: nothing else can hold the port there.
+            low = f"{sender_host}:{unused_port(privileged=True)}"
+            r = harness.run_tool(net.cmd(1, [SEND, "--bind", low, f"{echo_host}:{strict_port}",
+                                             "loop?", "--wait-reply", "--timeout", "300"]))
             assert r.returncode == 1, r.stdout + r.stderr
             line = strict.readline(5)
             assert line.endswith(f" {low} 5 refused-privileged-port"), line
             s = stats(strict)
             assert s["refused_privileged_port"] == 1 and s["replied"] == 0 and adds_up(s), s
-            r = harness.run_tool(net.cmd(1, [SEND, "--bind", low, f"{echo_host}:9008", "allowed",
-                                             "--wait-reply", "--timeout", "2000"]))
+            r = harness.run_tool(net.cmd(1, [SEND, "--bind", low, f"{echo_host}:{lenient_port}",
+                                             "allowed", "--wait-reply", "--timeout", "2000"]))
             assert r.returncode == 0 and "allowed" in r.stdout, r.stdout + r.stderr
             for proc in (strict, lenient):
                 stats(proc, signal.SIGTERM)
@@ -151,7 +173,7 @@ import socket, sys
 socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(8)]
 sent = 0
 for i in range(int(sys.argv[2])):
-    socks[i % 8].sendto(b"x" * 1400, (sys.argv[1], 9007))
+    socks[i % 8].sendto(b"x" * 1400, (sys.argv[1], int(sys.argv[3])))
     sent += 1
 print(sent)
 """
@@ -169,13 +191,6 @@ def udp_row(net, host_index, local):
     raise AssertionError(f"no socket {local} in h{host_index + 1}'s /proc/net/udp")
 
 
-def wait_for(condition, what, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} within {timeout}s"
-        time.sleep(0.05)
-
-
 @case
 def full_send_buffer_drops_and_counts_replies_and_memory_stays_flat():
     with testnet(3) as net:
@@ -184,14 +199,14 @@ def full_send_buffer_drops_and_counts_replies_and_memory_stays_flat():
         subprocess.run(net.cmd(0, ["tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate",
                                    "4mbit", "burst", "16kb", "limit", "16mb"]),
                        check=True, capture_output=True, timeout=10)
-        echo = start_echo(net, f"{net.v4[0]}:9007")
+        echo, port = echo_on_h1(net, net.v4[0])
         # /proc/net/udp's form of the address: the IPv4 address as a little-endian word.
-        local = "".join(f"{int(b):02X}" for b in reversed(net.v4[0].split("."))) + f":{9007:04X}"
+        local = "".join(f"{int(b):02X}" for b in reversed(net.v4[0].split("."))) + f":{port:04X}"
         r = harness.run_tool(net.cmd(1, [sys.executable, "-c", NEVER_READ_CLIENTS, net.v4[0],
-                                         "3000"]), timeout=30)
+                                         "3000", port]), timeout=30)
         assert r.returncode == 0, r.stderr
         sent = int(r.stdout)
-        wait_for(lambda: udp_row(net, 0, local)[1] == 0, "udp-echo did not read its queue")
+        wait_until(lambda: udp_row(net, 0, local)[1] == 0, 10, "udp-echo to read its queue")
         drops = udp_row(net, 0, local)[2]
         s = stats(echo)
         assert adds_up(s) and s["received"] + drops == sent, (s, drops, sent)
@@ -200,8 +215,8 @@ def full_send_buffer_drops_and_counts_replies_and_memory_stays_flat():
         peak_kb = status_kb(echo.p.pid, "VmHWM")
         assert peak_kb < peak_rss_bound_kb(ECHO), f"peak RSS {peak_kb} kB"
         # Once the link has drained the buffer, a client on another host is answered again.
-        wait_for(lambda: udp_row(net, 0, local)[0] == 0, "the send buffer did not drain")
-        r = harness.run_tool(net.cmd(2, [SEND, f"{net.v4[0]}:9007", "still there?",
+        wait_until(lambda: udp_row(net, 0, local)[0] == 0, 10, "the send buffer to drain")
+        r = harness.run_tool(net.cmd(2, [SEND, f"{net.v4[0]}:{port}", "still there?",
                                          "--wait-reply", "--timeout", "2000"]))
         assert r.returncode == 0 and "still there?" in r.stdout, r.stdout + r.stderr
         final = stats(echo, signal.SIGTERM)

@@ -9,20 +9,12 @@ import socket
 import tempfile
 import xml.etree.ElementTree as ElementTree
 
-from harness import BUILD, case, run, run_tool, spawn, tool, udp_client, unused_port
+from harness import BUILD, case, run, run_tool, spawn, start_echo, tool, udp_client, unused_port
 
 SOURCE = os.environ.get("UDPKIT_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 EXAMPLES = os.path.join(SOURCE, "examples")
 SEND = tool("udp-send")
-ECHO = tool("udp-echo")
 ECHO_STUB = os.path.join(BUILD, "test", "echo_stub")
-
-
-def echo(*args):
-    """Starts udp-echo on a free loopback port with `args`; returns (process, port)."""
-    proc = spawn([ECHO, "--bind", "127.0.0.1:0", *args])
-    _, port = proc.listening()
-    return proc, port
 
 
 def lossy_echo(drop_every):
@@ -49,7 +41,7 @@ def burst(port, *extra, timeout=60):
 
 @case
 def burst_of_10000_probes_comes_back_whole():
-    _, port = echo()
+    _, (_, port) = start_echo()
     r, report = burst(port, "10000", "--size", "64")
     assert r.returncode == 0, r.stderr
     for key, want in (("sent", 10000), ("received", 10000), ("lost", 0), ("truncated", 0),
@@ -66,7 +58,7 @@ def burst_of_10000_probes_comes_back_whole():
 
 @case
 def burst_text_report_when_piped_has_no_progress_line():
-    _, port = echo()
+    _, (_, port) = start_echo()
     r = run_tool([SEND, "--burst", "200", "--size", "100", "--rate", "20000",
                   f"127.0.0.1:{port}"])
     assert r.returncode == 0, r.stderr
@@ -77,7 +69,7 @@ def burst_text_report_when_piped_has_no_progress_line():
 
 @case
 def burst_of_10_byte_probes_for_the_sticky_packet_demo():
-    _, port = echo()
+    _, (_, port) = start_echo()
     r, report = burst(port, "1000", "--size", "10")
     assert r.returncode == 0, r.stderr
     assert (report["sent"], report["received"], report["lost"]) == (1000, 1000, 0), report
@@ -108,7 +100,7 @@ def burst_loss_fails_unless_within_max_loss():
 
 @case
 def script_that_passes_exits_0_and_writes_junit_with_one_case_per_expectation():
-    _, port = echo()
+    _, (_, port) = start_echo()
     junit = tempfile.mktemp(suffix=".xml")
     r = run_tool([SEND, "--script", os.path.join(EXAMPLES, "echo-smoke.udps"),
                   "--directory", directory(port), "--junit", junit])
@@ -127,7 +119,7 @@ def script_that_passes_exits_0_and_writes_junit_with_one_case_per_expectation():
 
 @case
 def script_for_upper_mode_passes_against_an_upper_casing_echo():
-    _, port = echo("--mode", "upper")
+    _, (_, port) = start_echo("--mode", "upper")
     r = run_tool([SEND, "--script", os.path.join(EXAMPLES, "echo-upper.udps"),
                   "--directory", directory(port)])
     assert r.returncode == 0, r.stdout + r.stderr
@@ -136,7 +128,7 @@ def script_for_upper_mode_passes_against_an_upper_casing_echo():
 
 @case
 def script_that_fails_exits_1_and_reports_each_failure():
-    _, port = echo()
+    _, (_, port) = start_echo()
     junit = tempfile.mktemp(suffix=".xml")
     r = run_tool([SEND, "--script", os.path.join(EXAMPLES, "fails-on-purpose.udps"),
                   "--directory", directory(port), "--junit", junit])
@@ -191,7 +183,7 @@ def invalid_scripts_exit_2_naming_file_line_and_column():
 
 @case
 def one_shot_wait_reply_prints_the_reply_and_exits_0():
-    _, port = echo()
+    _, (_, port) = start_echo()
     r = run_tool([SEND, f"127.0.0.1:{port}", "hello\x1b[2J", "--wait-reply"])
     assert r.returncode == 0, r.stderr
     assert r.stdout == "hello\\x1b[2J\n"  # rendered terminal-safe, one record

@@ -159,15 +159,17 @@ TEST_CASE("counters print as key=value text or as one JSON object") {
     c.record(echo_action::replied, 5, 5);
     c.record(echo_action::refused_amplification, 2);
     c.over_rate_limit = 1;
+    c.kernel_drops = 3;
     CHECK(format_counters(c, false) ==
           "stats: received=2 replied=1 truncated=0 rate_limited=0 refused=1 "
           "refused_privileged_port=0 refused_own_address=0 refused_amplification=1 "
-          "refused_no_match=0 send_errors=0 bytes_in=7 bytes_out=5 over_rate_limit=1");
+          "refused_no_match=0 send_errors=0 bytes_in=7 bytes_out=5 over_rate_limit=1 "
+          "kernel_drops=3");
     CHECK(format_counters(c, true) ==
           "{\"received\":2,\"replied\":1,\"truncated\":0,\"rate_limited\":0,\"refused\":1,"
           "\"refused_privileged_port\":0,\"refused_own_address\":0,"
           "\"refused_amplification\":1,\"refused_no_match\":0,\"send_errors\":0,"
-          "\"bytes_in\":7,\"bytes_out\":5,\"over_rate_limit\":1}");
+          "\"bytes_in\":7,\"bytes_out\":5,\"over_rate_limit\":1,\"kernel_drops\":3}");
 }
 
 TEST_CASE("log lines: UTC time with milliseconds, source, size, action") {

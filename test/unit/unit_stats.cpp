@@ -262,4 +262,22 @@ TEST_CASE("burst_json: the keys CI reads, and escaped strings") {
     }
     CHECK(burst_json(stats.summary(), "x", 64, "").find("\"error\": null}") != std::string::npos);
 }
+
+TEST_CASE("burst reports carry the kernel's drops and name datagrams from other addresses") {
+    burst_stats stats;
+    send_probes(stats, 2);
+    burst_summary s = stats.summary();
+    s.kernel_drops = 7;
+    s.foreign.record(*ip_endpoint::parse("127.0.0.1:9000"));
+    s.foreign.record(*ip_endpoint::parse("127.0.0.1:9000"));
+    const auto json = burst_json(s, "127.0.0.4:9000", 64, "");
+    CHECK(json.find("\"kernel_drops\": 7, \"foreign\": [{\"address\": \"127.0.0.1:9000\", "
+                    "\"datagrams\": 2}]") != std::string::npos);
+    const auto text = burst_text(s, "127.0.0.4:9000", 64);
+    CHECK(text.find("; kernel drops 7\n") != std::string::npos);
+    CHECK(text.find("2 datagrams from 127.0.0.1:9000, not the target 127.0.0.4:9000, ignored\n") !=
+          std::string::npos);
+    CHECK(burst_failure(s, 100) == "no reply to any of the 2 probes; 2 datagrams came from other "
+                                   "addresses (not replies)");
+}
 } // TEST_SUITE("unit")

@@ -3,18 +3,20 @@
 #include <algorithm>
 #include <chrono>
 #include <clocale>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <memory>
 #include <unistd.h>
+#include <unordered_map>
 
 #include "console.hpp"
-#include "input.hpp"
-#include "udpkit/kernel_drops.hpp"
-#include "udpkit/line_splitter.hpp"
+#include "udpkit/io/error_codes.hpp"
 #include "udpkit/io/signal.hpp"
+#include "udpkit/io/stdin_reader.hpp"
 #include "udpkit/io/timer.hpp"
 #include "udpkit/io/udp_socket.hpp"
+#include "udpkit/line_splitter.hpp"
 
 namespace udpkit {
 namespace {
@@ -52,7 +54,7 @@ class chat_tool {
 public:
     chat_tool(event_loop& loop, const peer_directory& directory, const peer& self,
               const peer* target, const chat_options& options, bool interactive)
-        : loop_(loop), interactive_(interactive),
+        : loop_(loop), directory_(directory), interactive_(interactive),
           session_(
               directory, self, target,
               {options.format, options.known_only, interactive ? unknown_lines_per_second : 0}),
@@ -72,11 +74,12 @@ public:
 
         auto started = socket_->start_receive(
             [this](const datagram& d) {
+                remember_route(d);
                 if (auto line = session_.on_datagram(d.payload, d.size, d.from, now()))
                     show({std::move(*line)});
             },
             [this](const socket_error& e) {
-                notice(e.error.code == UV_ECONNREFUSED || e.destination
+                notice(is_port_unreachable(e.error) || e.destination
                            ? session_.on_unreachable(e.destination ? &*e.destination : nullptr,
                                                      e.error.message)
                            : e.error.message);
@@ -91,8 +94,8 @@ public:
     std::string summary() const {
         std::string s = session_.summary();
         if (socket_)
-            if (auto drops = kernel_receive_drops(socket_->fd()))
-                s += "; kernel dropped " + std::to_string(*drops) + " (receive buffer full)";
+            s += "; kernel dropped " + std::to_string(socket_->kernel_drops()) +
+                 " (receive buffer full)";
         return s;
     }
 
@@ -191,12 +194,18 @@ private:
             stop();
     }
 
+    // On a wildcard socket, a peer is answered from the address its last datagram reached, so
+    // that it sees the address it wrote to. Only peers of the directory are remembered: the
+    // table stays as small as the directory.
+    void remember_route(const datagram& d) {
+        if (d.reply_from != nullptr && directory_.find(d.from) != nullptr)
+            reply_routes_.insert_or_assign(d.from, *d.reply_from);
+    }
+
     void send(const std::string& payload, const peer& to) {
-        auto sent = socket_->send(payload, to.address);
-        // ECONNREFUSED here is the ICMP error of an earlier datagram, already reported through
-        // the error handler; this datagram was not sent, so try it once more.
-        if (!sent && sent.error().code == UV_ECONNREFUSED)
-            sent = socket_->send(payload, to.address);
+        const auto route = reply_routes_.find(to.address);
+        auto sent = socket_->send(payload, to.address,
+                                  route == reply_routes_.end() ? nullptr : &route->second);
         if (!sent) {
             session_.on_sent(to, sent.error().message);
             notice("message to " + to.name + " not sent: " + sent.error().message);
@@ -243,11 +252,13 @@ private:
     }
 
     event_loop& loop_;
+    const peer_directory& directory_;
     bool interactive_;
     chat_session session_;
     std::optional<std::uint64_t> linger_ms_;
     line_splitter splitter_;
     std::unique_ptr<udp_socket> socket_;
+    std::unordered_map<ip_endpoint, local_source, ip_endpoint_hash> reply_routes_;
     std::unique_ptr<console> console_;
     std::unique_ptr<stdin_reader> reader_;
     timer tick_;

@@ -15,17 +15,16 @@ result<std::unique_ptr<console>> console::start(event_loop& loop, const std::str
                                                 line_handler on_line) {
     if (active_ != nullptr)
         return fail("the terminal is already in use by another console");
-    std::unique_ptr<console> self(new console(std::move(on_line)));
-    self->poll_ = static_cast<uv_poll_t*>(std::calloc(1, sizeof(uv_poll_t)));
-    if (int rc = uv_poll_init(loop.get(), self->poll_, STDIN_FILENO); rc != 0) {
-        std::free(self->poll_);
-        self->poll_ = nullptr;
-        return uv_failure("watch the terminal", rc);
-    }
-    self->poll_->data = self.get();
-    if (int rc = uv_poll_start(self->poll_, UV_READABLE | UV_DISCONNECT, &console::on_readable);
-        rc != 0)
-        return uv_failure("watch the terminal", rc);
+    std::unique_ptr<console> self(new console(loop, std::move(on_line)));
+    auto* raw = self.get();
+    fd_events interest;
+    interest.readable = true;
+    interest.disconnected = true;
+    if (auto watching =
+            self->stdin_watch_.watch(STDIN_FILENO, interest, "watch the terminal",
+                                     [raw](result<fd_events> ready) { raw->on_readable(ready); });
+        !watching)
+        return unexpected{std::move(watching).error()};
 
     // Signals stay with the libuv loop (SIGINT/SIGTERM end the chat, SIGWINCH calls resize()),
     // so readline must not install handlers of its own.
@@ -41,19 +40,18 @@ result<std::unique_ptr<console>> console::start(event_loop& loop, const std::str
     return self;
 }
 
+console::console(event_loop& loop, line_handler on_line)
+    : on_line_(std::move(on_line)), stdin_watch_(loop) {}
+
 console::~console() {
     stop();
-    if (poll_ != nullptr) {
-        poll_->data = nullptr;
-        uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { std::free(h); });
-    }
+    stdin_watch_.close();
     if (active_ == this)
         active_ = nullptr;
 }
 
 void console::stop() noexcept {
-    if (poll_ != nullptr)
-        uv_poll_stop(poll_);
+    stdin_watch_.stop();
     if (!installed_)
         return;
     installed_ = false;
@@ -96,14 +94,13 @@ void console::print(const std::vector<std::string>& lines) {
     std::fflush(stdout);
 }
 
-void console::on_readable(uv_poll_t* handle, int status, int) noexcept {
-    auto* self = static_cast<console*>(handle->data);
-    if (self == nullptr || !self->installed_)
+void console::on_readable(result<fd_events> ready) noexcept {
+    if (!installed_)
         return;
-    if (status < 0) {
+    if (!ready) {
         // The terminal is gone: treat it as the end of input.
-        self->stop();
-        self->on_line_(std::nullopt);
+        stop();
+        on_line_(std::nullopt);
         return;
     }
     rl_callback_read_char(); // may call on_readline_line

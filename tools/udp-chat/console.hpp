@@ -1,7 +1,7 @@
 #pragma once
 // The interactive terminal of udp-chat: GNU readline's callback ("alternate") interface, driven
-// by the libuv loop through a uv_poll_t on stdin, so that messages arriving while a line is
-// being typed are printed above it and the line is redrawn intact.
+// by the event loop through a readiness watcher on stdin, so that messages arriving while a line
+// is being typed are printed above it and the line is redrawn intact.
 
 #include <functional>
 #include <memory>
@@ -9,9 +9,8 @@
 #include <string>
 #include <vector>
 
-#include <uv.h>
-
 #include "udpkit/io/event_loop.hpp"
+#include "udpkit/io/fd_watcher.hpp"
 
 namespace udpkit {
 
@@ -38,13 +37,13 @@ public:
     void stop() noexcept;
 
 private:
-    console(line_handler on_line) : on_line_(std::move(on_line)) {}
-    static void on_readable(uv_poll_t* handle, int status, int events) noexcept;
+    console(event_loop& loop, line_handler on_line);
+    void on_readable(result<fd_events> ready) noexcept;
     static void on_readline_line(char* line) noexcept;
 
     static console* active_; // readline's line callback has no user pointer
     line_handler on_line_;
-    uv_poll_t* poll_ = nullptr;
+    fd_watcher stdin_watch_;
     std::string prompt_;
     bool installed_ = false;
     bool in_line_handler_ = false; // readline has handed over a line: the screen is ours

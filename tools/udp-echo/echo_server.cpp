@@ -10,15 +10,18 @@
 #include <random>
 #include <string>
 
+#include "udpkit/io/after_io.hpp"
+#include "udpkit/io/error_codes.hpp"
 #include "udpkit/io/event_loop.hpp"
-#include "udpkit/peer_directory.hpp"
-#include "udpkit/rate_limiter.hpp"
+#include "udpkit/io/interfaces.hpp"
 #include "udpkit/io/resolve.hpp"
-#include "udpkit/responder.hpp"
 #include "udpkit/io/send_batch.hpp"
 #include "udpkit/io/signal.hpp"
 #include "udpkit/io/timer.hpp"
 #include "udpkit/io/udp_socket.hpp"
+#include "udpkit/peer_directory.hpp"
+#include "udpkit/rate_limiter.hpp"
+#include "udpkit/responder.hpp"
 
 namespace udpkit {
 namespace {
@@ -82,19 +85,15 @@ std::vector<ip_endpoint> own_addresses(const ip_endpoint& bound) {
     std::vector<ip_endpoint> own{bound};
     if (!is_wildcard(bound))
         return own;
-    uv_interface_address_t* interfaces = nullptr;
-    int count = 0;
-    if (uv_interface_addresses(&interfaces, &count) != 0)
+    auto interfaces = local_interface_addresses();
+    if (!interfaces)
         return own;
-    for (int i = 0; i < count; ++i) {
-        auto address =
-            ip_endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&interfaces[i].address));
-        if (address && address->family() == bound.family()) {
-            address->set_port(bound.port());
-            own.push_back(*address);
+    for (const auto& i : *interfaces) {
+        if (i.address.family() == bound.family()) {
+            own.push_back(i.address);
+            own.back().set_port(bound.port());
         }
     }
-    uv_free_interface_addresses(interfaces, count);
     return own;
 }
 
@@ -103,33 +102,6 @@ std::int64_t unix_ms() {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
-
-/// Runs a callback after each loop iteration's I/O (a uv_check handle): where the replies
-/// gathered from a receive batch are sent. Not copyable or movable (handle->data == this).
-class after_io {
-public:
-    after_io(event_loop& loop, std::function<void()> fn)
-        : handle_(static_cast<uv_check_t*>(std::calloc(1, sizeof(uv_check_t)))),
-          fn_(std::move(fn)) {
-        uv_check_init(loop.get(), handle_);
-        handle_->data = this;
-        uv_check_start(handle_, [](uv_check_t* h) {
-            if (auto* self = static_cast<after_io*>(h->data))
-                self->fn_();
-        });
-        uv_unref(reinterpret_cast<uv_handle_t*>(handle_)); // the socket keeps the loop alive
-    }
-    ~after_io() {
-        handle_->data = nullptr;
-        uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* h) { std::free(h); });
-    }
-    after_io(const after_io&) = delete;
-    after_io& operator=(const after_io&) = delete;
-
-private:
-    uv_check_t* handle_;
-    std::function<void()> fn_;
-};
 
 class echo_server {
 public:
@@ -152,9 +124,11 @@ public:
             return;
         }
         // The reply is copied: the receive buffer is reused by the next recvmmsg.
-        if (!batch_.add(decision.reply, d.from)) {
+        // On a wildcard socket the reply leaves from the address the request reached.
+        if (!batch_.add(decision.reply, d.from, d.reply_from)) {
             flush();
-            batch_.add(decision.reply, d.from); // an empty batch holds any reply within the limit
+            // an empty batch holds any reply within the limit
+            batch_.add(decision.reply, d.from, d.reply_from);
         }
         request_sizes_[batch_.size() - 1] = d.size;
         // The first reply of a loop iteration goes at once: a lone request (ping-pong) is not
@@ -176,7 +150,7 @@ public:
     void flush() {
         if (batch_.empty())
             return;
-        const auto results = batch_.flush(socket_.fd());
+        const auto results = socket_.send_now(batch_);
         for (std::size_t i = 0; i < results.size(); ++i) {
             const bool sent = results[i] == 0;
             const echo_action action = sent ? echo_action::replied : echo_action::send_error;
@@ -184,9 +158,9 @@ public:
             if (options_.log)
                 log(batch_.destination(i), request_sizes_[i], action);
             if (!sent && notice_due())
-                notice(uv_failure("send to " + batch_.destination(i).to_string(), results[i])
+                notice(io_failure("send to " + batch_.destination(i).to_string(), results[i])
                            .value.message +
-                       (results[i] == UV_EAGAIN ? "; socket buffer full, reply dropped" : ""));
+                       (is_would_block(results[i]) ? "; socket buffer full, reply dropped" : ""));
         }
         batch_.clear();
     }
@@ -199,6 +173,7 @@ public:
     /// Prints one stats line (text or JSON) on stdout, replies gathered so far included.
     void print_stats() {
         flush();
+        counters_.kernel_drops = socket_.kernel_drops();
         const std::string line = format_counters(counters_, options_.json);
         std::fprintf(stdout, "%s\n", line.c_str());
         std::fflush(stdout);
@@ -296,7 +271,12 @@ int run_echo(const echo_options& options) {
         config.own_addresses = own_addresses(sock.local_address());
         config.max_message = where->limit.bytes();
         echo_server server(options, sock, std::move(config));
-        after_io send_replies(loop, [&] { server.end_of_iteration(); });
+        // Replies gathered from a receive batch are sent at the end of the loop iteration.
+        auto send_replies = after_io::start(loop, [&] { server.end_of_iteration(); });
+        if (!send_replies) {
+            std::fprintf(stderr, "udp-echo: %s\n", send_replies.error().message.c_str());
+            return 1;
+        }
 
         if (options.log)
             std::setvbuf(stdout, nullptr, _IOLBF, 0); // each --log line as it happens

@@ -5,6 +5,7 @@
 
 #include "session.hpp"
 #include "udpkit/burst.hpp"
+#include "udpkit/foreign.hpp"
 #include "udpkit/io/signal.hpp"
 
 namespace udpkit::send {
@@ -52,6 +53,7 @@ int run_burst(const send_options& o) {
     const auto first_seq = static_cast<std::uint32_t>(seed());
     // Made just before the first send, so the rate schedule starts with it.
     std::optional<probe_burst> burst;
+    foreign_sources foreign;
     const bool live = stdout_is_terminal();
     std::string fatal;
     std::string probe;
@@ -91,8 +93,9 @@ int run_burst(const send_options& o) {
     auto started = s.socket().start_receive(
         [&](const datagram& d) {
             if (!(d.from == to->address))
-                return;
-            burst->record_reply(d.payload, d.size, d.truncated, o.size, now_ns());
+                return foreign.record(d.from); // not a reply, whatever it holds
+            // The kernel's receive time: the loop's wake-up is not part of the round trip.
+            burst->record_reply(d.payload, d.size, d.truncated, o.size, d.received_ns);
             pump();
         },
         [&](const socket_error& e) { finish(describe(e)); });
@@ -116,7 +119,9 @@ int run_burst(const send_options& o) {
     if (live)
         std::printf("\r\033[K");
 
-    const burst_summary summary = burst->stats().summary();
+    burst_summary summary = burst->stats().summary();
+    summary.kernel_drops = s.socket().kernel_drops();
+    summary.foreign = std::move(foreign);
     const std::string failure = fatal.empty() ? burst_failure(summary, o.max_loss) : fatal;
     const std::string report = o.json ? burst_json(summary, to->label, o.size, failure) + "\n"
                                       : burst_text(summary, to->label, o.size);

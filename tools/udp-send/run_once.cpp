@@ -8,11 +8,12 @@
 
 #include "session.hpp"
 #include "udpkit/files.hpp"
+#include "udpkit/foreign.hpp"
 #include "udpkit/hex.hpp"
+#include "udpkit/io/signal.hpp"
 #include "udpkit/json.hpp"
 #include "udpkit/render.hpp"
 #include "udpkit/send_schedule.hpp"
-#include "udpkit/io/signal.hpp"
 
 namespace udpkit::send {
 namespace {
@@ -71,6 +72,22 @@ std::string record(reply_format format, const datagram& d, const resolved_target
     return out;
 }
 
+// Datagrams that came from other addresses: a line each on stderr, and with --json one record
+// on stdout, `{"foreign": [{"address": ..., "datagrams": N}], "target": ...}`.
+void report_foreign(const send_options& o, const foreign_sources& foreign,
+                    const resolved_target& to) {
+    if (foreign.empty())
+        return;
+    for (const auto& line : foreign.describe("the target " + to.label))
+        report_failure(cli::failure, line);
+    if (o.format == reply_format::json) {
+        const std::string line = "{\"foreign\": " + foreign.json() +
+                                 ", \"target\": " + json_string(to.address.to_string()) + "}\n";
+        std::fwrite(line.data(), 1, line.size(), stdout);
+        std::fflush(stdout);
+    }
+}
+
 } // namespace
 
 int run_once(const send_options& o) {
@@ -91,6 +108,7 @@ int run_once(const send_options& o) {
     send_schedule schedule(o.count, period_ns, o.wait_reply, o.timeout_ms * 1'000'000);
     std::string failure; // set once: the run stops
     std::uint64_t truncated = 0;
+    foreign_sources foreign;
     auto stop = [&](std::string why) {
         if (failure.empty())
             failure = std::move(why);
@@ -121,8 +139,8 @@ int run_once(const send_options& o) {
     auto started = s.socket().start_receive(
         [&](const datagram& d) {
             if (!(d.from == to->address))
-                return; // not from the target: not a reply
-            const auto rtt = schedule.on_reply(now_ns());
+                return foreign.record(d.from);                 // not from the target: not a reply
+            const auto rtt = schedule.on_reply(d.received_ns); // the kernel's receive time
             if (!rtt)
                 return;
             if (d.truncated) {
@@ -149,13 +167,17 @@ int run_once(const send_options& o) {
     } // the signal handles close before the loop does
     if (!s.close())
         return cli::failure;
+    report_foreign(o, foreign, *to);
     if (!failure.empty())
         return report_failure(cli::failure, failure);
     if (schedule.missed() > 0)
-        return report_failure(cli::failure, "no reply from " + to->label + " within " +
-                                                std::to_string(o.timeout_ms) + " ms to " +
-                                                std::to_string(schedule.missed()) + " of " +
-                                                std::to_string(schedule.sent()) + " sends");
+        return report_failure(
+            cli::failure, "no reply from " + to->label + " within " + std::to_string(o.timeout_ms) +
+                              " ms to " + std::to_string(schedule.missed()) + " of " +
+                              std::to_string(schedule.sent()) + " sends" +
+                              (foreign.empty() ? ""
+                                               : " (see above: " + std::to_string(foreign.total()) +
+                                                     " datagrams came from other addresses)"));
     return truncated > 0 ? cli::failure : cli::ok;
 }
 

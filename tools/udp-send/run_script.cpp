@@ -5,9 +5,10 @@
 #include <unordered_map>
 
 #include "session.hpp"
+#include "udpkit/foreign.hpp"
+#include "udpkit/io/signal.hpp"
 #include "udpkit/junit.hpp"
 #include "udpkit/render.hpp"
-#include "udpkit/io/signal.hpp"
 
 namespace udpkit::send {
 namespace {
@@ -80,6 +81,7 @@ int run_script(const send_options& o) {
     script::interpreter run(*program, labels);
     std::size_t printed = 0;
     std::string interrupted;
+    foreign_sources foreign;
     auto flush_reports = [&] {
         for (; printed < run.settled(); ++printed)
             print_step(o.script, run.reports()[printed]);
@@ -106,7 +108,10 @@ int run_script(const send_options& o) {
     auto started = s.socket().start_receive(
         [&](const datagram& d) {
             auto it = index_of.find(d.from);
-            run.on_datagram(now_ns(),
+            if (it == index_of.end())
+                foreign.record(d.from);
+            // The kernel's receive time: reply delays do not include the loop's wake-up.
+            run.on_datagram(d.received_ns,
                             it == index_of.end() ? std::nullopt
                                                  : std::optional<std::size_t>(it->second),
                             d.payload, d.size, d.truncated);
@@ -146,6 +151,9 @@ int run_script(const send_options& o) {
         std::printf(", %zu sends failed", failed_sends);
     std::printf("%s\n", interrupted.empty() ? "" : " (interrupted)");
     std::fflush(stdout);
+    for (const auto& line :
+         foreign.describe(targets.size() == 1 ? "the target " + labels[0] : "any target"))
+        report_failure(cli::failure, line);
     if (!o.junit.empty() &&
         !write_file(o.junit, junit_xml(junit_from_script(o.script, run.reports()))))
         return report_failure(cli::failure, "cannot write the JUnit report " + o.junit);

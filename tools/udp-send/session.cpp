@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "udpkit/io/error_codes.hpp"
 #include "udpkit/io/resolve.hpp"
 
 namespace udpkit::send {
@@ -110,7 +111,7 @@ std::uint64_t now_ns() noexcept {
 }
 
 std::string describe(const socket_error& e) {
-    if (e.error.code == UV_ECONNREFUSED)
+    if (is_port_unreachable(e.error))
         return "target " + (e.destination ? e.destination->to_string() + " " : std::string()) +
                "is not listening (ICMP port unreachable)";
     return e.error.message;

@@ -11,10 +11,10 @@
 
 #include "send_options.hpp"
 #include "udpkit/io/event_loop.hpp"
-#include "udpkit/peer_directory.hpp"
-#include "udpkit/script.hpp"
 #include "udpkit/io/timer.hpp"
 #include "udpkit/io/udp_socket.hpp"
+#include "udpkit/peer_directory.hpp"
+#include "udpkit/script.hpp"
 
 namespace udpkit::send {
 
@@ -73,7 +73,7 @@ private:
 /// The limit of address targets: --max-message (peers have their own).
 message_limit default_limit(const send_options& options);
 
-/// Monotonic nanoseconds (uv_hrtime).
+/// Monotonic nanoseconds (event_loop::now_ns, not cached by the loop).
 std::uint64_t now_ns() noexcept;
 
 /// A socket error as udp-send reports it: an ICMP port unreachable reads

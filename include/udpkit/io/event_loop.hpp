@@ -1,8 +1,13 @@
 #pragma once
 
-#include <uv.h>
+#include <cstdint>
+#include <string_view>
 
 #include "udpkit/result.hpp"
+
+// libuv's loop type, declared so that this header (which tools include) needs no <uv.h>;
+// uv_loop_t is this struct.
+struct uv_loop_s;
 
 namespace udpkit {
 
@@ -20,7 +25,8 @@ public:
     event_loop(const event_loop&) = delete;
     event_loop& operator=(const event_loop&) = delete;
 
-    [[nodiscard]] uv_loop_t* get() noexcept { return &loop_; }
+    /// The libuv loop, for the io layer's own wrappers (a uv_loop_t*). Valid until destruction.
+    [[nodiscard]] uv_loop_s* get() noexcept { return loop_; }
 
     /// Runs until stop() is called or no active handle is left.
     void run() noexcept;
@@ -38,7 +44,7 @@ public:
     result<void> close();
 
 private:
-    uv_loop_t loop_{};
+    uv_loop_s* loop_; // its own allocation: libuv's loop is large and keeps <uv.h> out of here
     bool closed_ = false;
 };
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "udpkit/address.hpp"
+#include "udpkit/io/local_source.hpp"
 
 namespace udpkit {
 
@@ -26,10 +27,11 @@ public:
     send_batch(const send_batch&) = delete;
     send_batch& operator=(const send_batch&) = delete;
 
-    /// Queues a copy of `payload` for `to`. Returns false, queuing nothing, when the batch has
-    /// no room left for it (flush, clear, then add again); a payload larger than the whole
-    /// arena never fits.
-    bool add(std::string_view payload, const ip_endpoint& to) noexcept;
+    /// Queues a copy of `payload` for `to`, leaving from `from` if given (a received
+    /// datagram's reply_from). Returns false, queuing nothing, when the batch has no room left
+    /// for it (flush, clear, then add again); a payload larger than the whole arena never fits.
+    bool add(std::string_view payload, const ip_endpoint& to,
+             const local_source* from = nullptr) noexcept;
 
     /// Sends every queued datagram, in order, on the non-blocking UDP socket `fd`, with as few
     /// sendmmsg calls as the kernel allows. Returns one code per datagram: 0 if it was handed
@@ -38,6 +40,7 @@ public:
     /// still sent; when the socket buffer is full (-EAGAIN) that datagram and all after it are
     /// dropped, never waited for. The datagrams stay readable until clear().
     /// `send` is the system call; tests pass a stand-in to script the kernel's answers.
+    /// udp_socket::send_now is the usual caller.
     std::span<const int> flush(int fd, sendmmsg_function send = &::sendmmsg) noexcept;
     /// Forgets the queued datagrams (after flush, once their results are read).
     void clear() noexcept;
@@ -52,6 +55,7 @@ private:
     std::vector<ip_endpoint> to_;
     std::vector<iovec> iov_;
     std::vector<mmsghdr> messages_;
+    std::vector<char> control_; // one source-address control message per datagram
     std::vector<int> results_;
     std::size_t count_ = 0;
     std::size_t used_bytes_ = 0;

@@ -2,9 +2,10 @@
 
 #include <functional>
 
-#include <uv.h>
-
 #include "udpkit/io/event_loop.hpp"
+#include "udpkit/io/handle.hpp"
+
+struct uv_signal_s;
 
 namespace udpkit {
 
@@ -12,20 +13,26 @@ namespace udpkit {
 /// context). Not copyable or movable.
 class signal_watcher {
 public:
+    /// Creates the watcher on `loop`. If libuv cannot set up its signal handling (uv_signal_init
+    /// fails, e.g. out of descriptors), start() reports that error.
     explicit signal_watcher(event_loop& loop);
     ~signal_watcher();
     signal_watcher(const signal_watcher&) = delete;
     signal_watcher& operator=(const signal_watcher&) = delete;
 
-    /// Calls `fn(signum)` each time `signum` arrives.
+    /// Calls `fn(signum)` each time `signum` arrives. Errors: the watcher could not be created,
+    /// or libuv refused the signal ("watch signal N: EINVAL (invalid argument)").
     result<void> start(int signum, std::function<void(int)> fn);
     void stop() noexcept;
     /// Lets the loop exit even while watching.
     void unref() noexcept;
+    /// Stops watching and closes the handle now (the destructor does it otherwise).
+    void close() noexcept;
 
 private:
-    static void on_signal(uv_signal_t* handle, int signum) noexcept;
-    uv_signal_t* handle_;
+    static void on_signal(uv_signal_s* handle, int signum) noexcept;
+    handle<uv_signal_s> handle_;
+    result<void> opened_;
     std::function<void(int)> fn_;
 };
 

@@ -1,20 +1,32 @@
 #pragma once
+// The datagram engine: a non-blocking UDP socket that the io layer creates and owns. libuv only
+// watches it for readiness (uv_poll); the engine makes the system calls itself (recvmmsg,
+// sendmsg/sendmmsg) with control messages, because libuv's UDP handle hands out none: which
+// local address a datagram reached, when the kernel received it, how many the kernel dropped.
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
-
-#include <uv.h>
+#include <vector>
 
 #include "udpkit/address.hpp"
 #include "udpkit/io/event_loop.hpp"
+#include "udpkit/io/handle.hpp"
+#include "udpkit/io/local_source.hpp"
 #include "udpkit/limits.hpp"
 #include "udpkit/result.hpp"
 
+struct uv_poll_s;
+struct uv_idle_s;
+
 namespace udpkit {
+
+class send_batch;
 
 /// One received datagram. The views are valid only during the receive handler.
 struct datagram {
@@ -22,6 +34,19 @@ struct datagram {
     std::size_t size;         ///< the size on the wire (> payload.size() when truncated)
     const ip_endpoint& from;  ///< the sender
     bool truncated;           ///< larger than the socket's limit: never to be used as whole
+    /// The local address the datagram was sent to (its IP header's destination, which on a
+    /// wildcard socket may be any of the host's addresses, a broadcast or a group address).
+    const ip_endpoint& to;
+    /// Where a reply to it must leave from so that the sender sees its own request's peer:
+    /// set on wildcard sockets only (elsewhere the bound address already is the source).
+    /// Pass it to send().
+    const local_source* reply_from;
+    /// When the kernel received it, on the event_loop::now_ns() clock (SO_TIMESTAMPNS): the
+    /// loop's wake-up latency is not in it. Falls back to the time it was read.
+    std::uint64_t received_ns;
+    /// The socket's running count of datagrams the kernel dropped (receive buffer full) before
+    /// this one was queued (SO_RXQ_OVFL).
+    std::uint64_t kernel_drops;
 };
 
 /// An error reported by the socket outside a send call, e.g. an ICMP "port unreachable" for an
@@ -33,14 +58,14 @@ struct socket_error {
 
 struct socket_options {
     message_limit limit;             ///< sends over it are refused; receives over it are truncated
-    bool batch_receive = true;       ///< recvmmsg: up to 20 datagrams per system call
+    bool batch_receive = true;       ///< recvmmsg: up to receive_batch datagrams per system call
     bool report_unreachable = false; ///< IP_RECVERR: deliver ICMP errors to the error handler
     std::size_t max_queued_sends = 1024; ///< bound of the send queue used when the kernel is full
 };
 
 /// What happened to one send() call that did not fail.
 enum class send_status {
-    sent,   ///< handed to the kernel at once (uv_udp_try_send)
+    sent,   ///< handed to the kernel at once
     queued, ///< the kernel buffer was full; a copy waits in the bounded queue
     dropped ///< the kernel buffer and the queue were full; counted, not sent
 };
@@ -51,15 +76,22 @@ struct socket_counters {
     std::uint64_t queued = 0;      ///< datagrams that went through the queue
     std::uint64_t dropped = 0;     ///< datagrams dropped because the queue was full
     std::uint64_t send_errors = 0; ///< datagrams the kernel refused (e.g. ENOBUFS, EPERM)
+    std::uint64_t received = 0;    ///< datagrams read (truncated ones included)
 };
 
-/// A UDP socket on the loop (RAII over uv_udp_t). Not copyable or movable: libuv's handle points
-/// back at it. Closing (or destroying) it stops receiving; the libuv handle is freed in its close
-/// callback, so the loop must run once more (event_loop::close does).
+/// A UDP socket on the loop. Not copyable or movable: libuv's poll handle points back at it.
+///
+/// Callbacks: the receive and error handlers run only from the loop, never from inside a call
+/// into this class. An error that send() finds about an earlier datagram (an ICMP error the
+/// kernel hands to the next send) is delivered to the error handler on a later loop turn,
+/// after send() has returned. A handler may close() the socket; it must not destroy it.
 class udp_socket {
 public:
     using receive_handler = std::function<void(const datagram&)>;
     using error_handler = std::function<void(const socket_error&)>;
+
+    /// Datagrams read per recvmmsg call at most.
+    static constexpr std::size_t receive_batch = 64;
 
     /// Creates a socket bound to `local` (port 0 picks a free port: read it back with
     /// local_address()). Errors read like "bind 127.0.0.1:9000: EADDRINUSE (address already in
@@ -75,26 +107,43 @@ public:
     result<void> start_receive(receive_handler on_datagram, error_handler on_error = {});
     void stop_receive() noexcept;
 
-    /// Sends one datagram: refused with an error if it exceeds the limit; otherwise tried at once
-    /// and queued (bounded) if the kernel buffer is full. Errors carry the libuv code.
-    result<send_status> send(std::string_view payload, const ip_endpoint& to);
+    /// Sends one datagram, from `from` if given (a received datagram's reply_from): refused
+    /// with an error if it exceeds the limit; otherwise tried at once and queued (bounded) if
+    /// the kernel buffer is full. Errors about this datagram are returned (with the errno
+    /// name); none is delivered to a handler from inside this call.
+    result<send_status> send(std::string_view payload, const ip_endpoint& to,
+                             const local_source* from = nullptr);
+
+    /// Sends every datagram of `batch` with as few sendmmsg calls as the kernel allows and
+    /// counts them; returns one code per datagram (0 sent, else a negative errno; -EAGAIN when
+    /// the kernel buffer was full: dropped, not queued). See send_batch::flush.
+    std::span<const int> send_now(send_batch& batch) noexcept;
+
+    /// Calls `fn` after the receive handler has seen each batch of datagrams read with one
+    /// system call (one datagram when they come one at a time): where a responder sends the
+    /// replies it gathered, so a lone request is answered at once and a flood in batches.
+    void on_receive_batch_end(std::function<void()> fn) { on_batch_end_ = std::move(fn); }
 
     /// Calls `fn` each time the send queue becomes empty (use to finish after a burst).
     void on_drained(std::function<void()> fn) { on_drained_ = std::move(fn); }
-    [[nodiscard]] std::size_t queued_sends() const noexcept;
+    [[nodiscard]] std::size_t queued_sends() const noexcept { return queue_.size(); }
 
     [[nodiscard]] const ip_endpoint& local_address() const noexcept { return local_; }
+    /// Bound to 0.0.0.0 or [::]: datagrams may reach any local address.
+    [[nodiscard]] bool is_wildcard() const noexcept { return wildcard_; }
     [[nodiscard]] message_limit limit() const noexcept { return options_.limit; }
     [[nodiscard]] const socket_counters& counters() const noexcept { return counters_; }
-    [[nodiscard]] bool batch_receive_active() const noexcept;
-    /// The OS descriptor, for system calls libuv 1.44 does not wrap (e.g. sendmmsg).
-    [[nodiscard]] int fd() const noexcept;
+    /// Datagrams the kernel dropped on this socket because its receive buffer was full, read
+    /// from the socket now (SO_MEMINFO), so drops after the last datagram read count too.
+    [[nodiscard]] std::uint64_t kernel_drops() const noexcept;
+    [[nodiscard]] bool batch_receive_active() const noexcept { return options_.batch_receive; }
 
     result<void> set_broadcast(bool on);
     result<void> set_ttl(int ttl);
     result<void> set_multicast_ttl(int ttl);
     result<void> set_multicast_loop(bool on);
-    /// Joins (or leaves) a multicast group, on `interface_address` or the default interface.
+    /// Joins (or leaves) a multicast group, on `interface_address` (an address of the
+    /// interface; for IPv6 an interface name or index) or the default interface.
     result<void> join_multicast(const std::string& group,
                                 const std::string& interface_address = {});
     result<void> leave_multicast(const std::string& group,
@@ -102,31 +151,53 @@ public:
     /// Sets SO_RCVBUF / SO_SNDBUF (the kernel may double or cap the value).
     result<void> set_buffer_sizes(int receive_bytes, int send_bytes);
 
-    /// Stops receiving and closes the handle; pending queued sends are cancelled.
+    /// Stops receiving and closes the descriptor; queued sends are dropped.
     void close() noexcept;
 
 private:
-    struct send_request;
+    struct receive_slots;
+    struct queued_send {
+        std::string bytes;
+        ip_endpoint to;
+        std::optional<local_source> from;
+    };
     udp_socket(event_loop& loop, const socket_options& options);
 
-    static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) noexcept;
-    static void on_receive(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,
-                           const sockaddr* addr, unsigned flags) noexcept;
-    static void on_sent(uv_udp_send_t* req, int status) noexcept;
-    void report(socket_error e) noexcept;
-    /// Reads queued ICMP errors (IP_RECVERR), reports each; returns how many were reported.
-    int drain_error_queue() noexcept;
+    static void on_poll(uv_poll_s* handle, int status, int events) noexcept;
+    static void on_idle(uv_idle_s* handle) noexcept;
+    /// Reads up to a few batches; returns false if a handler closed the socket.
+    bool read_datagrams() noexcept;
+    void flush_queue() noexcept;
+    /// Watches for readable (when receiving) and writable (when sends are queued).
+    void update_poll() noexcept;
+    /// One sendmsg; returns 0 or a negative errno.
+    int send_one(std::string_view payload, const ip_endpoint& to,
+                 const local_source* from) noexcept;
+    /// Queues an error for the error handler, delivered on the next loop turn.
+    void defer(socket_error e);
+    /// Moves the ICMP errors of the error queue (IP_RECVERR) to the deferred list.
+    void collect_error_queue() noexcept;
+    result<void> set_option(std::string_view what, int level, int name, int value);
 
     event_loop& loop_;
     socket_options options_;
-    uv_udp_t* handle_ = nullptr;
+    int fd_ = -1;
+    handle<uv_poll_s> poll_;
+    handle<uv_idle_s> idle_; // runs while deferred errors wait
+    int poll_events_ = 0;
     ip_endpoint local_;
-    std::unique_ptr<char[]> receive_buffer_;
-    std::size_t receive_buffer_size_ = 0;
+    bool wildcard_ = false;
+    bool receiving_ = false;
+    std::unique_ptr<receive_slots> slots_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true); // false once closed
     receive_handler on_datagram_;
     error_handler on_error_;
     std::function<void()> on_drained_;
+    std::function<void()> on_batch_end_;
+    std::deque<queued_send> queue_;
+    std::vector<socket_error> deferred_;
     socket_counters counters_;
+    std::uint64_t last_kernel_drops_ = 0;
 };
 
 } // namespace udpkit

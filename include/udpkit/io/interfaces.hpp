@@ -1,0 +1,23 @@
+#pragma once
+// The host's network interface addresses.
+
+#include <string>
+#include <vector>
+
+#include "udpkit/address.hpp"
+#include "udpkit/result.hpp"
+
+namespace udpkit {
+
+/// One address of one network interface (port 0).
+struct interface_address {
+    std::string interface; ///< the interface's name, e.g. "lo" or "eth0"
+    ip_endpoint address;   ///< the address, port 0
+    bool internal;         ///< a loopback interface
+};
+
+/// Every address of every interface that is up, IPv4 and IPv6, in the kernel's order.
+/// Errors: the list could not be read ("list interface addresses: ENOMEM (not enough memory)").
+result<std::vector<interface_address>> local_interface_addresses();
+
+} // namespace udpkit
