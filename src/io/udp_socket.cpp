@@ -95,17 +95,23 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_
         if (auto set = self->set_option("set IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY, 1); !set)
             return unexpected{std::move(set).error()};
     struct wanted {
+        bool on;
         const char* what;
         int level, name;
     };
+    // Each control message costs the kernel a little per datagram: only what is of use. A
+    // socket bound to one address only receives datagrams sent to it, so only a wildcard
+    // socket needs to be told where each one went.
     const wanted control[] = {
-        {"ask for destination addresses", ip_level, v6 ? IPV6_RECVPKTINFO : IP_PKTINFO},
-        {"ask for receive timestamps", SOL_SOCKET, SO_TIMESTAMPNS},
-        {"ask for drop counts", SOL_SOCKET, SO_RXQ_OVFL},
+        {is_wildcard_address(local), "ask for destination addresses", ip_level,
+         v6 ? IPV6_RECVPKTINFO : IP_PKTINFO},
+        {options.receive_timestamps, "ask for receive timestamps", SOL_SOCKET, SO_TIMESTAMPNS},
+        {options.drop_counts, "ask for drop counts", SOL_SOCKET, SO_RXQ_OVFL},
     };
     for (const auto& w : control)
-        if (auto set = self->set_option(w.what, w.level, w.name, 1); !set)
-            return unexpected{std::move(set).error()};
+        if (w.on)
+            if (auto set = self->set_option(w.what, w.level, w.name, 1); !set)
+                return unexpected{std::move(set).error()};
     if (options.report_unreachable)
         if (auto set = self->set_option("ask for ICMP errors", ip_level,
                                         v6 ? IPV6_RECVERR : IP_RECVERR, 1);

@@ -8,7 +8,9 @@ turn with the same load generator and settings: a flood of 64-byte and of 1024-b
 with 64 in flight for --seconds each, and a one-at-a-time ping-pong of 64-byte datagrams. Rounds
 interleave the responders so that a noisy spell on the machine hits all of them; each figure is
 the median over the rounds. The responder's CPU time per echoed datagram (from /proc/PID/stat)
-is shown too: on a shared machine it varies far less than the rates do. Rates are shown as a ratio of the recvmmsg/sendmmsg batch loop, the
+is shown too: on a shared machine it varies far less than the rates do. Against udp-echo,
+udp-send's own ping-pong (a burst with --window 1, RTTs from kernel receive timestamps) runs in
+the same rounds beside the load generator's. Rates are shown as a ratio of the recvmmsg/sendmmsg batch loop, the
 ping-pong median RTT as a ratio of the blocking loop. udp-echo's peak RSS (VmHWM) is read after
 its floods, and once more after a flood of 65507-byte datagrams (--max-message 65507), the worst
 case for its buffers and send queue.
@@ -108,6 +110,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--pin", action="store_true")
+    ap.add_argument("--baseline", metavar="UDP_ECHO",
+                    help="another udp-echo binary (e.g. a build of an earlier commit) measured "
+                         "in the same rounds, to compare a change side by side")
     a = ap.parse_args()
     build_dir = os.path.join(ROOT, a.build)
     build(build_dir)
@@ -118,6 +123,8 @@ def main():
         "udp-echo": [os.path.join(build_dir, "tools", "udp-echo", "udp-echo"), "--bind", "0"],
         "python asyncio": [sys.executable, os.path.join(ROOT, "test", "bench", "asyncio_echo.py")],
     }
+    if a.baseline:
+        responders["udp-echo (baseline)"] = [os.path.abspath(a.baseline), "--bind", "0"]
     results = {name: {"r64": [], "r1024": [], "rtt": [], "p99": [], "cpu64": [], "cpu1024": []}
                for name in responders}
     rss = []

@@ -147,6 +147,31 @@ TEST_CASE("send_batch replies leave from each request's local address") {
                                               "127.0.0.4 127.0.0.4"});
 }
 
+TEST_CASE("the batch-end hook follows each batch that one recvmmsg read") {
+    event_loop loop;
+    std::string events; // 'd' per datagram, 'e' per batch end
+    {
+        auto server = bind_or_fail(loop, "127.0.0.1:0");
+        auto client = bind_or_fail(loop, "127.0.0.1:0");
+        for (int i = 0; i < 10; ++i) // all queued before the first read: one batch
+            REQUIRE(client->send("queued", server->local_address()));
+        server->on_receive_batch_end([&] {
+            events += 'e';
+            if (events.size() == 11)
+                CHECK(client->send("lone", server->local_address()));
+            else
+                loop.stop();
+        });
+        REQUIRE(server->start_receive([&](const datagram&) { events += 'd'; }));
+        test::watchdog guard(loop, 5000);
+        loop.run();
+        REQUIRE_FALSE(guard.fired());
+    }
+    REQUIRE(loop.close());
+    CHECK(events == "dddddddddde"
+                    "de");
+}
+
 TEST_CASE("the receive time is the kernel's, not the time the loop got round to it") {
     event_loop loop;
     std::uint64_t received_ns = 0, handled_ns = 0;

@@ -21,7 +21,6 @@
 #include <uv.h>
 
 #include "net_support.hpp"
-#include "udpkit/io/after_io.hpp"
 #include "udpkit/io/error_codes.hpp"
 #include "udpkit/io/fd_watcher.hpp"
 #include "udpkit/io/handle.hpp"
@@ -537,71 +536,6 @@ TEST_CASE("descriptors that cannot be watched are errors naming the watch") {
     REQUIRE(loop.close());
 }
 } // TEST_SUITE("fd_watcher")
-
-TEST_SUITE("after_io") {
-TEST_CASE("the hook runs after the iteration's I/O callbacks") {
-    pipe_fds p;
-    event_loop loop;
-    std::vector<std::string> order;
-    bool fired = false;
-    {
-        test::watchdog guard(loop, 5000);
-        fd_watcher w(loop);
-        fd_events readable;
-        readable.readable = true;
-        REQUIRE(w.watch(p.read, readable, "watch", [&](result<fd_events>) {
-            char c;
-            CHECK(::read(p.read, &c, 1) == 1);
-            order.push_back("io");
-        }));
-        auto hook = after_io::start(loop, [&] {
-            order.push_back("after");
-            if (order.size() >= 2 && order[order.size() - 2] == "io")
-                loop.stop();
-        });
-        REQUIRE_MESSAGE(hook, (hook ? "" : hook.error().message));
-        REQUIRE(::write(p.write, "x", 1) == 1);
-        loop.run();
-        fired = guard.fired();
-    }
-    REQUIRE_FALSE(fired);
-    REQUIRE(order.size() >= 2);
-    // Every "io" is followed by an "after" of the same iteration.
-    CHECK(order[order.size() - 2] == "io");
-    CHECK(order.back() == "after");
-    REQUIRE(loop.close());
-}
-
-TEST_CASE("the hook does not keep the loop running, and stops when asked") {
-    event_loop loop;
-    int calls = 0;
-    bool fired = false;
-    {
-        test::watchdog guard(loop, 5000);
-        auto hook = after_io::start(loop, [&] { ++calls; });
-        REQUIRE(hook);
-        loop.run(); // nothing else active: returns without waiting
-        timer tick(loop);
-        int ticks = 0;
-        tick.start(1, 1, [&] {
-            if (++ticks == 3) {
-                (*hook)->stop();
-                tick.stop();
-            }
-        });
-        loop.run();
-        fired = guard.fired();
-        const int at_stop = calls;
-        CHECK(at_stop >= 2);
-        tick.start(1, 0, [] {});
-        loop.run();
-        CHECK(calls == at_stop);
-    }
-    REQUIRE_FALSE(fired);
-    REQUIRE(loop.close());
-}
-} // TEST_SUITE("after_io")
-
 TEST_SUITE("interfaces") {
 TEST_CASE("the host's interface addresses include 127.0.0.1 on an internal interface") {
     auto list = local_interface_addresses();

@@ -10,7 +10,6 @@
 #include <random>
 #include <string>
 
-#include "udpkit/io/after_io.hpp"
 #include "udpkit/io/error_codes.hpp"
 #include "udpkit/io/event_loop.hpp"
 #include "udpkit/io/interfaces.hpp"
@@ -131,20 +130,15 @@ public:
             batch_.add(decision.reply, d.from, d.reply_from);
         }
         request_sizes_[batch_.size() - 1] = d.size;
-        // The first reply of a loop iteration goes at once: a lone request (ping-pong) is not
-        // kept waiting for the end of the iteration; under load the rest are batched. With
-        // --log every reply goes at once, so lines keep arrival order and each reply's fate.
-        if (!replied_this_iteration_ || options_.log) {
-            replied_this_iteration_ = true;
+        // With --log every reply goes at once, so lines keep arrival order and each reply's
+        // fate; otherwise the replies to one receive batch leave together (on_batch_end).
+        if (options_.log)
             flush();
-        }
     }
 
-    /// At the end of each loop iteration: sends what was gathered.
-    void end_of_iteration() {
-        flush();
-        replied_this_iteration_ = false;
-    }
+    /// After each receive batch: a lone request (ping-pong) is answered at once, a flood's
+    /// replies go out with one sendmmsg per batch.
+    void on_batch_end() { flush(); }
 
     /// Sends the gathered replies and counts each as replied or as a send error.
     void flush() {
@@ -236,7 +230,6 @@ private:
     std::optional<rate_limiter> limiter_;
     send_batch batch_;
     std::vector<std::size_t> request_sizes_; ///< per batched reply: its request's size
-    bool replied_this_iteration_ = false;
     echo_counters counters_;
     std::string log_line_;
     token_bucket notices_{event_loop::now_ns()};
@@ -256,6 +249,10 @@ int run_echo(const echo_options& options) {
         }
         socket_options socket_config;
         socket_config.limit = where->limit;
+        // Replies need no arrival times, and the stats read the drop count from the socket:
+        // control messages the kernel would build for every datagram of a flood.
+        socket_config.receive_timestamps = false;
+        socket_config.drop_counts = false;
         auto socket = udp_socket::bind(loop, where->address, socket_config);
         if (!socket) {
             std::fprintf(stderr, "udp-echo: %s\n", socket.error().message.c_str());
@@ -271,12 +268,7 @@ int run_echo(const echo_options& options) {
         config.own_addresses = own_addresses(sock.local_address());
         config.max_message = where->limit.bytes();
         echo_server server(options, sock, std::move(config));
-        // Replies gathered from a receive batch are sent at the end of the loop iteration.
-        auto send_replies = after_io::start(loop, [&] { server.end_of_iteration(); });
-        if (!send_replies) {
-            std::fprintf(stderr, "udp-echo: %s\n", send_replies.error().message.c_str());
-            return 1;
-        }
+        sock.on_receive_batch_end([&] { server.on_batch_end(); });
 
         if (options.log)
             std::setvbuf(stdout, nullptr, _IOLBF, 0); // each --log line as it happens

@@ -42,10 +42,11 @@ struct datagram {
     /// Pass it to send().
     const local_source* reply_from;
     /// When the kernel received it, on the event_loop::now_ns() clock (SO_TIMESTAMPNS): the
-    /// loop's wake-up latency is not in it. Falls back to the time it was read.
+    /// loop's wake-up latency is not in it. The time it was read when the socket was made
+    /// without socket_options::receive_timestamps.
     std::uint64_t received_ns;
     /// The socket's running count of datagrams the kernel dropped (receive buffer full) before
-    /// this one was queued (SO_RXQ_OVFL).
+    /// this one was queued (SO_RXQ_OVFL; 0 without socket_options::drop_counts).
     std::uint64_t kernel_drops;
 };
 
@@ -61,6 +62,12 @@ struct socket_options {
     bool batch_receive = true;       ///< recvmmsg: up to receive_batch datagrams per system call
     bool report_unreachable = false; ///< IP_RECVERR: deliver ICMP errors to the error handler
     std::size_t max_queued_sends = 1024; ///< bound of the send queue used when the kernel is full
+    /// SO_TIMESTAMPNS: datagram::received_ns is the kernel's receive time (else the time the
+    /// datagram was read). A responder that never looks at it saves the kernel the work.
+    bool receive_timestamps = true;
+    /// SO_RXQ_OVFL: each datagram carries the running drop count (datagram::kernel_drops).
+    /// kernel_drops() reads the exact count from the socket either way.
+    bool drop_counts = true;
 };
 
 /// What happened to one send() call that did not fail.
