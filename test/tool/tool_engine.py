@@ -6,10 +6,12 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 from echo_counters import adds_up, backlog_drops, parse_stats
-from harness import BUILD, case, run, run_tool, spawn, start_echo, tool, udp_client, wait_until
+from harness import (BUILD, case, run, run_tool, spawn, start_echo, tool, udp_client, unused_port,
+                     wait_until)
 from netns import unavailable
 
 SEND = tool("udp-send")
@@ -91,6 +93,39 @@ def ipv6_wildcard_echo_answers_from_each_of_two_addresses_in_a_namespace():
         echo.wait(5)
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
+
+
+@case
+def wildcard_chat_answers_a_peer_from_the_address_it_wrote_to():
+    bob = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    bob.bind(("127.0.0.1", 0))
+    bob.settimeout(5)
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = os.path.join(tmp, "peers.toml")
+        for attempt in range(5):  # the port may be taken between unused_port() and the bind
+            port = unused_port()
+            with open(directory, "w") as f:
+                f.write(f'[peers.alice]\naddress = "0.0.0.0:{port}"\n'
+                        f'[peers.bob]\naddress = "127.0.0.1:{bob.getsockname()[1]}"\n')
+            alice = spawn([tool("udp-chat"), "--directory", directory, "--as", "alice", "--to",
+                           "bob"], stdin=subprocess.PIPE)
+            try:
+                alice.listening()
+                break
+            except AssertionError:
+                if attempt == 4 or "EADDRINUSE" not in alice.stderr():
+                    raise
+        # bob writes to one of the host's other addresses; alice's answer must come from it.
+        bob.sendto(b"hi alice", ("127.0.0.2", port))
+        assert alice.readline(5).endswith("bob: hi alice")
+        alice.p.stdin.write(b"hello bob\n")
+        alice.p.stdin.flush()
+        data, source = bob.recvfrom(2048)
+        assert data == b"hello bob" and source == ("127.0.0.2", port), (data, source)
+        alice.p.stdin.close()
+        code, _, err = alice.wait(10)
+        assert code == 0, (code, err)
+    bob.close()
 
 
 def misdirected_responder():
