@@ -18,6 +18,22 @@ struct burst_plan {
     std::uint64_t timeout_ns = 1'000'000'000; ///< a probe unanswered this long is given up on
 };
 
+/// The default most bytes of probes in flight (`--window-bytes`): what a responder with Linux's
+/// default receive buffer (net.core.rmem_default, 212992 bytes of kernel memory) holds whole at
+/// any datagram size. The kernel charges each datagram its buffer, up to about twice its size
+/// plus 2 KiB (measured on loopback: twelve 8000-byte datagrams fit, 96000 bytes), and in a
+/// closed loop the slowest receiver queues the whole window.
+inline constexpr std::uint64_t default_window_bytes = 65536;
+
+/// The most probes in flight: `window` (0: no limit), and at most `window_bytes` of probes of
+/// `probe_size` bytes (0: no limit), but at least one. 0 when neither limits.
+std::uint64_t probe_window(std::uint64_t window, std::uint64_t window_bytes,
+                           std::size_t probe_size) noexcept;
+
+/// Kernel memory one received datagram of `size` bytes may take (its buffer's true size), a
+/// bound with room to spare: 2 * size + 2048.
+std::uint64_t datagram_footprint(std::size_t size) noexcept;
+
 /// One burst in progress: the plan, the clock origin and the statistics.
 ///
 /// Rate limiting follows a schedule, not a sleep per probe: probe k may leave at
@@ -26,6 +42,7 @@ struct burst_plan {
 /// answered nor given up on.
 class probe_burst {
 public:
+    /// Statistics with the plan's timeout: a reply after it is late.
     probe_burst(const burst_plan& plan, std::uint64_t start_ns, std::uint32_t first_seq = 0);
 
     /// How many probes may be sent at `now_ns` (0 when the rate, the window or the count says
@@ -49,6 +66,8 @@ public:
     std::optional<std::uint64_t> wake_at(std::uint64_t now_ns);
 
     [[nodiscard]] const burst_stats& stats() const noexcept { return stats_; }
+    /// The counters since the previous call (see burst_stats::take_interval).
+    burst_interval take_interval(std::uint64_t now_ns) { return stats_.take_interval(now_ns); }
     [[nodiscard]] const burst_plan& plan() const noexcept { return plan_; }
 
 private:

@@ -52,6 +52,7 @@ enum class echo_action : std::uint8_t {
     refused_own_address,     ///< from the responder's own address (a loop onto itself)
     refused_amplification,   ///< the reply would be larger than the request
     refused_no_match,        ///< reply mode, no rule matched and no default --reply
+    refused_loop,            ///< a repeat in an echo loop (udpkit/loop_breaker.hpp)
     send_error               ///< the reply was refused or dropped by the kernel/send queue
 };
 
@@ -107,6 +108,7 @@ struct echo_counters {
     std::uint64_t refused_own_address = 0;
     std::uint64_t refused_amplification = 0;
     std::uint64_t refused_no_match = 0;
+    std::uint64_t refused_loop = 0;
     std::uint64_t send_errors = 0;
     std::uint64_t bytes_in = 0;  ///< sizes on the wire of every received datagram
     std::uint64_t bytes_out = 0; ///< reply bytes handed to the kernel

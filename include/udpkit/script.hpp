@@ -16,6 +16,10 @@
 //     expect regex "^T.*\d$"    ... contains a match of this RE2 pattern (anchor with ^ $)
 //     expect hex "48 00" mask "ff 00"   ... has this length, and these bits where mask is 1
 //     expect size 64 | size 10..20      ... has this many bytes
+//     expect echo               ... is byte for byte what the latest send sent (size and
+//                               bytes; a failure names the first difference), so an echo
+//                               responder's reply is checked whole: `udp-send --wait-reply
+//                               --expect-echo` in a script
 //     expect none               no datagram from the target within the timeout
 //       (any expect may end with `within DURATION`; the default is `timeout`'s value)
 //     timeout DURATION          default wait of the expects that follow (initially --timeout)
@@ -93,7 +97,7 @@ struct counter {
     bool every_send = false; ///< `seq`: advances on every send
 };
 
-enum class match_kind { text, prefix, regex, hex, size, none };
+enum class match_kind { text, prefix, regex, hex, size, echo, none };
 
 /// What an expect checks.
 struct matcher {
@@ -270,6 +274,7 @@ private:
     std::deque<incoming> inbox_;
     std::optional<std::size_t> last_send_step_;
     std::uint64_t last_send_ns_ = 0;
+    std::string last_payload_; // what the latest send sent: `expect echo` compares with it
     std::vector<step_report> reports_;
     std::size_t failures_ = 0;
     std::size_t expectations_ = 0;

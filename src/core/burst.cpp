@@ -5,8 +5,21 @@
 
 namespace udpkit {
 
+std::uint64_t probe_window(std::uint64_t window, std::uint64_t window_bytes,
+                           std::size_t probe_size) noexcept {
+    if (window_bytes == 0)
+        return window;
+    const std::uint64_t by_bytes =
+        std::max<std::uint64_t>(1, window_bytes / std::max<std::size_t>(probe_size, 1));
+    return window == 0 ? by_bytes : std::min(window, by_bytes);
+}
+
+std::uint64_t datagram_footprint(std::size_t size) noexcept {
+    return 2 * static_cast<std::uint64_t>(size) + 2048;
+}
+
 probe_burst::probe_burst(const burst_plan& plan, std::uint64_t start_ns, std::uint32_t first_seq)
-    : plan_(plan), start_ns_(start_ns), stats_(first_seq, start_ns) {}
+    : plan_(plan), start_ns_(start_ns), stats_(first_seq, start_ns, plan.timeout_ns) {}
 
 std::uint64_t probe_burst::slot_time(std::uint64_t k) const noexcept {
     // Probe k may leave k / rate seconds after the start (rounded up to the nanosecond).

@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "udpkit/files.hpp"
+#include "udpkit/number.hpp"
 
 #include "udpkit/render.hpp"
 
@@ -26,16 +27,41 @@ std::string lower(std::string_view s) {
     return out;
 }
 
+const char* type_name(toml::node_type type) {
+    switch (type) {
+    case toml::node_type::string:
+        return "a string";
+    case toml::node_type::boolean:
+        return "a boolean";
+    case toml::node_type::array:
+        return "an array";
+    case toml::node_type::table:
+        return "a table";
+    default:
+        return "a date or time";
+    }
+}
+
+// Integers and floats (which TOML lets be nan or inf) get the same checks and messages as
+// numbers on the command line; a float is accepted only when it is a whole number in range.
 result<message_limit> read_limit(const toml::node& node, std::string_view source,
                                  ip_family family) {
-    const auto* value = node.as_integer();
-    if (value == nullptr)
+    const auto max = max_payload(family);
+    const std::string expected = "a whole number of bytes from 1 to " + std::to_string(max) +
+                                 (family == ip_family::v6 ? " (IPv6)" : " (IPv4)");
+    const whole_rule rule{1, max, {}, expected};
+    result<std::uint64_t> bytes = fail("");
+    if (const auto* integer = node.as_integer())
+        bytes = check_whole(integer->get(), rule);
+    else if (const auto* real = node.as_floating_point())
+        bytes = check_whole(real->get(), rule);
+    else
         return at(node.source(), source,
-                  "max_message must be an integer number of bytes, e.g. max_message = 1472");
-    auto limit = message_limit::make(value->get(), family);
-    if (!limit)
-        return at(node.source(), source, limit.error().message);
-    return limit;
+                  std::string("max_message is ") + type_name(node.type()) +
+                      ", not a number; expected " + expected + ", e.g. max_message = 1472");
+    if (!bytes)
+        return at(node.source(), source, "max_message " + bytes.error().message);
+    return *message_limit::make(static_cast<long long>(*bytes), family);
 }
 
 // toml++ builds and walks its tree recursively, and bounds only nested arrays and inline tables

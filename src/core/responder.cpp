@@ -35,6 +35,8 @@ std::string_view to_string(echo_action action) noexcept {
         return "refused-amplification";
     case echo_action::refused_no_match:
         return "refused-no-match";
+    case echo_action::refused_loop:
+        return "refused-loop";
     case echo_action::send_error:
         return "send-error";
     }
@@ -133,6 +135,9 @@ void echo_counters::record(echo_action action, std::size_t size, std::size_t rep
     case echo_action::refused_no_match:
         ++refused_no_match;
         break;
+    case echo_action::refused_loop:
+        ++refused_loop;
+        break;
     case echo_action::send_error:
         ++send_errors;
         break;
@@ -140,7 +145,8 @@ void echo_counters::record(echo_action action, std::size_t size, std::size_t rep
 }
 
 std::uint64_t echo_counters::refused() const noexcept {
-    return refused_privileged_port + refused_own_address + refused_amplification + refused_no_match;
+    return refused_privileged_port + refused_own_address + refused_amplification +
+           refused_no_match + refused_loop;
 }
 
 bool echo_counters::adds_up() const noexcept {
@@ -158,6 +164,7 @@ std::string format_counters(const echo_counters& c, bool json) {
         {"refused_own_address", c.refused_own_address},
         {"refused_amplification", c.refused_amplification},
         {"refused_no_match", c.refused_no_match},
+        {"refused_loop", c.refused_loop},
         {"send_errors", c.send_errors},
         {"bytes_in", c.bytes_in},
         {"bytes_out", c.bytes_out},

@@ -6,12 +6,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <filesystem>
 
 #include <re2/re2.h>
 
 #include "udpkit/hex.hpp"
+#include "udpkit/number.hpp"
 
 namespace udpkit::script {
 namespace {
@@ -181,39 +181,42 @@ result<void> parser::no_more(const std::vector<token>& t, std::size_t i) const {
 
 result<std::uint64_t> parser::number(const token& t, std::uint64_t max,
                                      std::string_view what) const {
-    std::uint64_t value = 0;
-    const char* end = t.text.data() + t.text.size();
-    auto [ptr, ec] = std::from_chars(t.text.data(), end, value);
-    if (t.kind != token_kind::word || t.text.empty() || ptr != end ||
-        (ec != std::errc() && ec != std::errc::result_out_of_range))
-        return at(t, "bad " + std::string(what) + " " + quote_untrusted(t.text) +
-                         ": expected a whole number from 0 to " + std::to_string(max));
-    if (ec == std::errc::result_out_of_range || value > max)
-        return at(t,
-                  std::string(what) + " " + t.text + " exceeds the cap of " + std::to_string(max));
+    const whole_rule rule{0, max};
+    if (t.kind != token_kind::word)
+        return at(t, std::string(what) + " " + quote_untrusted(t.text) +
+                         " is a quoted string; expected " + describe(rule));
+    auto value = parse_whole(t.text, rule);
+    if (!value)
+        return at(t, std::string(what) + " " + value.error().message);
     return value;
 }
 
 result<std::uint64_t> parser::duration(const token& t) const {
+    static constexpr std::string_view expected =
+        "a whole number with a unit us, ms or s, at most 3600s, e.g. 500ms";
     const std::string& s = t.text;
-    std::size_t digits = 0;
-    while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits])))
-        ++digits;
-    const std::string_view unit = std::string_view(s).substr(digits);
+    if (t.kind != token_kind::word)
+        return at(t, "bad duration " + quote_untrusted(s) + ": a quoted string; expected " +
+                         std::string(expected));
+    // "ms" and "us" before "s", which ends them too.
     std::uint64_t scale = 0;
-    if (unit == "us")
-        scale = 1'000;
-    else if (unit == "ms")
-        scale = 1'000'000;
-    else if (unit == "s")
-        scale = 1'000'000'000;
-    if (t.kind != token_kind::word || digits == 0 || digits > 13 || scale == 0)
-        return at(t, "bad duration " + quote_untrusted(s) +
-                         ": expected a whole number with a unit us, ms or s, e.g. 500ms");
-    const std::uint64_t value = std::stoull(s.substr(0, digits));
-    if (value > max_duration_ns / scale)
-        return at(t, "duration " + s + " exceeds the cap of 3600s");
-    return value * scale;
+    std::string_view amount = s;
+    for (const auto& [unit, ns] : {std::pair<std::string_view, std::uint64_t>{"us", 1'000},
+                                   {"ms", 1'000'000},
+                                   {"s", 1'000'000'000}})
+        if (amount.ends_with(unit)) {
+            amount.remove_suffix(unit.size());
+            scale = ns;
+            break;
+        }
+    const whole_rule rule{0, scale == 0 ? max_duration_ns : max_duration_ns / scale, {}, expected};
+    auto value = parse_whole(amount, rule, quote_untrusted(s));
+    if (!value)
+        return at(t, "duration " + value.error().message);
+    if (scale == 0)
+        return at(t, "bad duration " + quote_untrusted(s) + ": no unit; expected " +
+                         std::string(expected));
+    return *value * scale;
 }
 
 result<std::string> parser::hex(const token& t) const {
@@ -343,7 +346,7 @@ result<void> parser::parse_expect(const std::vector<token>& t, command& c) {
     auto where = current_target(t[0]);
     if (!where)
         return unexpected{std::move(where).error()};
-    auto arg = argument(t, 1, "what to expect (\"text\", prefix, regex, hex, size or none)");
+    auto arg = argument(t, 1, "what to expect (\"text\", prefix, regex, hex, size, echo or none)");
     if (!arg)
         return unexpected{std::move(arg).error()};
     const token& kind = **arg;
@@ -439,11 +442,14 @@ result<void> parser::parse_expect(const std::vector<token>& t, command& c) {
         m.kind = match_kind::size;
         m.min_size = *min;
         m.max_size = *max;
+    } else if (kind.text == "echo") {
+        m.kind = match_kind::echo;
     } else if (kind.text == "none") {
         m.kind = match_kind::none;
     } else {
         return at(kind, "unknown expectation " + quote_untrusted(kind.text) +
-                            "; expected a quoted string, text, prefix, regex, hex, size or none");
+                            "; expected a quoted string, text, prefix, regex, hex, size, echo or "
+                            "none");
     }
     c.duration_ns = timeout_ns_;
     if (keyword("within")) {

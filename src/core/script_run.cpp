@@ -7,6 +7,7 @@
 #include "udpkit/hex.hpp"
 #include "udpkit/render.hpp"
 #include "udpkit/script.hpp"
+#include "udpkit/stats.hpp"
 
 namespace udpkit::script {
 namespace {
@@ -133,6 +134,7 @@ std::optional<action> interpreter::run_send(const command& c, std::uint64_t now_
     end_step(outcome::done, "sent " + preview(payload) + " to " + labels_[to], now_ns);
     last_send_step_ = reports_.size() - 1;
     last_send_ns_ = now_ns;
+    last_payload_ = payload;
     if (interval_ns_ != 0) {
         if (!slot_valid_)
             next_slot_ns_ = now_ns;
@@ -199,6 +201,16 @@ void interpreter::finish_expect(const incoming* in, std::uint64_t now_ns) {
         ok = got.size() >= m.min_size && got.size() <= m.max_size;
         wanted = "expected " + std::to_string(m.min_size) +
                  (m.min_size == m.max_size ? "" : ".." + std::to_string(m.max_size)) + " bytes";
+        break;
+    case match_kind::echo:
+        if (!last_send_step_) {
+            ok = false;
+            wanted = "expected the echo of a send, but nothing was sent before";
+            break;
+        }
+        ok = got == last_payload_;
+        wanted = "expected the echo of the latest send, " + preview(last_payload_) + ": " +
+                 echo_difference(last_payload_, got);
         break;
     case match_kind::none:
         break;

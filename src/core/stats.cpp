@@ -34,12 +34,95 @@ std::string fixed(double value, int decimals) {
     return buf;
 }
 
+constexpr std::uint64_t never_ns = UINT64_MAX;
+
+std::string hex_byte(unsigned char b) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "0x%02x", b);
+    return buf;
+}
+
+// `3 corrupt`, for lists of what came back.
+void add_count(std::vector<std::string>& out, std::uint64_t n, const char* what) {
+    if (n > 0)
+        out.push_back(std::to_string(n) + " " + what);
+}
+
+std::string join(const std::vector<std::string>& parts, const char* separator) {
+    std::string out;
+    for (const auto& p : parts)
+        out += (out.empty() ? "" : separator) + p;
+    return out;
+}
+
+// A histogram bound for people: 0us, 500us, 1ms, 20ms, 2s.
+std::string duration_label(std::uint64_t ns) {
+    if (ns < 1'000'000)
+        return std::to_string(ns / 1000) + "us";
+    if (ns < 1'000'000'000)
+        return std::to_string(ns / 1'000'000) + "ms";
+    return std::to_string(ns / 1'000'000'000) + "s";
+}
+
+// The RTT figures of a text line: `p50 31.2 us, max 80.0 us`, or `p50 -, max -`.
+std::string rtt_text(const std::optional<rtt_summary>& rtt, bool all) {
+    auto us = [&](std::uint64_t rtt_summary::*field) {
+        return rtt ? micros((*rtt).*field) + " us" : std::string("-");
+    };
+    if (!all)
+        return "rtt p50 " + us(&rtt_summary::p50) + ", max " + us(&rtt_summary::max);
+    return "rtt p50 " + us(&rtt_summary::p50) + ", p90 " + us(&rtt_summary::p90) + ", p99 " +
+           us(&rtt_summary::p99) + ", max " + us(&rtt_summary::max);
+}
+
+std::string jitter_text(const std::optional<double>& jitter_ns) {
+    return jitter_ns ? "jitter " + fixed(*jitter_ns / 1000.0, 1) + " us" : std::string("jitter -");
+}
+
+std::string jitter_json(const std::optional<double>& jitter_ns) {
+    return jitter_ns ? fixed(*jitter_ns / 1000.0, 1) : std::string("null");
+}
+
+rtt_summary summarize(std::vector<std::uint64_t> samples) {
+    std::sort(samples.begin(), samples.end());
+    return {percentile(samples, 50), percentile(samples, 90), percentile(samples, 99),
+            samples.back()};
+}
+
 } // namespace
 
 void encode_probe(std::string& out, const probe_header& header, std::size_t size) {
-    out.assign(std::max(size, probe_header_bytes), '\0');
+    out.resize(std::max(size, probe_header_bytes));
     put_be(out, 0, header.seq, 4);
     put_be(out, 4, header.sent_us, 4);
+    for (std::size_t i = probe_header_bytes; i < out.size(); ++i)
+        out[i] = static_cast<char>((header.seq + i) & 0xff);
+}
+
+std::string echo_difference(std::string_view expected, std::string_view got) {
+    std::vector<std::string> parts;
+    if (got.size() != expected.size())
+        parts.push_back(std::to_string(got.size()) + " bytes instead of " +
+                        std::to_string(expected.size()));
+    const std::size_t common = std::min(got.size(), expected.size());
+    std::size_t first = common, differ = 0;
+    for (std::size_t i = 0; i < common; ++i) {
+        if (got[i] == expected[i])
+            continue;
+        first = std::min(first, i);
+        ++differ;
+    }
+    if (differ > 0) {
+        std::string text = "byte " + std::to_string(first) + " is " +
+                           hex_byte(static_cast<unsigned char>(got[first])) + " instead of " +
+                           hex_byte(static_cast<unsigned char>(expected[first]));
+        if (differ == 2)
+            text += " and 1 more byte differs";
+        else if (differ > 2)
+            text += " and " + std::to_string(differ - 1) + " more bytes differ";
+        parts.push_back(std::move(text));
+    }
+    return join(parts, "; ");
 }
 
 std::optional<probe_header> decode_probe(std::string_view payload) noexcept {
@@ -59,11 +142,17 @@ std::uint64_t percentile(const std::vector<std::uint64_t>& sorted, double p) noe
     return sorted[rank - 1];
 }
 
-burst_stats::burst_stats(std::uint32_t first_seq, std::uint64_t origin_ns)
-    : first_seq_(first_seq), origin_ns_(origin_ns) {}
+burst_stats::burst_stats(std::uint32_t first_seq, std::uint64_t origin_ns, std::uint64_t timeout_ns)
+    : first_seq_(first_seq), origin_ns_(origin_ns), timeout_ns_(timeout_ns) {}
 
 std::uint32_t burst_stats::stamp(std::uint64_t ns) const noexcept {
     return static_cast<std::uint32_t>((ns - std::min(ns, origin_ns_)) / 1000);
+}
+
+bool burst_stats::expired(std::uint64_t index, std::uint64_t now_ns) const noexcept {
+    // Written so that a timeout of `never` cannot overflow.
+    const std::uint64_t sent_ns = send_times_[index];
+    return now_ns >= sent_ns && now_ns - sent_ns >= timeout_ns_;
 }
 
 probe_header burst_stats::next_probe(std::uint64_t now_ns) const noexcept {
@@ -72,7 +161,7 @@ probe_header burst_stats::next_probe(std::uint64_t now_ns) const noexcept {
 
 void burst_stats::record_sent(std::uint64_t now_ns) {
     send_times_.push_back(now_ns);
-    answered_.push_back(false);
+    states_.push_back(probe_state::open);
     ++open_count_;
 }
 
@@ -85,21 +174,49 @@ reply_kind burst_stats::record_reply(std::string_view payload, std::size_t size,
         ++invalid_;
         return reply_kind::invalid;
     }
-    if (answered_[index]) {
+    // The header is one of ours: the rest must be the probe byte for byte. A reply cut by the
+    // socket was longer than the limit, so longer than the probe: corrupt, like any longer one.
+    if (size < probe_size) {
+        ++truncated_;
+        return reply_kind::truncated;
+    }
+    encode_probe(expected_, *header, probe_size);
+    if (truncated || size != probe_size || payload != expected_) {
+        if (corrupt_++ == 0) {
+            std::string difference;
+            if (truncated)
+                difference = std::to_string(size) + " bytes instead of " +
+                             std::to_string(probe_size) + " (over the size limit)";
+            else
+                difference = echo_difference(expected_, payload);
+            first_corrupt_ = "probe " + std::to_string(index) + ": " + difference;
+        }
+        return reply_kind::corrupt;
+    }
+    if (states_[index] != probe_state::open) {
         ++duplicated_;
         return reply_kind::duplicate;
     }
-    answered_[index] = true;
-    ++received_;
     if (index >= oldest_open_)
         --open_count_;
     const std::uint64_t sent_ns = send_times_[index];
-    rtts_.push_back(now_ns > sent_ns ? now_ns - sent_ns : 0);
+    const std::uint64_t rtt = now_ns > sent_ns ? now_ns - sent_ns : 0;
+    if (rtt >= timeout_ns_) {
+        states_[index] = probe_state::late;
+        ++late_;
+        return reply_kind::late;
+    }
+    states_[index] = probe_state::received;
+    ++received_;
+    // RFC 3550 6.4.1 with the round trip as the transit time: D = RTT(i) - RTT(i-1).
+    if (!rtts_.empty()) {
+        const double d = std::fabs(static_cast<double>(rtt) - static_cast<double>(rtts_.back()));
+        jitter_ns_ += (d - jitter_ns_) / 16.0;
+    }
+    rtts_.push_back(rtt);
     last_reply_ns_ = std::max(last_reply_ns_, now_ns);
     reply_min_ = received_ == 1 ? size : std::min<std::uint64_t>(reply_min_, size);
     reply_max_ = std::max<std::uint64_t>(reply_max_, size);
-    if (truncated || size < probe_size)
-        ++truncated_;
     if (highest_answered_ && index < *highest_answered_) {
         ++reordered_;
         return reply_kind::reordered;
@@ -110,8 +227,9 @@ reply_kind burst_stats::record_reply(std::string_view payload, std::size_t size,
 
 std::uint64_t burst_stats::in_flight(std::uint64_t now_ns, std::uint64_t timeout_ns) {
     while (oldest_open_ < send_times_.size() &&
-           (answered_[oldest_open_] || send_times_[oldest_open_] + timeout_ns <= now_ns)) {
-        if (!answered_[oldest_open_])
+           (states_[oldest_open_] != probe_state::open ||
+            send_times_[oldest_open_] + timeout_ns <= now_ns)) {
+        if (states_[oldest_open_] == probe_state::open)
             --open_count_; // given up on
         ++oldest_open_;
     }
@@ -125,27 +243,88 @@ std::optional<std::uint64_t> burst_stats::next_expiry(std::uint64_t timeout_ns) 
     return send_times_[oldest_open_] + timeout_ns;
 }
 
-burst_summary burst_stats::summary() const {
+std::uint64_t burst_stats::open_at(std::uint64_t now_ns) const noexcept {
+    if (now_ns == never)
+        return 0;
+    // Before the cursor every probe is answered or was given up on at an earlier `now`.
+    std::uint64_t open = 0;
+    for (std::uint64_t i = oldest_open_; i < send_times_.size(); ++i)
+        open += states_[i] == probe_state::open && !expired(i, now_ns);
+    return open;
+}
+
+std::optional<double> burst_stats::jitter() const noexcept {
+    return rtts_.size() >= 2 ? std::optional<double>(jitter_ns_) : std::nullopt;
+}
+
+burst_summary burst_stats::summary(std::uint64_t now_ns) const {
     burst_summary s;
     s.sent = sent();
     s.received = received_;
-    s.lost = s.sent - received_;
+    s.late = late_;
+    s.in_flight = open_at(now_ns);
+    s.lost = s.sent - received_ - late_ - s.in_flight;
     s.reordered = reordered_;
     s.duplicated = duplicated_;
+    s.corrupt = corrupt_;
     s.truncated = truncated_;
     s.invalid = invalid_;
-    s.reply_min_bytes = reply_min_;
-    s.reply_max_bytes = reply_max_;
+    s.first_corrupt = first_corrupt_;
+    if (received_ > 0) {
+        s.reply_min_bytes = reply_min_;
+        s.reply_max_bytes = reply_max_;
+        s.rtt = summarize(rtts_);
+    }
+    s.jitter_ns = jitter();
     if (s.sent >= 2 && send_times_.back() > send_times_.front())
         s.rate_pps = static_cast<double>(s.sent - 1) * 1e9 /
                      static_cast<double>(send_times_.back() - send_times_.front());
     if (s.sent > 0)
         s.duration_ns = std::max(send_times_.back(), last_reply_ns_) - send_times_.front();
-    auto sorted = rtts_;
-    std::sort(sorted.begin(), sorted.end());
-    s.rtt = {percentile(sorted, 50), percentile(sorted, 90), percentile(sorted, 99),
-             sorted.empty() ? 0 : sorted.back()};
     return s;
+}
+
+burst_stats::totals burst_stats::running_totals(std::uint64_t now_ns) const noexcept {
+    totals t;
+    t.sent = sent();
+    t.received = received_;
+    // Given up on by now: neither received in time nor still in flight (late ones included).
+    t.given_up = t.sent - received_ - open_at(now_ns);
+    t.late = late_;
+    t.reordered = reordered_;
+    t.duplicated = duplicated_;
+    t.corrupt = corrupt_;
+    t.truncated = truncated_;
+    t.invalid = invalid_;
+    t.rtts = rtts_.size();
+    return t;
+}
+
+burst_interval burst_stats::take_interval(std::uint64_t now_ns) {
+    const totals now = running_totals(now_ns);
+    const totals& then = interval_mark_;
+    // A reply the kernel received in time but that was read after a report can take a probe
+    // back from "given up on": never report a negative count for it.
+    auto delta = [](std::uint64_t a, std::uint64_t b) { return a > b ? a - b : 0; };
+    burst_interval i;
+    i.start_ns = interval_end_ns_;
+    i.end_ns = now_ns - std::min(now_ns, origin_ns_);
+    i.sent = delta(now.sent, then.sent);
+    i.received = delta(now.received, then.received);
+    i.lost = delta(now.given_up, then.given_up);
+    i.late = delta(now.late, then.late);
+    i.in_flight = now.sent - now.received - now.given_up;
+    i.reordered = delta(now.reordered, then.reordered);
+    i.duplicated = delta(now.duplicated, then.duplicated);
+    i.corrupt = delta(now.corrupt, then.corrupt);
+    i.truncated = delta(now.truncated, then.truncated);
+    i.invalid = delta(now.invalid, then.invalid);
+    if (now.rtts > then.rtts)
+        i.rtt = summarize({rtts_.begin() + static_cast<std::ptrdiff_t>(then.rtts), rtts_.end()});
+    i.jitter_ns = jitter();
+    interval_mark_ = now;
+    interval_end_ns_ = i.end_ns;
+    return i;
 }
 
 double loss_percent(const burst_summary& s) noexcept {
@@ -155,59 +334,187 @@ double loss_percent(const burst_summary& s) noexcept {
 std::string burst_failure(const burst_summary& s, double max_loss_percent) {
     if (s.sent == 0)
         return "no probe was sent";
-    if (s.received == 0)
-        return "no reply to any of the " + std::to_string(s.sent) + " probes" +
-               (s.foreign.empty() ? ""
-                                  : "; " + std::to_string(s.foreign.total()) +
-                                        " datagrams came from other addresses (not replies)");
-    if (loss_percent(s) > max_loss_percent)
-        return "lost " + std::to_string(s.lost) + " of " + std::to_string(s.sent) + " probes (" +
-               fixed(loss_percent(s), 2) + "%), more than the allowed " +
-               fixed(max_loss_percent, 2) + "% (--max-loss)";
+    auto replies = [](std::uint64_t n, const char* was) {
+        return std::to_string(n) + (n == 1 ? " reply " : " replies ") +
+               (n == 1 ? "was " : "were ") + was;
+    };
+    if (s.received == 0) {
+        std::vector<std::string> back;
+        add_count(back, s.late, "late (after --timeout)");
+        add_count(back, s.corrupt, "corrupt");
+        add_count(back, s.truncated, "truncated");
+        add_count(back, s.duplicated, "duplicated");
+        add_count(back, s.invalid, "invalid");
+        add_count(back, s.foreign.total(), "foreign (from other addresses, not replies)");
+        std::string out =
+            (back.empty() ? "no reply to any of the " : "no valid reply to any of the ") +
+            std::to_string(s.sent) + " probes";
+        if (!back.empty())
+            out += "; what came back: " + join(back, ", ");
+        if (s.corrupt > 0)
+            out += "; first corrupt: " + s.first_corrupt;
+        return out;
+    }
+    std::vector<std::string> why;
+    const std::uint64_t missed = s.lost + s.late;
+    const double missed_percent = 100.0 * static_cast<double>(missed) / static_cast<double>(s.sent);
+    if (missed_percent > max_loss_percent)
+        why.push_back("lost " + std::to_string(s.lost) +
+                      (s.late > 0 ? " and late " + std::to_string(s.late) : std::string()) +
+                      " of " + std::to_string(s.sent) + " probes (" + fixed(missed_percent, 2) +
+                      "%), more than the allowed " + fixed(max_loss_percent, 2) + "% (--max-loss)");
+    if (s.corrupt > 0)
+        why.push_back(replies(s.corrupt, "corrupt") +
+                      " (not the probe byte for byte; first: " + s.first_corrupt + ")");
     if (s.truncated > 0)
-        return std::to_string(s.truncated) + " replies were truncated";
-    return {};
+        why.push_back(replies(s.truncated, "truncated"));
+    return join(why, "; ");
 }
 
 std::string burst_json(const burst_summary& s, std::string_view target, std::size_t probe_size,
                        std::string_view error) {
     auto n = [](std::uint64_t v) { return std::to_string(v); };
+    auto string_or_null = [](std::string& out, std::string_view text) {
+        if (text.empty())
+            out += "null";
+        else
+            append_json_string(out, text);
+    };
     std::string out = "{\"target\": ";
     append_json_string(out, target);
-    out += ", \"size\": " + n(probe_size) + ", \"sent\": " + n(s.sent) +
-           ", \"received\": " + n(s.received) + ", \"lost\": " + n(s.lost) +
-           ", \"reordered\": " + n(s.reordered) + ", \"duplicated\": " + n(s.duplicated) +
+    out += ", \"size\": " + n(probe_size) + ", \"window\": " + n(s.window) +
+           ", \"sent\": " + n(s.sent) + ", \"received\": " + n(s.received) +
+           ", \"lost\": " + n(s.lost) + ", \"late\": " + n(s.late) +
+           ", \"in_flight\": " + n(s.in_flight) + ", \"reordered\": " + n(s.reordered) +
+           ", \"duplicated\": " + n(s.duplicated) + ", \"corrupt\": " + n(s.corrupt) +
            ", \"truncated\": " + n(s.truncated) + ", \"invalid\": " + n(s.invalid) +
-           ", \"reply_bytes\": {\"min\": " + n(s.reply_min_bytes) +
-           ", \"max\": " + n(s.reply_max_bytes) + "}, \"rate_pps\": " + fixed(s.rate_pps, 1) +
+           ", \"first_corrupt\": ";
+    string_or_null(out, s.first_corrupt);
+    out += ", \"reply_bytes\": ";
+    out += s.reply_min_bytes && s.reply_max_bytes
+               ? "{\"min\": " + n(*s.reply_min_bytes) + ", \"max\": " + n(*s.reply_max_bytes) + "}"
+               : std::string("null");
+    out += ", \"rate_pps\": " + fixed(s.rate_pps, 1) +
            ", \"duration_ms\": " + fixed(static_cast<double>(s.duration_ns) / 1e6, 3) +
-           ", \"rtt_us\": {\"p50\": " + micros(s.rtt.p50) + ", \"p90\": " + micros(s.rtt.p90) +
-           ", \"p99\": " + micros(s.rtt.p99) + ", \"max\": " + micros(s.rtt.max) +
-           "}, \"kernel_drops\": " + n(s.kernel_drops) + ", \"foreign\": " + s.foreign.json() +
-           ", \"error\": ";
-    if (error.empty())
-        out += "null";
-    else
-        append_json_string(out, error);
+           ", \"rtt_us\": ";
+    out += s.rtt ? "{\"p50\": " + micros(s.rtt->p50) + ", \"p90\": " + micros(s.rtt->p90) +
+                       ", \"p99\": " + micros(s.rtt->p99) + ", \"max\": " + micros(s.rtt->max) + "}"
+                 : std::string("null");
+    out += ", \"jitter_us\": " + jitter_json(s.jitter_ns) +
+           ", \"kernel_drops\": " + n(s.kernel_drops) + ", \"foreign\": " + s.foreign.json();
+    if (s.histogram) {
+        out += ", \"rtt_histogram\": [";
+        for (std::size_t i = 0; i < s.histogram->size(); ++i) {
+            const auto& b = (*s.histogram)[i];
+            out += std::string(i == 0 ? "" : ", ") + "{\"from_us\": " + micros(b.from_ns) +
+                   ", \"to_us\": " + micros(b.to_ns) + ", \"count\": " + n(b.count) + "}";
+        }
+        out += "]";
+    }
+    out += ", \"error\": ";
+    string_or_null(out, error);
     return out + "}";
 }
 
 std::string burst_text(const burst_summary& s, std::string_view target, std::size_t probe_size) {
     auto n = [](std::uint64_t v) { return std::to_string(v); };
     std::string out = "burst to " + std::string(target) + ": " + n(s.sent) + " probes of " +
-                      n(probe_size) + " bytes\n";
+                      n(probe_size) + " bytes";
+    if (s.window != 0)
+        out += ", at most " + n(s.window) + " in flight";
+    out += "\n";
     out += "sent " + n(s.sent) + ", received " + n(s.received) + ", lost " + n(s.lost) + " (" +
-           fixed(loss_percent(s), 2) + "%), reordered " + n(s.reordered) + ", duplicated " +
-           n(s.duplicated) + ", truncated " + n(s.truncated) + ", invalid " + n(s.invalid) + "\n";
-    out += "rtt p50 " + micros(s.rtt.p50) + " us, p90 " + micros(s.rtt.p90) + " us, p99 " +
-           micros(s.rtt.p99) + " us, max " + micros(s.rtt.max) + " us\n";
+           fixed(loss_percent(s), 2) + "%), late " + n(s.late) + ", in flight " + n(s.in_flight) +
+           ", reordered " + n(s.reordered) + ", duplicated " + n(s.duplicated) + ", corrupt " +
+           n(s.corrupt) + ", truncated " + n(s.truncated) + ", invalid " + n(s.invalid) + "\n";
+    out += rtt_text(s.rtt, true) + "; " + jitter_text(s.jitter_ns) + "\n";
     out += "rate " + fixed(s.rate_pps, 0) + " pps, " +
            fixed(static_cast<double>(s.duration_ns) / 1e6, 1) + " ms; replies " +
-           n(s.reply_min_bytes) + ".." + n(s.reply_max_bytes) + " bytes; kernel drops " +
-           n(s.kernel_drops) + "\n";
+           (s.reply_min_bytes && s.reply_max_bytes
+                ? n(*s.reply_min_bytes) + ".." + n(*s.reply_max_bytes) + " bytes"
+                : std::string("-")) +
+           "; kernel drops " + n(s.kernel_drops) + "\n";
+    if (s.corrupt > 0)
+        out += "first corrupt reply: " + s.first_corrupt + "\n";
     for (const auto& line : s.foreign.describe("the target " + std::string(target)))
         out += line + "\n";
+    if (s.histogram)
+        out += histogram_text(*s.histogram);
     return out;
+}
+
+std::vector<histogram_bucket> rtt_histogram(const std::vector<std::uint64_t>& rtts_ns) {
+    // Bounds 0, 1us, 2us, 5us, 10us, ... : 1-2-5 per decade, up past any timeout (one hour).
+    std::vector<std::uint64_t> bounds{0};
+    for (std::uint64_t decade = 1000; decade <= 10'000'000'000'000; decade *= 10)
+        for (std::uint64_t step : {1, 2, 5})
+            bounds.push_back(decade * step);
+    std::vector<histogram_bucket> all;
+    for (std::size_t i = 0; i + 1 < bounds.size(); ++i)
+        all.push_back({bounds[i], bounds[i + 1], 0});
+    all.push_back({bounds.back(), never_ns, 0});
+    for (const std::uint64_t rtt : rtts_ns) {
+        // The last bound not above rtt starts its bucket.
+        const auto at = std::upper_bound(bounds.begin(), bounds.end(), rtt) - bounds.begin() - 1;
+        ++all[static_cast<std::size_t>(at)].count;
+    }
+    auto used = [](const histogram_bucket& b) { return b.count > 0; };
+    const auto first = std::find_if(all.begin(), all.end(), used);
+    if (first == all.end())
+        return {};
+    const auto last = std::find_if(all.rbegin(), all.rend(), used).base();
+    return {first, last};
+}
+
+std::string histogram_text(const std::vector<histogram_bucket>& buckets, std::size_t width) {
+    if (buckets.empty())
+        return "rtt histogram: no valid replies\n";
+    std::uint64_t total = 0, largest = 0;
+    for (const auto& b : buckets) {
+        total += b.count;
+        largest = std::max(largest, b.count);
+    }
+    std::string out = "rtt histogram (" + std::to_string(total) + " replies):\n";
+    for (const auto& b : buckets) {
+        // Rounded up, so that a bucket of one among a million still shows.
+        const std::uint64_t bar = (b.count * width + largest - 1) / largest;
+        char line[96];
+        std::snprintf(line, sizeof line, "  %8s .. %-8s %9llu  ", duration_label(b.from_ns).c_str(),
+                      b.to_ns == never_ns ? "" : duration_label(b.to_ns).c_str(),
+                      static_cast<unsigned long long>(b.count));
+        out += line + std::string(bar, '#');
+        while (!out.empty() && out.back() == ' ')
+            out.pop_back();
+        out += "\n";
+    }
+    return out;
+}
+
+std::string interval_text(const burst_interval& i) {
+    auto n = [](std::uint64_t v) { return std::to_string(v); };
+    char span[64];
+    std::snprintf(span, sizeof span, "[%6.2f-%6.2f s] ", static_cast<double>(i.start_ns) / 1e9,
+                  static_cast<double>(i.end_ns) / 1e9);
+    return span + ("sent " + n(i.sent) + ", received " + n(i.received) + ", lost " + n(i.lost) +
+                   ", late " + n(i.late) + ", in flight " + n(i.in_flight) + ", reordered " +
+                   n(i.reordered) + ", duplicated " + n(i.duplicated) + ", corrupt " +
+                   n(i.corrupt) + ", truncated " + n(i.truncated) + ", invalid " + n(i.invalid) +
+                   "; " + rtt_text(i.rtt, false) + "; " + jitter_text(i.jitter_ns) + "\n");
+}
+
+std::string interval_json(const burst_interval& i) {
+    auto n = [](std::uint64_t v) { return std::to_string(v); };
+    return "{\"interval\": {\"start_s\": " + fixed(static_cast<double>(i.start_ns) / 1e9, 3) +
+           ", \"end_s\": " + fixed(static_cast<double>(i.end_ns) / 1e9, 3) +
+           "}, \"sent\": " + n(i.sent) + ", \"received\": " + n(i.received) +
+           ", \"lost\": " + n(i.lost) + ", \"late\": " + n(i.late) +
+           ", \"in_flight\": " + n(i.in_flight) + ", \"reordered\": " + n(i.reordered) +
+           ", \"duplicated\": " + n(i.duplicated) + ", \"corrupt\": " + n(i.corrupt) +
+           ", \"truncated\": " + n(i.truncated) + ", \"invalid\": " + n(i.invalid) +
+           ", \"rtt_us\": " +
+           (i.rtt ? "{\"p50\": " + micros(i.rtt->p50) + ", \"max\": " + micros(i.rtt->max) + "}"
+                  : std::string("null")) +
+           ", \"jitter_us\": " + jitter_json(i.jitter_ns) + "}";
 }
 
 } // namespace udpkit

@@ -448,6 +448,14 @@ std::uint64_t udp_socket::kernel_drops() const noexcept {
     return last_kernel_drops_;
 }
 
+std::uint64_t udp_socket::receive_buffer_bytes() const noexcept {
+    int value = 0;
+    socklen_t len = sizeof value;
+    if (fd_ < 0 || getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &value, &len) != 0 || value < 0)
+        return 0;
+    return static_cast<std::uint64_t>(value);
+}
+
 result<void> udp_socket::set_option(std::string_view what, int level, int name, int value) {
     if (fd_ < 0)
         return fail(std::string(what) + ": socket is closed", UV_EBADF);

@@ -6,6 +6,8 @@
 //
 // It uses batched system calls (sendmmsg/recvmmsg) itself so that it is not the bottleneck of
 // what it measures. Replies that do not come within 50 ms count as lost and free their slots.
+// Each datagram starts with a running number (as udp-send's probes do): a stream of identical
+// datagrams for seconds is what udp-echo's loop breaker refuses.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -52,15 +54,21 @@ double seconds_since(bench_clock::time_point t) {
     return std::chrono::duration<double>(bench_clock::now() - t).count();
 }
 
+/// Writes the running number `n` over the first (up to 8) bytes of `datagram`.
+void number(char* datagram, std::size_t size, unsigned long long n) {
+    std::memcpy(datagram, &n, std::min(size, sizeof n));
+}
+
 int flood(int fd, std::size_t size, double seconds, int in_flight) {
-    std::vector<char> out(size, 'x');
+    std::vector<char> out(max_batch * size, 'x');
+    unsigned long long sent = 0;
     std::vector<char> in(max_batch * 65536);
     mmsghdr send_msgs[max_batch] = {};
     iovec send_iov[max_batch];
     mmsghdr recv_msgs[max_batch] = {};
     iovec recv_iov[max_batch];
     for (int i = 0; i < max_batch; ++i) {
-        send_iov[i] = {out.data(), size};
+        send_iov[i] = {out.data() + i * size, size};
         send_msgs[i].msg_hdr.msg_iov = &send_iov[i];
         send_msgs[i].msg_hdr.msg_iovlen = 1;
         recv_iov[i] = {in.data() + i * 65536, 65536};
@@ -85,12 +93,15 @@ int flood(int fd, std::size_t size, double seconds, int in_flight) {
         if (t >= warm_up_s + seconds)
             break;
         while (outstanding < in_flight) {
-            const int n = sendmmsg(
-                fd, send_msgs,
-                static_cast<unsigned>(std::min<long long>(max_batch, in_flight - outstanding)), 0);
+            const int batch =
+                static_cast<int>(std::min<long long>(max_batch, in_flight - outstanding));
+            for (int i = 0; i < batch; ++i)
+                number(out.data() + i * size, size, sent + static_cast<unsigned>(i));
+            const int n = sendmmsg(fd, send_msgs, static_cast<unsigned>(batch), 0);
             if (n <= 0)
                 break; // ECONNREFUSED (nobody listening yet) or a full buffer: wait for replies
             outstanding += n;
+            sent += static_cast<unsigned>(n);
         }
         pollfd p{fd, POLLIN, 0};
         if (poll(&p, 1, 50) == 0) {
@@ -116,6 +127,7 @@ int flood(int fd, std::size_t size, double seconds, int in_flight) {
 
 int pingpong(int fd, std::size_t size, double seconds) {
     std::vector<char> out(size, 'p');
+    unsigned long long sent = 0;
     std::vector<char> in(65536);
     std::vector<double> rtt_us;
     long long lost = 0;
@@ -123,6 +135,7 @@ int pingpong(int fd, std::size_t size, double seconds) {
     while (seconds_since(start) < warm_up_s + seconds) {
         const bool counting = seconds_since(start) >= warm_up_s;
         const auto t0 = bench_clock::now();
+        number(out.data(), size, sent++);
         if (send(fd, out.data(), size, 0) < 0) {
             usleep(10000); // nobody listening yet
             continue;

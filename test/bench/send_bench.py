@@ -38,14 +38,17 @@ try:
           f"{'p99 us':>8} {'exit':>4}")
     for window in ("16", "64", "256", "1024", "0"):
         for _ in range(3):
-            r, rc = burst("200000", "--size", "64", "--window", window, "--timeout", "500")
+            # --window-bytes 0: the window alone limits (0: nothing does).
+            r, rc = burst("200000", "--size", "64", "--window", window, "--window-bytes", "0",
+                          "--timeout", "500")
             print(f"{r['sent']:>8} {window:>7} {r['rate_pps']:>10.0f} {r['lost']:>6} "
                   f"{r['rtt_us']['p50']:>8.1f} {r['rtt_us']['p99']:>8.1f} {rc:>4}")
 
     print("\n2. --rate accuracy (64-byte probes, window 0, about 2 s each)")
     print(f"{'requested':>10} {'achieved':>10} {'error':>8} {'lost':>6} {'exit':>4}")
     for rate in (1000, 10000, 50000, 100000):
-        r, rc = burst(str(rate * 2), "--size", "64", "--rate", str(rate), "--window", "0")
+        r, rc = burst(str(rate * 2), "--size", "64", "--rate", str(rate), "--window", "0",
+                      "--window-bytes", "0")
         err = 100.0 * (r["rate_pps"] - rate) / rate
         print(f"{rate:>10} {r['rate_pps']:>10.1f} {err:>7.2f}% {r['lost']:>6} {rc:>4}")
 finally:

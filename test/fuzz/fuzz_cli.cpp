@@ -45,11 +45,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         ->check(CLI::IsMember({"echo", "upper", "reply"}));
     app->add_option("--reply", reply, "text");
     app->add_option("--max-message", max_message, "bytes")->check(CLI::Range(1, 65527));
-    auto* rate_opt = app->add_option("--rate", rate, "per second")->check(CLI::PositiveNumber);
-    app->add_option("--interval", interval, "ms")
-        ->check(CLI::NonNegativeNumber)
-        ->excludes(rate_opt);
-    app->add_option("--count", count, "datagrams")->check(CLI::Range(1u, 1000000u));
+    // The tools' number options: udpkit's parser, not CLI11's (no NaN, no infinity).
+    auto* rate_opt = cli::add_number(*app, "--rate", rate, "per second", {0, 1e9, true});
+    cli::add_number(*app, "--interval", interval, "ms", {0, 3.6e6})->excludes(rate_opt);
+    cli::add_number(*app, "--count", count, "datagrams", {1, 1000000});
     auto* dir_opt = app->add_option("--directory", directory, "peer directory file");
     app->add_option("--as", as, "peer name")->needs(dir_opt);
     app->add_flag("--log", log, "log each datagram");
@@ -65,7 +64,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         require(mode == "echo" || mode == "upper" || mode == "reply",
                 "--mode is one of its choices");
         require(max_message >= 1 && max_message <= 65527, "--max-message is in range");
-        require(rate >= 0 && interval >= 0 && count >= 1, "numbers are in range");
+        require(rate >= 0 && rate <= 1e9 && interval >= 0 && interval <= 3.6e6 && count >= 1 &&
+                    count <= 1000000,
+                "numbers are in range (NaN is not)");
+        require(app->count("--rate") == 0 || rate > 0, "--rate is above 0 when given");
         require(as.empty() || !directory.empty() || app->count("--directory") > 0,
                 "--as comes with --directory");
         return 0;

@@ -255,6 +255,20 @@ TEST_CASE("the send queue is bounded and drains in order") {
         CHECK(g.size() == 60000); // whatever arrived arrived whole
 }
 
+TEST_CASE("the receive buffer reads back as the kernel set it (doubled), 0 once closed") {
+    event_loop loop;
+    {
+        auto s = bind_or_fail(loop, "127.0.0.1:0");
+        REQUIRE(s->set_buffer_sizes(64 * 1024, 0));
+        CHECK(s->receive_buffer_bytes() == 2 * 64 * 1024); // far below any rmem_max
+        REQUIRE(s->set_buffer_sizes(256 * 1024, 0));
+        CHECK(s->receive_buffer_bytes() >= 256 * 1024); // capped at 2 * rmem_max at most
+        s->close();
+        CHECK(s->receive_buffer_bytes() == 0);
+    }
+    REQUIRE(loop.close());
+}
+
 TEST_CASE("resolve handles literals and localhost") {
     event_loop loop;
     auto literal = resolve_now(loop, "127.0.0.1:80");

@@ -1,5 +1,5 @@
-// Flood generator for the flood and fault tests (test/tool/tool_flood.py): sends UDP datagrams to one
-// IPv4 target as fast as the kernel takes them, from several sockets, for a bounded time, and
+// Flood generator for the flood and fault tests (test/tool/tool_flood.py): sends UDP datagrams to
+// one IPv4 target as fast as the kernel takes them, from several sockets, for a bounded time, and
 // counts exactly how many the kernel accepted, so that the test can account for each of them.
 //
 //   flood_gen HOST:PORT SECONDS [--sockets N] [--size BYTES] [--big-every K --big-size BYTES]
@@ -19,10 +19,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -118,22 +120,31 @@ int main(int argc, char** argv) {
         fds.push_back(fd);
     }
 
-    std::vector<char> small(size, 'f'), big(big_size, 'B');
-    mmsghdr msgs[batch] = {};
-    iovec iov[batch];
+    std::size_t sizes[batch];
     std::size_t batch_bytes = 0;
     for (unsigned i = 0; i < batch; ++i) {
         const bool is_big = big_every != 0 && (i + 1) % big_every == 0;
-        iov[i] = is_big ? iovec{big.data(), big.size()} : iovec{small.data(), small.size()};
-        batch_bytes += iov[i].iov_len;
+        sizes[i] = is_big ? big_size : size;
+        batch_bytes += sizes[i];
+    }
+    // A buffer per datagram, each starting with a running number (as udp-send's probes do):
+    // a flood of identical datagrams from one port would be refused by udp-echo's loop breaker.
+    std::vector<char> data(batch_bytes, 'f');
+    mmsghdr msgs[batch] = {};
+    iovec iov[batch];
+    for (unsigned i = 0, at = 0; i < batch; at += static_cast<unsigned>(sizes[i]), ++i) {
+        iov[i] = iovec{data.data() + at, sizes[i]};
         msgs[i].msg_hdr.msg_iov = &iov[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
+    unsigned long long numbered = 0;
 
     unsigned long long sent = 0, bytes = 0;
     const auto start = std::chrono::steady_clock::now();
     const auto end = start + std::chrono::duration<double>(seconds);
     for (std::size_t turn = 0; std::chrono::steady_clock::now() < end; ++turn) {
+        for (unsigned i = 0; i < batch; ++i, ++numbered)
+            std::memcpy(iov[i].iov_base, &numbered, std::min(sizes[i], sizeof numbered));
         const int n = sendmmsg(fds[turn % fds.size()], msgs, batch, 0);
         if (n < 0) {
             // The target's port is closed right now (ECONNREFUSED from an ICMP error) or the

@@ -232,9 +232,10 @@ def rate_limit_is_per_source_address():
 def rate_limit_ends_an_echo_loop_between_two_responders():
     # A datagram forged to come from responder A, sent to responder B: without a rate limit the
     # two would answer each other forever. With a burst of 100 and no refill during the test,
-    # each answers 100 times, then B drops the next one and the loop is over.
-    a, server_a = start_echo("--rate-limit", "0.01", "--burst", "100")
-    b, server_b = start_echo("--rate-limit", "0.01", "--burst", "100")
+    # each answers 100 times, then B drops the next one and the loop is over. (The loop breaker,
+    # on by default, would end it too, later: it is off here so that the rate limit is tested.)
+    a, server_a = start_echo("--rate-limit", "0.01", "--burst", "100", "--no-loop-breaker")
+    b, server_b = start_echo("--rate-limit", "0.01", "--burst", "100", "--no-loop-breaker")
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     raw.sendto(spoofed_udp(server_a, server_b, b"loop?"), server_b)
     seen = {}

@@ -1,9 +1,11 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chat_options.hpp"
+#include "number_cases.hpp"
 
 using namespace udpkit;
 
@@ -48,12 +50,42 @@ TEST_CASE("chat options: --linger values") {
     CHECK(*parse_linger("0.05") == 50u);
     CHECK(*parse_linger("86400") == 86400000u);
     CHECK(parse_linger("forever")->has_value() == false);
-    for (const char* bad : {"", "-1", "1e3", "0.0001", "86401", "x", ".5", "1,5", " 1"}) {
-        CAPTURE(bad);
-        auto r = parse_linger(bad);
+    CHECK(*parse_linger("1e3") == 1000000u);
+    CHECK(*parse_linger(".5") == 500u);
+    CHECK(*parse_linger("+2") == 2000u);
+    CHECK(*parse_linger("0.0004") == 0u); // rounded to the millisecond
+    CHECK(*parse_linger("0.0005") == 1u);
+    const std::string expected = "; expected a number of seconds from 0 to 86400, or forever";
+    const std::pair<const char*, const char*> bad[] = {
+        {"", "not a number"},          {"-1", "negative"},        {"86401", "out of range"},
+        {"86400.001", "out of range"}, {"x", "not a number"},     {"1,5", "not a number"},
+        {"Forever", "not a number"},   {"never", "not a number"},
+    };
+    for (const auto& [text, reason] : bad) {
+        CAPTURE(text);
+        auto r = parse_linger(text);
         REQUIRE_FALSE(r);
-        CHECK(r.error().message.find(std::string("\"") + bad + "\"") != std::string::npos);
+        CHECK(r.error().message ==
+              "--linger: \"" + std::string(text) + "\" is " + reason + expected);
     }
+}
+
+TEST_CASE("chat options: --linger takes no NaN, infinity, negative or non-number") {
+    const std::string expected = "a number of seconds from 0 to 86400, or forever";
+    for (const auto& value : test::refused_everywhere)
+        for (const bool joined : {false, true}) {
+            if (!joined && std::string(value.text).rfind("--", 0) == 0)
+                continue; // "--5" after a space is an option name, not a value
+            auto args = joined ? with({std::string("--linger=") + value.text})
+                               : with({"--linger", value.text});
+            CAPTURE(value.text);
+            auto p = parse_chat_options(args);
+            REQUIRE(std::holds_alternative<cli::exit_now>(p));
+            const auto& e = std::get<cli::exit_now>(p);
+            CHECK(e.code == 2);
+            CHECK(test::first_line(e.err) ==
+                  "udp-chat: --linger: " + test::number_message(value, expected));
+        }
 }
 
 TEST_CASE("chat options: usage errors exit 2 and name the problem") {
@@ -67,7 +99,8 @@ TEST_CASE("chat options: usage errors exit 2 and name the problem") {
         {with({"--to", "bob!"}), "\"bob!\" is not a peer name"},
         {{"--directory", "p", "--as", std::string(33, 'a')}, "is not a peer name"},
         {with({"--format", "xml"}), "xml"},
-        {with({"--linger", "soon"}), "--linger: \"soon\" is not a number of seconds"},
+        {with({"--linger", "soon"}), "udp-chat: --linger: \"soon\" is not a number; expected a "
+                                     "number of seconds from 0 to 86400, or forever\n"},
         {with({"--max-message", "100"}), "--max-message"},
     };
     for (const auto& r : rows) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "echo_options.hpp"
+#include "number_cases.hpp"
 
 using namespace udpkit;
 
@@ -154,5 +155,93 @@ TEST_CASE("echo options: reply texts must fit the socket's limit") {
     REQUIRE_FALSE(too_big);
     CHECK(contains(too_big.error().message, "message of 100 bytes exceeds the limit of 99 bytes"));
     CHECK(contains(too_big.error().message, "--max-message"));
+}
+
+TEST_CASE("echo options: no number option takes NaN, infinity, a negative or a non-number") {
+    struct option {
+        std::vector<std::string> before; // what the option needs
+        std::string name;
+        std::string expected;
+    };
+    const option options[] = {
+        {{}, "--max-message", "a whole number of bytes from 1 to 65527"},
+        {{}, "--rate-limit", "a number of datagrams per second above 0, at most 1000000000"},
+        {{"--rate-limit", "5"}, "--burst", "a number of datagrams from 1 to 1000000000"},
+        {{}, "--stats-interval", "a number of seconds from 0.001 to 10000000"},
+    };
+    for (const auto& opt : options)
+        for (const auto& value : test::refused_everywhere)
+            for (const bool joined : {false, true}) {
+                if (!joined && std::string(value.text).rfind("--", 0) == 0)
+                    continue; // "--5" after a space is an option name, not a value
+                auto args = opt.before;
+                if (joined) {
+                    args.push_back(opt.name + "=" + value.text);
+                } else {
+                    args.push_back(opt.name);
+                    args.push_back(value.text);
+                }
+                CAPTURE(opt.name);
+                CAPTURE(value.text);
+                const auto exit = error_of(args);
+                CHECK(exit.code == 2);
+                CHECK(exit.out.empty());
+                CHECK(test::first_line(exit.err) ==
+                      "udp-echo: " + opt.name + ": " + test::number_message(value, opt.expected));
+            }
+}
+
+TEST_CASE("echo options: range errors show readable bounds; numbers may have a sign, a fraction, "
+          "an exponent") {
+    struct row {
+        std::vector<std::string> args;
+        std::string says; // the whole first line of stderr
+    };
+    const row rows[] = {
+        {{"--max-message", "0"},
+         "udp-echo: --max-message: \"0\" is out of range; expected a "
+         "whole number of bytes from 1 to 65527"},
+        {{"--max-message", "70000"},
+         "udp-echo: --max-message: \"70000\" is out of range; "
+         "expected a whole number of bytes from 1 to 65527"},
+        {{"--max-message", "1.5"},
+         "udp-echo: --max-message: \"1.5\" is not a whole number; "
+         "expected a whole number of bytes from 1 to 65527"},
+        {{"--max-message", "18446744073709551611"},
+         "udp-echo: --max-message: \"18446744073709551611\" is out of range; expected a whole "
+         "number of bytes from 1 to 65527"},
+        {{"--rate-limit", "0"},
+         "udp-echo: --rate-limit: \"0\" is out of range; expected a "
+         "number of datagrams per second above 0, at most 1000000000"},
+        {{"--rate-limit", "1.7976931348623157e308"},
+         "udp-echo: --rate-limit: \"1.7976931348623157e308\" is out of range; expected a number "
+         "of datagrams per second above 0, at most 1000000000"},
+        {{"--rate-limit", "5", "--burst", "0.5"},
+         "udp-echo: --burst: \"0.5\" is out of range; expected a number of datagrams from 1 to "
+         "1000000000"},
+        {{"--stats-interval", "0"},
+         "udp-echo: --stats-interval: \"0\" is out of range; "
+         "expected a number of seconds from 0.001 to 10000000"},
+        {{"--stats-interval", "soon"},
+         "udp-echo: --stats-interval: \"soon\" is not a number; "
+         "expected a number of seconds from 0.001 to 10000000"},
+        {{"--stats-interval", ""},
+         "udp-echo: --stats-interval: \"\" is not a number; expected "
+         "a number of seconds from 0.001 to 10000000"},
+    };
+    for (const auto& r : rows) {
+        CAPTURE(r.says);
+        const auto exit = error_of(r.args);
+        CHECK(exit.code == 2);
+        CHECK(test::first_line(exit.err) == r.says);
+    }
+    const auto o = ok({"--max-message", "1e3", "--rate-limit", ".5", "--burst", "+2E1",
+                       "--stats-interval", "1e-3"});
+    CHECK(o.max_message == 1000u);
+    CHECK(o.rate_limit == 0.5);
+    CHECK(o.burst == 20);
+    CHECK(o.stats_interval == 0.001);
+    CHECK(ok({"--max-message=+65527"}).max_message == 65527u);
+    CHECK(ok({"--rate-limit", "1e9"}).rate_limit == 1e9);
 }
 } // TEST_SUITE("unit")

@@ -108,13 +108,14 @@ TEST_CASE("invalid directories name file, line and column") {
          "[peers.z]\naddress = \"127.0.0.1:1\"\n[peers.b]\naddress = \"127.0.0.1:1\"\n", 4, 11,
          "address 127.0.0.1:1 of peer \"b\" is already used by peer \"z\""},
         {"top max_message too big", "max_message = 65508\n", 1, 15,
-         "max_message 65508 is out of range; expected 1 to 65507 (IPv4) bytes"},
+         "max_message 65508 is out of range; expected a whole number of bytes from 1 to 65507 "
+         "(IPv4)"},
         {"peer max_message zero", "[peers.a]\naddress = \"127.0.0.1:1\"\nmax_message = 0\n", 3, 15,
          "max_message 0 is out of range"},
         {"IPv6 peer over its range", "[peers.a]\naddress = \"[::1]:1\"\nmax_message = 65528\n", 3,
-         15, "expected 1 to 65527 (IPv6)"},
-        {"max_message not an integer", "max_message = \"big\"\n", 1, 15,
-         "max_message must be an integer number of bytes"},
+         15, "expected a whole number of bytes from 1 to 65527 (IPv6)"},
+        {"max_message not a number", "max_message = \"big\"\n", 1, 15,
+         "max_message is a string, not a number"},
     };
     for (const auto& r : rows) {
         CAPTURE(std::string(r.what));
@@ -213,5 +214,72 @@ TEST_CASE("a table header that does not start with a name is refused before toml
     CHECK(peer_directory::parse("x = [\n[1]]\n", "d.toml").error().message.find("unknown key") !=
           std::string::npos);
     CHECK(peer_directory::parse("[peers.a] # [&\naddress = \"127.0.0.1:1\" \n", "d.toml"));
+}
+
+TEST_CASE("max_message: TOML's nan and inf, negatives, fractions and non-numbers are refused") {
+    struct row {
+        const char* value; // as written in the file
+        std::string says;  // "max_message " + this + "; expected ..."
+    };
+    const row rows[] = {
+        {"nan", "nan is not a number"},
+        {"+nan", "nan is not a number"},
+        {"-nan", "nan is not a number"}, // toml++ keeps no sign on NaN
+        {"inf", "inf is infinite"},
+        {"+inf", "inf is infinite"},
+        {"-inf", "-inf is infinite"},
+        {"-5", "-5 is negative"},
+        {"-5.0", "-5 is negative"},
+        {"-0.5", "-0.5 is negative"},
+        {"-9223372036854775808", "-9223372036854775808 is negative"},
+        {"1.5", "1.5 is not a whole number"},
+        {"1e300", "1e+300 is out of range"},
+        {"0", "0 is out of range"},
+        {"0.0", "0 is out of range"},
+        {"\"1472\"", "is a string, not a number"},
+        {"true", "is a boolean, not a number"},
+        {"[1472]", "is an array, not a number"},
+        {"{ bytes = 1472 }", "is a table, not a number"},
+        {"1979-05-27", "is a date or time, not a number"},
+    };
+    // The top-level default (IPv4 range) and a peer's own value (its family's range).
+    struct place {
+        std::string before, after;
+        int line;
+        std::string expected;
+    };
+    const place places[] = {
+        {"max_message = ", "\n[peers.a]\naddress = \"127.0.0.1:1\"\n", 1,
+         "a whole number of bytes from 1 to 65507 (IPv4)"},
+        {"[peers.a]\naddress = \"127.0.0.1:1\"\nmax_message = ", "\n", 3,
+         "a whole number of bytes from 1 to 65507 (IPv4)"},
+        {"[peers.a]\naddress = \"[::1]:1\"\nmax_message = ", "\n", 3,
+         "a whole number of bytes from 1 to 65527 (IPv6)"},
+    };
+    for (const auto& where : places)
+        for (const auto& r : rows) {
+            const std::string text = where.before + r.value + where.after;
+            CAPTURE(text);
+            auto dir = peer_directory::parse(text, "d.toml");
+            REQUIRE_FALSE(dir);
+            const bool typed = r.says.rfind("is ", 0) != 0;
+            CHECK(dir.error().to_string() ==
+                  "d.toml:" + std::to_string(where.line) + ":15: max_message " + r.says +
+                      "; expected " + where.expected + (typed ? "" : ", e.g. max_message = 1472"));
+        }
+    // 1e400 does not fit a double: toml++ refuses it while parsing, still with a position.
+    auto huge = peer_directory::parse("max_message = 1e400\n", "d.toml");
+    REQUIRE_FALSE(huge);
+    CHECK(huge.error().line == 1);
+    CHECK(huge.error().message.find("1e400") != std::string::npos);
+    // A whole number written as a float, with an exponent, in hex or with separators is a number.
+    for (const char* value : {"1472.0", "1.472e3", "0x5c0", "1_472", "+1472"}) {
+        CAPTURE(value);
+        auto dir = peer_directory::parse(std::string("max_message = ") + value +
+                                             "\n[peers.a]\naddress = \"127.0.0.1:1\"\n",
+                                         "d.toml");
+        REQUIRE_MESSAGE(dir, (dir ? "" : dir.error().to_string()));
+        CHECK(dir->default_limit().bytes() == 1472);
+    }
 }
 } // TEST_SUITE("unit")

@@ -143,11 +143,12 @@ TEST_CASE("counters add up over every action") {
     c.record(echo_action::refused_own_address, 1);
     c.record(echo_action::refused_amplification, 1);
     c.record(echo_action::refused_no_match, 1);
+    c.record(echo_action::refused_loop, 4);
     c.record(echo_action::send_error, 7);
-    CHECK(c.received == 9);
+    CHECK(c.received == 10);
     CHECK(c.replied == 2);
-    CHECK(c.refused() == 4);
-    CHECK(c.bytes_in == 2029);
+    CHECK(c.refused() == 5);
+    CHECK(c.bytes_in == 2033);
     CHECK(c.bytes_out == 13);
     CHECK(c.adds_up());
     c.replied += 1; // a miscount is caught
@@ -163,12 +164,14 @@ TEST_CASE("counters print as key=value text or as one JSON object") {
     CHECK(format_counters(c, false) ==
           "stats: received=2 replied=1 truncated=0 rate_limited=0 refused=1 "
           "refused_privileged_port=0 refused_own_address=0 refused_amplification=1 "
-          "refused_no_match=0 send_errors=0 bytes_in=7 bytes_out=5 over_rate_limit=1 "
+          "refused_no_match=0 refused_loop=0 send_errors=0 bytes_in=7 bytes_out=5 "
+          "over_rate_limit=1 "
           "kernel_drops=3");
     CHECK(format_counters(c, true) ==
           "{\"received\":2,\"replied\":1,\"truncated\":0,\"rate_limited\":0,\"refused\":1,"
           "\"refused_privileged_port\":0,\"refused_own_address\":0,"
-          "\"refused_amplification\":1,\"refused_no_match\":0,\"send_errors\":0,"
+          "\"refused_amplification\":1,\"refused_no_match\":0,\"refused_loop\":0,"
+          "\"send_errors\":0,"
           "\"bytes_in\":7,\"bytes_out\":5,\"over_rate_limit\":1,\"kernel_drops\":3}");
 }
 
@@ -187,6 +190,7 @@ TEST_CASE("every action and mode has its word") {
     CHECK(to_string(echo_action::refused_own_address) == "refused-own-address");
     CHECK(to_string(echo_action::refused_amplification) == "refused-amplification");
     CHECK(to_string(echo_action::refused_no_match) == "refused-no-match");
+    CHECK(to_string(echo_action::refused_loop) == "refused-loop");
     CHECK(to_string(echo_action::truncated) == "truncated");
     CHECK(to_string(echo_action::send_error) == "send-error");
     CHECK(to_string(echo_mode::upper) == "upper");

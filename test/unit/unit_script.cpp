@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "number_cases.hpp"
 #include "udpkit/peer_directory.hpp"
 #include "udpkit/script.hpp"
 
@@ -156,14 +157,18 @@ TEST_CASE("script: errors name FILE:LINE:COL and say what is accepted") {
         {"target echo\nexpect regex \"(a\"", "t.udps:2:14", "invalid regular expression"},
         {"target echo\n  snd \"x\"", "t.udps:2:3",
          "unknown command \"snd\"; expected target, send"},
-        {"repeat 5000000 {\n}", "t.udps:1:8", "repeat count 5000000 exceeds the cap of 1000000"},
-        {"repeat many {\n}", "t.udps:1:8", "bad repeat count \"many\""},
+        {"repeat 5000000 {\n}", "t.udps:1:8",
+         "repeat count \"5000000\" is out of range; expected a whole number from 0 to 1000000"},
+        {"repeat many {\n}", "t.udps:1:8", "repeat count \"many\" is not a number"},
         {"repeat 1000 {\nrepeat 1000 {\nrepeat 1000 {\nsleep 1us\n}\n}\n}", "t.udps:1:1",
          "would run more than 10000000 steps"},
-        {"sleep 10", "t.udps:1:7", "bad duration \"10\": expected a whole number with a unit"},
-        {"sleep 1.5s", "t.udps:1:7", "bad duration \"1.5s\""},
-        {"sleep 10parsecs", "t.udps:1:7", "bad duration"},
-        {"sleep 7200s", "t.udps:1:7", "duration 7200s exceeds the cap of 3600s"},
+        {"sleep 10", "t.udps:1:7",
+         "bad duration \"10\": no unit; expected a whole number with a unit"},
+        {"sleep 1.5s", "t.udps:1:7", "duration \"1.5s\" is not a whole number"},
+        {"sleep 10parsecs", "t.udps:1:7", "duration \"10parsecs\" is not a number"},
+        {"sleep 7200s", "t.udps:1:7",
+         "duration \"7200s\" is out of range; expected a whole number with a unit us, ms or s, "
+         "at most 3600s"},
         {"target echo\nexpect none within 0ms", "t.udps:2:20", "timeout above 0"},
         {"target echo\nsend \"x ${sq}\"", "t.udps:2:9", "unknown variable ${sq}; known: seq"},
         {"target echo\nsend \"x ${seq\"", "t.udps:2:9", "unterminated variable"},
@@ -183,11 +188,12 @@ TEST_CASE("script: errors name FILE:LINE:COL and say what is accepted") {
         {"target echo\nsend", "t.udps:2:6", "missing a quoted string, hex HEX or file PATH"},
         {"target echo\nexpect maybe", "t.udps:2:8", "unknown expectation \"maybe\""},
         {"target echo\nexpect size 10..2", "t.udps:2:13", "size range 10..2 is empty"},
-        {"target echo\nexpect size 1..x", "t.udps:2:16", "bad size \"x\""},
+        {"target echo\nexpect size 1..x", "t.udps:2:16", "size \"x\" is not a number"},
         {"target echo\nexpect hex \"00 01\" mask \"ff\"", "t.udps:2:25", "mask has 1 bytes"},
         {"target echo\nexpect \"a\" within", "t.udps:2:19", "missing a duration"},
         {"target echo\nexpect \"a\" extra", "t.udps:2:12", "unexpected \"extra\""},
-        {"rate 2000000", "t.udps:1:6", "rate 2000000 exceeds the cap of 1000000"},
+        {"rate 2000000", "t.udps:1:6",
+         "rate \"2000000\" is out of range; expected a whole number from 0 to 1000000"},
         {"repeat 2 {\nsleep 1ms", "t.udps:1:1", "repeat block is not closed"},
         {"sleep 1ms\n}", "t.udps:2:1", "} without an open repeat block"},
         {"repeat 2\n}", "t.udps:1:10", "missing { after \"repeat\""},
@@ -283,6 +289,36 @@ TEST_CASE("interpreter: hex with mask, size range, regex, expect none") {
     CHECK(d.run.reports()[4].detail == "got \"late\" (4 bytes), expected none");
 }
 
+TEST_CASE("interpreter: expect echo compares with the latest send byte for byte") {
+    driver d("target echo\nexpect echo within 10ms\nsend \"hello\"\nexpect echo\n"
+             "send hex \"00 ff\"\nexpect echo\nsend \"hi ${seq}\"\nexpect echo\n");
+    CHECK(d.prog.commands[1].match.kind == match_kind::echo);
+    d.step();
+    d.reply("stray"); // nothing was sent yet
+    d.step();
+    d.reply("hello");
+    d.step();
+    d.reply(std::string("\0\xfe", 2));
+    d.step();
+    d.reply("hi 2!");
+    CHECK(d.step().what == action::kind::finished);
+    CHECK(d.outcomes() == std::vector<outcome>{outcome::failed, outcome::done, outcome::passed,
+                                               outcome::done, outcome::failed, outcome::done,
+                                               outcome::failed});
+    const auto& r = d.run.reports();
+    CHECK(r[0].detail == "got \"stray\" (5 bytes) after 0.0 ms, expected the echo of a send, but "
+                         "nothing was sent before");
+    CHECK(r[2].detail == "got \"hello\" (5 bytes) after 0.0 ms");
+    CHECK(r[4].detail == "got \"\\0\\xfe\" (2 bytes) after 0.0 ms, expected the echo of the latest "
+                         "send, \"\\0\\xff\" (2 bytes): byte 1 is 0xfe instead of 0xff");
+    CHECK(r[6].detail == "got \"hi 2!\" (5 bytes) after 0.0 ms, expected the echo of the latest "
+                         "send, \"hi 2\" (4 bytes): 5 bytes instead of 4");
+    // Parse errors name echo among the expectations.
+    auto bad = parse_text("target echo\nexpect echos\n");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message.find("size, echo or none") != std::string::npos);
+}
+
 TEST_CASE("interpreter: replies are matched per target; strangers are ignored") {
     driver d("target echo\nsend \"x\"\ntarget 127.0.0.1:9009\nsend \"y\"\nexpect \"Y\"\n"
              "target echo\nexpect \"X\"\n");
@@ -371,5 +407,95 @@ TEST_CASE("script errors show bad words escaped and cut short") {
     REQUIRE_FALSE(long_word);
     CHECK(long_word.error().message.find("(5000 bytes)") != std::string::npos);
     CHECK(long_word.error().message.size() < 300);
+}
+
+TEST_CASE("script: no number or duration takes NaN, infinity, a negative or a non-number") {
+    // Each field, as a line with a hole for the value: "{}" is replaced; the value starts at
+    // `column` of the last line.
+    struct field {
+        std::string line;
+        int column;
+        std::string what;     // how the message names the field
+        std::string expected; // what it says is accepted
+    };
+    const std::string whole = "a whole number from 0 to ";
+    const std::string duration =
+        "a whole number with a unit us, ms or s, at most 3600s, e.g. 500ms";
+    const field fields[] = {
+        {"rate {}", 6, "rate", whole + "1000000"},
+        {"repeat {} {", 8, "repeat count", whole + "1000000"},
+        {"counter c {}", 11, "counter start", whole + "4611686018427387904"},
+        {"target echo\nexpect size {}", 13, "size", whole + "65527"},
+        {"target echo\nexpect size {}..9", 13, "size", whole + "65527"},
+        {"target echo\nexpect size 1..{}", 16, "size", whole + "65527"},
+        {"sleep {}", 7, "duration", duration},
+        {"sleep {}ms", 7, "duration", duration},
+        {"timeout {}s", 9, "duration", duration},
+        {"target echo\nexpect none within {}us", 20, "duration", duration},
+    };
+    for (const auto& f : fields)
+        for (const auto& value : test::refused_everywhere) {
+            const std::string text = value.text;
+            if (text.find(' ') != std::string::npos)
+                continue; // a space ends a word
+            const auto hole = f.line.find("{}");
+            const std::string script = f.line.substr(0, hole) + text + f.line.substr(hole + 2);
+            // Durations show the whole word, unit and all.
+            const auto word_end = f.line.find_first_of(" .", hole + 2);
+            std::string shown =
+                f.line.substr(0, word_end == std::string::npos ? f.line.size() : word_end);
+            shown = text + shown.substr(hole + 2);
+            const int line = script.find('\n') == std::string::npos ? 1 : 2;
+            CAPTURE(script);
+            auto p = parse_text(script + (f.what == "repeat count" ? "\n}" : ""));
+            REQUIRE_FALSE(p);
+            CHECK(p.error().to_string() ==
+                  "t.udps:" + std::to_string(line) + ":" + std::to_string(f.column) + ": " +
+                      f.what + " " +
+                      test::number_message({shown.c_str(), value.reason}, f.expected));
+        }
+}
+
+TEST_CASE("script: numbers in range, with readable caps") {
+    struct row {
+        std::string text;
+        std::string error; // whole, with FILE:LINE:COL
+    };
+    const row rows[] = {
+        {"rate 1.5", "t.udps:1:6: rate \"1.5\" is not a whole number; expected a whole number "
+                     "from 0 to 1000000"},
+        {"rate \"5\"", "t.udps:1:6: rate \"5\" is a quoted string; expected a whole number "
+                       "from 0 to 1000000"},
+        {"counter c 4611686018427387905",
+         "t.udps:1:11: counter start \"4611686018427387905\" is out of range; expected a whole "
+         "number from 0 to 4611686018427387904"},
+        {"target echo\nexpect size 65528",
+         "t.udps:2:13: size \"65528\" is out of range; expected a whole number from 0 to 65527"},
+        {"sleep 3600001ms", "t.udps:1:7: duration \"3600001ms\" is out of range; expected a "
+                            "whole number with a unit us, ms or s, at most 3600s, e.g. 500ms"},
+        {"sleep 18446744073709551616us",
+         "t.udps:1:7: duration \"18446744073709551616us\" is out of range; expected a whole "
+         "number with a unit us, ms or s, at most 3600s, e.g. 500ms"},
+        {"sleep soon", "t.udps:1:7: duration \"soon\" is not a number; expected a whole number "
+                       "with a unit us, ms or s, at most 3600s, e.g. 500ms"},
+        {"sleep 5", "t.udps:1:7: bad duration \"5\": no unit; expected a whole number with a "
+                    "unit us, ms or s, at most 3600s, e.g. 500ms"},
+        {"sleep \"5s\"", "t.udps:1:7: bad duration \"5s\": a quoted string; expected a whole "
+                         "number with a unit us, ms or s, at most 3600s, e.g. 500ms"},
+    };
+    for (const auto& r : rows) {
+        CAPTURE(r.text);
+        auto p = parse_text(r.text);
+        REQUIRE_FALSE(p);
+        CHECK(p.error().to_string() == r.error);
+    }
+    auto p = parse_text("rate 1e3\nsleep 3600s\nsleep +2ms\ncounter c 4611686018427387904\n"
+                        "repeat 1E1 {\n}\n");
+    REQUIRE_MESSAGE(p, (p ? "" : p.error().to_string()));
+    CHECK(p->commands[0].number == 1000);
+    CHECK(p->commands[1].duration_ns == 3'600'000 * ms);
+    CHECK(p->commands[2].duration_ns == 2 * ms);
+    CHECK(p->counters.at(1).start == 4611686018427387904u);
+    CHECK(p->commands[3].number == 10);
 }
 } // TEST_SUITE("unit")

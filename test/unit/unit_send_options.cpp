@@ -4,6 +4,7 @@
 #include <variant>
 #include <vector>
 
+#include "number_cases.hpp"
 #include "send_options.hpp"
 
 using namespace udpkit;
@@ -128,5 +129,137 @@ TEST_CASE("send options: --help lists the modes and exit codes") {
         CAPTURE(part);
         CHECK(exit.out.find(part) != std::string::npos);
     }
+}
+
+namespace {
+std::string send_error(const std::vector<std::string>& args) {
+    auto parsed = parse_send_options(args);
+    REQUIRE(std::holds_alternative<cli::exit_now>(parsed));
+    const auto& exit = std::get<cli::exit_now>(parsed);
+    CHECK(exit.code == 2);
+    CHECK(exit.out.empty());
+    return test::first_line(exit.err);
+}
+} // namespace
+
+TEST_CASE("send options: no number option takes NaN, infinity, a negative or a non-number") {
+    struct option {
+        std::string name;
+        std::string expected;
+    };
+    const option options[] = {
+        {"--count", "a whole number from 1 to 1000000000"},
+        {"--interval", "a whole number of milliseconds from 0 to 3600000"},
+        {"--rate", "a whole number of datagrams per second from 1 to 1000000"},
+        {"--timeout", "a whole number of milliseconds from 1 to 3600000"},
+        {"--max-message", "a whole number of bytes from 1 to 65527"},
+        {"--burst", "a whole number of probes from 1 to 1000000"},
+        {"--size", "a whole number of bytes from 0 to 65527"},
+        {"--window", "a whole number of probes from 0 to 1000000"},
+        {"--window-bytes", "a whole number of bytes from 0 to 1073741824"},
+        {"--max-loss", "a percentage from 0 to 100"},
+        {"--report-interval", "a number of seconds from 0.01 to 3600"},
+    };
+    for (const auto& opt : options)
+        for (const auto& value : test::refused_everywhere)
+            for (const bool joined : {false, true}) {
+                if (!joined && std::string(value.text).rfind("--", 0) == 0)
+                    continue; // "--5" after a space is an option name, not a value
+                std::vector<std::string> args{"9007"};
+                if (joined) {
+                    args.push_back(opt.name + "=" + value.text);
+                } else {
+                    args.push_back(opt.name);
+                    args.push_back(value.text);
+                }
+                CAPTURE(opt.name);
+                CAPTURE(value.text);
+                CHECK(send_error(args) ==
+                      "udp-send: " + opt.name + ": " + test::number_message(value, opt.expected));
+            }
+}
+
+TEST_CASE("send options: range errors show readable bounds; negatives are not 2^64 - N") {
+    struct row {
+        std::vector<std::string> args;
+        std::string says; // the whole first line of stderr
+    };
+    const row rows[] = {
+        {{"9007", "--count", "0"},
+         "udp-send: --count: \"0\" is out of range; expected a whole "
+         "number from 1 to 1000000000"},
+        {{"9007", "--count", "2.5"},
+         "udp-send: --count: \"2.5\" is not a whole number; "
+         "expected a whole number from 1 to 1000000000"},
+        {{"9007", "--count", "18446744073709551611"},
+         "udp-send: --count: \"18446744073709551611\" is out of range; expected a whole number "
+         "from 1 to 1000000000"},
+        {{"9007", "--interval", "3600001"},
+         "udp-send: --interval: \"3600001\" is out of range; "
+         "expected a whole number of milliseconds from 0 to "
+         "3600000"},
+        {{"9007", "--rate", "0"},
+         "udp-send: --rate: \"0\" is out of range; expected a whole "
+         "number of datagrams per second from 1 to 1000000"},
+        {{"9007", "--timeout", "0"},
+         "udp-send: --timeout: \"0\" is out of range; expected a "
+         "whole number of milliseconds from 1 to 3600000"},
+        {{"9007", "--size", "-1"},
+         "udp-send: --size: \"-1\" is negative; expected a whole "
+         "number of bytes from 0 to 65527"},
+        {{"9007", "--window", "1000001"},
+         "udp-send: --window: \"1000001\" is out of range; "
+         "expected a whole number of probes from 0 to 1000000"},
+        {{"9007", "--max-loss", "100.5"},
+         "udp-send: --max-loss: \"100.5\" is out of range; "
+         "expected a percentage from 0 to 100"},
+        {{"9007", "--max-loss", "1.7976931348623157e308"},
+         "udp-send: --max-loss: \"1.7976931348623157e308\" is out of range; expected a "
+         "percentage from 0 to 100"},
+        {{"9007", "--max-loss", "ten"},
+         "udp-send: --max-loss: \"ten\" is not a number; "
+         "expected a percentage from 0 to 100"},
+    };
+    for (const auto& r : rows) {
+        CAPTURE(r.says);
+        CHECK(send_error(r.args) == r.says);
+    }
+    auto o = ok({"--burst", "1e4", "--size", "+64", "9007", "--window", "0", "--max-loss", ".5",
+                 "--rate", "2E3", "--timeout", "1e3"});
+    CHECK(o.burst == 10000);
+    CHECK(o.size == 64);
+    CHECK(o.window == 0);
+    CHECK(o.max_loss == 0.5);
+    CHECK(o.rate_pps == 2000);
+    CHECK(o.timeout_ms == 1000);
+    o = ok({"9007", "x", "--count=1000000000", "--interval", "-0"});
+    CHECK(o.count == 1'000'000'000);
+    CHECK(o.interval_ms == 0);
+}
+
+TEST_CASE("send options: burst reports, the window in bytes, and --expect-echo") {
+    auto o = ok({"--burst", "10", "--size", "64", "9007"});
+    CHECK(o.window_bytes == 65536);
+    CHECK_FALSE(o.histogram);
+    CHECK(o.report_interval_s == 0);
+    o = ok({"--burst", "10", "--size", "64", "--histogram", "--report-interval", "0.5",
+            "--window-bytes", "0", "--json", "9007"});
+    CHECK(o.histogram);
+    CHECK(o.report_interval_s == 0.5);
+    CHECK(o.window_bytes == 0);
+    o = ok({"9007", "hi", "--wait-reply", "--expect-echo"});
+    CHECK(o.expect_echo);
+    CHECK(send_error({"9007", "hi", "--expect-echo"}) ==
+          "udp-send: --expect-echo checks the replies: add --wait-reply");
+    CHECK(send_error({"9007", "hi", "--histogram"}) ==
+          "udp-send: --histogram cannot be used without --burst");
+    CHECK(send_error({"9007", "hi", "--window-bytes", "100"}) ==
+          "udp-send: --window-bytes cannot be used without --burst");
+    CHECK(send_error({"--script", "x.udps", "--expect-echo"}) ==
+          "udp-send: --expect-echo cannot be used with --script: write `expect echo` after a "
+          "send in the script");
+    CHECK(send_error({"--burst", "5", "--size", "64", "--expect-echo", "9007"}) ==
+          "udp-send: --expect-echo cannot be used with --burst: a burst checks every reply whole "
+          "anyway");
 }
 } // TEST_SUITE("unit")

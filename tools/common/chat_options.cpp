@@ -1,33 +1,16 @@
 #include "chat_options.hpp"
 
-#include <charconv>
+#include <cmath>
 
 namespace udpkit {
 
 result<std::optional<std::uint64_t>> parse_linger(std::string_view text) {
     if (text == "forever")
         return std::optional<std::uint64_t>();
-    // Whole milliseconds from "S", "S." or "S.fff": no locale, no exponent, no sign.
-    const auto dot = text.find('.');
-    const auto whole = text.substr(0, dot);
-    const auto fraction = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
-    std::uint64_t seconds = 0;
-    const bool digits_only =
-        !whole.empty() && fraction.size() <= 3 &&
-        fraction.find_first_not_of("0123456789") == std::string_view::npos &&
-        std::from_chars(whole.data(), whole.data() + whole.size(), seconds).ptr ==
-            whole.data() + whole.size();
-    constexpr std::uint64_t one_day = 86400;
-    if (!digits_only || seconds > one_day)
-        return fail("--linger: \"" + std::string(text) +
-                    "\" is not a number of seconds from 0 to 86400 (e.g. 0, 2, 1.5) or forever");
-    std::uint64_t ms = seconds * 1000;
-    std::uint64_t scale = 100;
-    for (const char c : fraction) {
-        ms += static_cast<std::uint64_t>(c - '0') * scale;
-        scale /= 10;
-    }
-    return std::optional<std::uint64_t>(ms);
+    auto seconds = parse_real(text, {0, 86400, false, "a number of seconds"});
+    if (!seconds)
+        return fail("--linger: " + seconds.error().message + ", or forever");
+    return std::optional<std::uint64_t>(static_cast<std::uint64_t>(std::llround(*seconds * 1000)));
 }
 
 cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args) {

@@ -25,8 +25,9 @@ struct chat_options {
 /// exist in the directory is checked when it is loaded.
 cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args);
 
-/// Parses a --linger value: seconds as a non-negative decimal (`0`, `1.5`, at most a day), or
-/// `forever`. The error names the value and what is accepted.
+/// Parses a --linger value: seconds from 0 to 86400 as parse_real reads them (`0`, `1.5`, `2e3`;
+/// no NaN, no infinity), rounded to the millisecond, or `forever`. The error names the option
+/// and the value and says what is accepted.
 result<std::optional<std::uint64_t>> parse_linger(std::string_view text);
 
 } // namespace udpkit

@@ -58,4 +58,57 @@ const CLI::Validator address_validator(
     },
     "ADDR", "address");
 
+namespace {
+
+std::string range_text(const real_rule& rule) {
+    return (rule.above_min ? ">" : "") + format_number(rule.min) + ".." + format_number(rule.max);
+}
+
+} // namespace
+
+CLI::Validator real_number(real_rule rule) {
+    return CLI::Validator(
+        [rule](std::string& text) -> std::string {
+            auto value = parse_real(text, rule);
+            return value ? std::string() : value.error().message;
+        },
+        range_text(rule), "real_number");
+}
+
+CLI::Validator whole_number(whole_rule rule) {
+    return CLI::Validator(
+        [rule](std::string& text) -> std::string {
+            auto value = parse_whole(text, rule);
+            return value ? std::string() : value.error().message;
+        },
+        std::to_string(rule.min) + ".." + std::to_string(rule.max), "whole_number");
+}
+
+// The validator has accepted the text before the callback runs, so parsing again succeeds; the
+// value is stored by udpkit's parser, never by CLI11's (which reads "nan", "0x10" and, through
+// strtold, depends on the locale).
+CLI::Option* add_number(CLI::App& app, const std::string& name, double& into,
+                        const std::string& description, real_rule rule) {
+    return app
+        .add_option_function<std::string>(
+            name, [&into, rule](const std::string& text) { into = *parse_real(text, rule); },
+            description)
+        ->check(real_number(rule))
+        ->type_name("NUMBER");
+}
+
+CLI::Option* add_whole_number(CLI::App& app, const std::string& name,
+                              std::function<void(std::uint64_t)> store,
+                              const std::string& description, whole_rule rule) {
+    return app
+        .add_option_function<std::string>(
+            name,
+            [store = std::move(store), rule](const std::string& text) {
+                store(*parse_whole(text, rule));
+            },
+            description)
+        ->check(whole_number(rule))
+        ->type_name("N");
+}
+
 } // namespace udpkit::cli

@@ -4,8 +4,12 @@
 // usage errors. Parsing is pure: it returns what to do instead of printing or exiting, so the
 // option parsers of each tool are unit-tested without spawning processes.
 
+#include <cstdint>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -13,6 +17,7 @@
 
 #include "udpkit/address.hpp"
 #include "udpkit/limits.hpp"
+#include "udpkit/number.hpp"
 #include "udpkit/result.hpp"
 
 namespace udpkit::cli {
@@ -50,5 +55,36 @@ exit_now usage_error(const std::string& tool, const std::string& message);
 
 /// CLI11 validator: HOST:PORT, [IPV6]:PORT or PORT (parse_host_port's rules and messages).
 extern const CLI::Validator address_validator;
+
+/// CLI11 validator: a number as parse_real reads it (decimal, finite, in `rule`'s range; the
+/// rule's noun must outlive the validator, e.g. a literal). Its error is parse_real's message,
+/// which CLI11 puts after the option's name: `--burst: "inf" is infinite; expected ...`.
+CLI::Validator real_number(real_rule rule);
+/// CLI11 validator: a whole number as parse_whole reads it ("-5" is negative, not 2^64 - 5).
+CLI::Validator whole_number(whole_rule rule);
+
+/// Adds an option that takes one real number in `rule`'s range and stores it in `into` (which
+/// must outlive the app). Every number option of the tools goes through this or the overload
+/// below, so NaN, infinity and non-numbers are refused everywhere with the same messages.
+CLI::Option* add_number(CLI::App& app, const std::string& name, double& into,
+                        const std::string& description, real_rule rule);
+
+/// The same for a whole number (parse_whole) stored through `store`.
+CLI::Option* add_whole_number(CLI::App& app, const std::string& name,
+                              std::function<void(std::uint64_t)> store,
+                              const std::string& description, whole_rule rule);
+
+/// Adds an option that takes one whole number in `rule`'s range (capped at the type's maximum)
+/// and stores it in `into` (which must outlive the app).
+template <class Unsigned>
+CLI::Option* add_number(CLI::App& app, const std::string& name, Unsigned& into,
+                        const std::string& description, whole_rule rule) {
+    static_assert(std::is_unsigned_v<Unsigned>, "whole numbers go into unsigned integers");
+    if (rule.max > std::numeric_limits<Unsigned>::max())
+        rule.max = std::numeric_limits<Unsigned>::max();
+    return add_whole_number(
+        app, name, [&into](std::uint64_t value) { into = static_cast<Unsigned>(value); },
+        description, rule);
+}
 
 } // namespace udpkit::cli

@@ -1,7 +1,6 @@
 #include "echo_options.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <utility>
 
 namespace udpkit {
@@ -50,23 +49,6 @@ pair_rules(const CLI::App& app, const CLI::Option* match, const CLI::Option* rep
     return pairs;
 }
 
-// A number in [lo, hi], with the bounds shown as written ("1 to 1e+09", not "1.000000 to ...").
-CLI::Validator number_range(double lo, double hi) {
-    return CLI::Validator(
-        [lo, hi](std::string& text) -> std::string {
-            double value = 0;
-            if (!CLI::detail::lexical_cast(text, value))
-                return "\"" + text + "\" is not a number";
-            if (value < lo || value > hi) {
-                char bounds[64];
-                std::snprintf(bounds, sizeof bounds, "%g to %g", lo, hi);
-                return text + " is out of range; expected " + bounds;
-            }
-            return {};
-        },
-        "NUMBER");
-}
-
 } // namespace
 
 bucket_rate echo_options::bucket() const noexcept {
@@ -79,8 +61,8 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
         tool,
         "A UDP responder: replies to each datagram with one datagram (echo, upper-case or a "
         "fixed text), safely: no replies to privileged ports or itself, no amplification, "
-        "optional per-source rate limit. Prints 'listening on ADDR' first; counters on "
-        "SIGINT/SIGTERM (then exits 0), SIGUSR1 and every --stats-interval.",
+        "no echo loops, optional per-source rate limit. Prints 'listening on ADDR' first; "
+        "counters on SIGINT/SIGTERM (then exits 0), SIGUSR1 and every --stats-interval.",
         examples);
     std::string bind_text;
     std::string mode_text;
@@ -108,19 +90,18 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
                                              "or the default reply")
                       ->type_name("TEXT")
                       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    auto* max = app->add_option("--max-message", max_message,
+    auto* max = cli::add_number(*app, "--max-message", max_message,
                                 "largest datagram accepted, bytes (default 1472, or the "
                                 "peer's; up to 65507 IPv4, 65527 IPv6); larger ones are "
-                                "counted as truncated, not echoed")
-                    ->type_name("N")
-                    ->check(CLI::Range(std::size_t{1}, max_payload_ipv6));
-    auto* rate = app->add_option("--rate-limit", o.rate_limit,
-                                 "datagrams per second per source address (token bucket)")
-                     ->type_name("PPS")
-                     ->check(CLI::PositiveNumber);
-    app->add_option("--burst", burst, "token bucket size (default: one second's worth)")
+                                "counted as truncated, not echoed",
+                                {1, max_payload_ipv6, "a whole number of bytes"});
+    auto* rate = cli::add_number(*app, "--rate-limit", o.rate_limit,
+                                 "datagrams per second per source address (token bucket)",
+                                 {0, 1e9, true, "a number of datagrams per second"})
+                     ->type_name("PPS");
+    cli::add_number(*app, "--burst", burst, "token bucket size (default: one second's worth)",
+                    {1, 1e9, false, "a number of datagrams"})
         ->type_name("N")
-        ->check(number_range(1, 1e9))
         ->needs(rate);
     app->add_flag("--rate-limit-log-only", o.rate_limit_log_only,
                   "log sources over the limit but still reply")
@@ -129,10 +110,15 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
                   "also reply to source ports below 1024 (risks echo loops, reflection)");
     app->add_flag("--allow-amplification", o.allow_amplification,
                   "allow replies larger than the request");
+    bool no_loop_breaker = false;
+    app->add_flag("--no-loop-breaker", no_loop_breaker,
+                  "answer echo loops too: by default, once a source has repeated the same bytes "
+                  "(each within 50 ms) faster than 1000/s for 0.5 s and 4096 times, its repeats "
+                  "are refused until it pauses for 50 ms");
     app->add_flag("--log", o.log, "one line per datagram: time, source, size, action");
-    app->add_option("--stats-interval", o.stats_interval, "print the counters every SECONDS")
-        ->type_name("SECONDS")
-        ->check(number_range(0.001, 1e7));
+    cli::add_number(*app, "--stats-interval", o.stats_interval, "print the counters every SECONDS",
+                    {0.001, 1e7, false, "a number of seconds"})
+        ->type_name("SECONDS");
     app->add_flag("--json", o.json, "print counters as JSON objects");
 
     if (auto exit = cli::parse(*app, std::move(args)))
@@ -144,6 +130,7 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
     if (*max)
         o.max_message = max_message;
     o.burst = burst;
+    o.loop_breaker = !no_loop_breaker;
     if (*mode)
         o.mode = mode_text == "upper"   ? echo_mode::upper
                  : mode_text == "reply" ? echo_mode::reply

@@ -30,6 +30,7 @@ struct echo_options {
     bool rate_limit_log_only = false;
     bool allow_privileged_ports = false;
     bool allow_amplification = false;
+    bool loop_breaker = true; ///< false with --no-loop-breaker
     bool log = false;
     double stats_interval = 0; ///< seconds; 0: only on signals
     bool json = false;

@@ -24,14 +24,16 @@ constexpr const char* examples =
     "  send \"text ${seq}\"          text (escapes \\n \\t \\\" \\\\ \\0 \\xHH; $$ is a $)\n"
     "  send hex \"48 69\" | send file PATH\n"
     "  expect \"text\" | prefix \"t\" | regex \"^T.*$\" | hex \"48 00\" mask \"ff 00\"\n"
-    "         | size 64 | size 10..20 | none      [within 500ms]\n"
+    "         | size 64 | size 10..20 | echo | none      [within 500ms]\n"
+    "         (echo: byte for byte what the latest send sent)\n"
     "  timeout 500ms   sleep 100ms   rate PPS   repeat N {  ...  }   counter NAME [START]\n"
     "  ${seq} counts every send; a counter advances on each send that mentions it; in an\n"
     "  expect, ${NAME} is the value of the latest send. Durations: 250us, 500ms, 2s.\n"
     "\nExit codes: 0 sent (and replied, with --wait-reply; every expectation held, with\n"
     "--script; the burst passed), 1 no reply, target not listening, an expectation failed or\n"
-    "the burst failed (nothing came back, loss over --max-loss, truncated replies), 2 usage\n"
-    "error, invalid script, or a message over the size limit (nothing is sent).\n";
+    "the burst failed (nothing valid came back, loss over --max-loss, corrupt or truncated\n"
+    "replies), 2 usage error, invalid script, or a message over the size limit (nothing is\n"
+    "sent).\n";
 
 } // namespace
 
@@ -49,29 +51,53 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
         ->check(cli::address_validator);
     app->add_option("--hex", hex, "The message as hex bytes, e.g. '48 65 6c 6c 6f'");
     app->add_option("--file", o.file, "The message is this file's bytes");
-    app->add_option("--count", o.count, "Send the message N times (default 1)")
-        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
-    app->add_option("--interval", o.interval_ms, "Milliseconds between sends")
-        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{3'600'000}));
-    app->add_option("--rate", o.rate_pps, "At most PPS sends per second (once and --burst)")
-        ->check(CLI::Range(std::uint64_t{1}, script::max_rate));
+    cli::add_number(*app, "--count", o.count, "Send the message N times (default 1)",
+                    {1, 1'000'000'000, "a whole number"});
+    cli::add_number(*app, "--interval", o.interval_ms, "Milliseconds between sends",
+                    {0, 3'600'000, "a whole number of milliseconds"})
+        ->type_name("MS");
+    cli::add_number(*app, "--rate", o.rate_pps, "At most PPS sends per second (once and --burst)",
+                    {1, script::max_rate, "a whole number of datagrams per second"})
+        ->type_name("PPS");
     app->add_flag("--wait-reply", o.wait_reply, "Wait for a reply to each send and print it");
-    app->add_option("--timeout", o.timeout_ms,
-                    "Milliseconds to wait for a reply / a probe / an expect (default 1000)")
-        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{3'600'000}));
+    cli::add_number(*app, "--timeout", o.timeout_ms,
+                    "Milliseconds to wait for a reply / a probe / an expect (default 1000)",
+                    {1, 3'600'000, "a whole number of milliseconds"})
+        ->type_name("MS");
     app->add_option("--output", output, "Reply format: text, hex or json (one line each)")
         ->check(CLI::IsMember({"text", "hex", "json"}));
     app->add_flag("--json", o.json, "JSON: reply lines (--wait-reply), or the burst report");
-    app->add_option("--max-message", o.max_message,
-                    "Largest message in bytes for address targets (default 1472)")
-        ->check(CLI::Range(std::size_t{1}, max_payload_ipv6));
-    app->add_option("--burst", o.burst, "Send N sequence-numbered probes to an echo responder")
-        ->check(CLI::Range(std::uint64_t{1}, burst_stats::max_probes));
-    app->add_option("--size", o.size, "Probe size in bytes (--burst)");
-    app->add_option("--window", o.window, "Most probes in flight, 0 = no limit (default 64)")
-        ->check(CLI::Range(std::uint64_t{0}, burst_stats::max_probes));
-    app->add_option("--max-loss", o.max_loss, "Percent of probes that may be lost (default 0)")
-        ->check(CLI::Range(0.0, 100.0));
+    cli::add_number(*app, "--max-message", o.max_message,
+                    "Largest message in bytes for address targets (default 1472)",
+                    {1, max_payload_ipv6, "a whole number of bytes"})
+        ->type_name("BYTES");
+    cli::add_number(*app, "--burst", o.burst,
+                    "Send N sequence-numbered probes to an echo responder; lost, late, "
+                    "duplicated, reordered, corrupt, foreign, in flight and jitter are defined "
+                    "in README.md (udp-send, \"Burst counters\")",
+                    {1, burst_stats::max_probes, "a whole number of probes"});
+    // Checked against the probe header and --max-message once both are known.
+    cli::add_number(*app, "--size", o.size, "Probe size in bytes (--burst)",
+                    {0, max_payload_ipv6, "a whole number of bytes"})
+        ->type_name("BYTES");
+    cli::add_number(*app, "--window", o.window, "Most probes in flight, 0 = no limit (default 64)",
+                    {0, burst_stats::max_probes, "a whole number of probes"});
+    cli::add_number(*app, "--max-loss", o.max_loss,
+                    "Percent of probes that may be lost or late (default 0)",
+                    {0, 100, false, "a percentage"})
+        ->type_name("PERCENT");
+    cli::add_number(*app, "--window-bytes", o.window_bytes,
+                    "Most bytes of probes in flight, 0 = no limit (default 65536: what a "
+                    "responder's default receive buffer holds)",
+                    {0, 1ull << 30, "a whole number of bytes"})
+        ->type_name("BYTES");
+    app->add_flag("--histogram", o.histogram, "Print an RTT histogram (--burst)");
+    cli::add_number(*app, "--report-interval", o.report_interval_s,
+                    "Print the counters of every SECONDS of the burst (JSON: one object each)",
+                    {0.01, 3600, false, "a number of seconds"})
+        ->type_name("SECONDS");
+    app->add_flag("--expect-echo", o.expect_echo,
+                  "With --wait-reply: each reply must be what was sent, byte for byte");
     app->add_option("--script", o.script, "Run this script of sends and expects");
     app->add_option("--junit", o.junit, "Write a JUnit XML report of the script here");
     if (auto exit = cli::parse(*app, std::move(args)))
@@ -100,8 +126,16 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
              : given("--burst") ? send_mode::burst
                                 : send_mode::once;
     if (o.mode != send_mode::burst)
-        if (auto e = none_of({"--size", "--window", "--max-loss"}, "without --burst"))
+        if (auto e = none_of({"--size", "--window", "--window-bytes", "--max-loss", "--histogram",
+                              "--report-interval"},
+                             "without --burst"))
             return *e;
+    if (given("--expect-echo") && o.mode == send_mode::script)
+        return refuse("--expect-echo cannot be used with --script: write `expect echo` after a "
+                      "send in the script");
+    if (given("--expect-echo") && o.mode == send_mode::burst)
+        return refuse("--expect-echo cannot be used with --burst: a burst checks every reply "
+                      "whole anyway");
 
     if (o.mode == send_mode::script) {
         if (auto e = none_of({"text", "--hex", "--file", "--count", "--interval", "--rate",
@@ -146,6 +180,8 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
     o.payload_from_stdin = sources == 0;
     if ((given("--output") || given("--json")) && !o.wait_reply)
         return refuse("--output and --json format replies: add --wait-reply");
+    if (o.expect_echo && !o.wait_reply)
+        return refuse("--expect-echo checks the replies: add --wait-reply");
     if (o.json || output == "json")
         o.format = reply_format::json;
     else if (output == "hex")

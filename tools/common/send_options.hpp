@@ -43,6 +43,10 @@ struct send_options {
     std::uint64_t burst = 0;                  ///< --burst N
     std::size_t size = 0;                     ///< --size BYTES
     std::uint64_t window = 64;                ///< --window (0: no limit)
+    std::uint64_t window_bytes = 65536;       ///< --window-bytes (0: no limit)
+    bool histogram = false;                   ///< --histogram
+    double report_interval_s = 0;             ///< --report-interval SECONDS (0: none)
+    bool expect_echo = false;                 ///< --expect-echo (with --wait-reply)
     double max_loss = 0;                      ///< --max-loss PERCENT
     bool json = false;                        ///< --json
     std::string script;                       ///< --script FILE

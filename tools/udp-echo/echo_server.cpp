@@ -18,6 +18,7 @@
 #include "udpkit/io/signal.hpp"
 #include "udpkit/io/timer.hpp"
 #include "udpkit/io/udp_socket.hpp"
+#include "udpkit/loop_breaker.hpp"
 #include "udpkit/peer_directory.hpp"
 #include "udpkit/rate_limiter.hpp"
 #include "udpkit/responder.hpp"
@@ -27,6 +28,10 @@ namespace {
 
 /// Sources the rate limiter tracks at most: about 0.75 MiB of table, allocated once.
 constexpr std::size_t max_rate_limited_sources = 16384;
+/// The loop breaker's tables: runs of 4096 sources and the last 16384 datagrams, 576 KiB,
+/// allocated once (on by default, so sized to stay small).
+constexpr std::size_t loop_breaker_sources = 4096;
+constexpr std::size_t loop_breaker_recent = 16384;
 /// Replies gathered from one receive batch and sent with one sendmmsg: at most this many, in an
 /// arena of this many bytes (or one datagram of the limit, if larger). When the kernel buffer
 /// is full, replies are dropped and counted rather than queued: memory stays flat.
@@ -110,10 +115,16 @@ public:
           request_sizes_(batch_datagrams) {
         if (options.rate_limit > 0)
             limiter_.emplace(options.bucket(), max_rate_limited_sources, std::random_device{}());
+        if (options.loop_breaker)
+            breaker_.emplace(loop_rule{}, loop_breaker_sources, loop_breaker_recent,
+                             std::uint64_t{std::random_device{}()} << 32 | std::random_device{}());
     }
 
     void on_datagram(const datagram& d) {
         reply_decision decision = responder_.decide(d.payload, d.truncated, d.from);
+        // Before the rate limit, so that a loop's datagrams spend no tokens.
+        if (decision.action == echo_action::replied && breaker_)
+            decision.action = break_loop(d);
         if (decision.action == echo_action::replied && limiter_)
             decision.action = rate_limit(d.from);
         if (decision.action != echo_action::replied) {
@@ -174,6 +185,22 @@ public:
     }
 
 private:
+    echo_action break_loop(const datagram& d) {
+        const loop_decision verdict = breaker_->check(d.from, d.payload, d.received_ns);
+        if (!verdict.refused)
+            return echo_action::replied;
+        if (verdict.started && notice_due()) {
+            char what[192];
+            std::snprintf(what, sizeof what,
+                          "loop breaker: %s repeated the same %zu bytes %u times in %.2f s; "
+                          "refusing its repeats until it pauses (--no-loop-breaker: answer them)",
+                          d.from.to_string().c_str(), d.payload.size(), verdict.repeats,
+                          static_cast<double>(verdict.run_ns) / 1e9);
+            notice(what);
+        }
+        return echo_action::refused_loop;
+    }
+
     echo_action rate_limit(const ip_endpoint& from) {
         const rate_decision verdict = limiter_->check(from, event_loop::now_ns());
         if (verdict.allowed())
@@ -228,6 +255,7 @@ private:
     udp_socket& socket_;
     responder responder_;
     std::optional<rate_limiter> limiter_;
+    std::optional<loop_breaker> breaker_;
     send_batch batch_;
     std::vector<std::size_t> request_sizes_; ///< per batched reply: its request's size
     echo_counters counters_;

@@ -14,7 +14,9 @@ namespace {
 constexpr std::uint64_t progress_ms = 250;
 // When the kernel buffer and the socket's queue are full, try again this much later.
 constexpr std::uint64_t retry_ms = 1;
-constexpr int burst_buffer_bytes = 4 << 20;
+constexpr std::uint64_t burst_buffer_bytes = 4 << 20;
+// The most receive buffer asked for (the kernel caps it at net.core.rmem_max anyway).
+constexpr std::uint64_t max_buffer_bytes = 64 << 20;
 // Probes sent per turn of the loop before replies are read again: without a window or a rate
 // a burst would otherwise send everything before reading a single reply.
 constexpr std::uint64_t max_per_pump = 256;
@@ -42,12 +44,29 @@ int run_burst(const send_options& o) {
     if (auto exit = s.open_socket(o.bind, {to->address}, to->spec.limit))
         return *exit;
 
-    // Replies to a whole window arrive back to back; the default receive buffer (about
-    // 208 KiB) holds only a few hundred small datagrams. Best effort: the kernel caps the size
-    // at net.core.rmem_max / wmem_max.
-    (void)s.socket().set_buffer_sizes(burst_buffer_bytes, burst_buffer_bytes);
+    // Replies to a whole window arrive back to back: the receive buffer must hold the window
+    // (the default, about 208 KiB, holds three 65527-byte datagrams). Best effort: the kernel
+    // caps the size at net.core.rmem_max / wmem_max, so read back what it gave, and keep the
+    // window within it (a window of probes our own socket would drop measures nothing).
+    std::uint64_t window = probe_window(o.window, o.window_bytes, o.size);
+    const std::uint64_t footprint = datagram_footprint(o.size);
+    const std::uint64_t wanted =
+        window == 0 ? max_buffer_bytes
+                    : std::clamp(window * footprint, burst_buffer_bytes, max_buffer_bytes);
+    (void)s.socket().set_buffer_sizes(static_cast<int>(wanted),
+                                      static_cast<int>(burst_buffer_bytes));
+    if (const std::uint64_t got = s.socket().receive_buffer_bytes();
+        window != 0 && got != 0 && got < window * footprint) {
+        const std::uint64_t fits = std::max<std::uint64_t>(1, got / footprint);
+        report_failure(cli::ok, "the receive buffer is " + std::to_string(got) +
+                                    " bytes (net.core.rmem_max caps it): at most " +
+                                    std::to_string(fits) + " probes of " + std::to_string(o.size) +
+                                    " bytes in flight instead of " + std::to_string(window));
+        window = fits;
+    }
 
-    const burst_plan plan{o.burst, o.rate_pps, o.window, o.timeout_ms * 1'000'000};
+    const burst_plan plan{o.burst, o.rate_pps, window, o.timeout_ms * 1'000'000};
+    const auto interval_ns = static_cast<std::uint64_t>(o.report_interval_s * 1e9 + 0.5);
     // A random first sequence number: replies to an earlier run cannot pass for this one's.
     std::random_device seed;
     const auto first_seq = static_cast<std::uint32_t>(seed());
@@ -58,9 +77,22 @@ int run_burst(const send_options& o) {
     std::string fatal;
     std::string probe;
     bool done = false;
+    std::uint64_t stopped_ns = burst_stats::never; // when interrupted or failed: probes in flight
+    // One line (or JSON object) per --report-interval; the progress line is redrawn after it.
+    std::uint64_t last_report_ns = 0;
+    auto print_interval = [&](std::uint64_t now) {
+        last_report_ns = now;
+        const burst_interval i = burst->take_interval(now);
+        const std::string line =
+            (live ? "\r\033[K" : "") + (o.json ? interval_json(i) + "\n" : interval_text(i));
+        std::fwrite(line.data(), 1, line.size(), stdout);
+        std::fflush(stdout);
+    };
     auto finish = [&](std::string why) {
-        if (fatal.empty())
+        if (fatal.empty()) {
             fatal = std::move(why);
+            stopped_ns = now_ns();
+        }
         done = true;
         s.loop().stop();
     };
@@ -104,6 +136,18 @@ int run_burst(const send_options& o) {
     {
         stop_signals signals(s.loop(), [&](int) { finish("interrupted"); });
         timer ticker(s.loop());
+        timer reporter(s.loop());
+        // Reports at fixed offsets from the burst's start (a late timer does not shift the
+        // next ones); each covers up to the moment it runs.
+        std::uint64_t next_report_ns = 0;
+        std::function<void()> report = [&] {
+            const std::uint64_t now = now_ns();
+            if (now >= next_report_ns) // libuv's cached loop time can fire a timer early
+                print_interval(now);
+            while (next_report_ns <= now)
+                next_report_ns += interval_ns;
+            reporter.start((next_report_ns - now + 999'999) / 1'000'000, 0, report);
+        };
         if (live) {
             ticker.start(progress_ms, progress_ms, [&] {
                 progress(burst->stats(), o.burst,
@@ -111,17 +155,30 @@ int run_burst(const send_options& o) {
             });
             ticker.unref();
         }
-        burst.emplace(plan, now_ns(), first_seq);
+        const std::uint64_t start_ns = now_ns();
+        burst.emplace(plan, start_ns, first_seq);
+        if (interval_ns != 0) {
+            next_report_ns = start_ns + interval_ns;
+            reporter.start((interval_ns + 999'999) / 1'000'000, 0, report);
+            reporter.unref();
+        }
         pump();
         if (!done)
             s.loop().run();
     } // signal and progress handles close before the loop does
     if (live)
         std::printf("\r\033[K");
+    // The rest of the last interval, if any time has passed since the last report.
+    const std::uint64_t end_ns = stopped_ns != burst_stats::never ? stopped_ns : now_ns();
+    if (interval_ns != 0 && end_ns > last_report_ns)
+        print_interval(end_ns);
 
-    burst_summary summary = burst->stats().summary();
+    burst_summary summary = burst->stats().summary(stopped_ns);
     summary.kernel_drops = s.socket().kernel_drops();
     summary.foreign = std::move(foreign);
+    summary.window = window;
+    if (o.histogram)
+        summary.histogram = rtt_histogram(burst->stats().rtts());
     const std::string failure = fatal.empty() ? burst_failure(summary, o.max_loss) : fatal;
     const std::string report = o.json ? burst_json(summary, to->label, o.size, failure) + "\n"
                                       : burst_text(summary, to->label, o.size);

@@ -14,6 +14,7 @@
 #include "udpkit/json.hpp"
 #include "udpkit/render.hpp"
 #include "udpkit/send_schedule.hpp"
+#include "udpkit/stats.hpp"
 
 namespace udpkit::send {
 namespace {
@@ -108,6 +109,7 @@ int run_once(const send_options& o) {
     send_schedule schedule(o.count, period_ns, o.wait_reply, o.timeout_ms * 1'000'000);
     std::string failure; // set once: the run stops
     std::uint64_t truncated = 0;
+    std::uint64_t replies = 0, not_echoes = 0; // --expect-echo
     foreign_sources foreign;
     auto stop = [&](std::string why) {
         if (failure.empty())
@@ -154,6 +156,15 @@ int run_once(const send_options& o) {
                 std::fwrite(line.data(), 1, line.size(), stdout);
                 std::fflush(stdout);
             }
+            ++replies;
+            if (o.expect_echo && !d.truncated) {
+                if (auto difference = echo_difference(bytes, d.payload); !difference.empty()) {
+                    ++not_echoes;
+                    report_failure(cli::failure, "reply " + std::to_string(replies) + " from " +
+                                                     to->label +
+                                                     " is not what was sent: " + difference);
+                }
+            }
             pump();
         },
         [&](const socket_error& e) { stop(describe(e)); });
@@ -178,6 +189,11 @@ int run_once(const send_options& o) {
                               (foreign.empty() ? ""
                                                : " (see above: " + std::to_string(foreign.total()) +
                                                      " datagrams came from other addresses)"));
+    if (not_echoes > 0)
+        return report_failure(cli::failure, std::to_string(not_echoes) + " of " +
+                                                std::to_string(replies) +
+                                                " replies were not the echo of what was sent "
+                                                "(--expect-echo)");
     return truncated > 0 ? cli::failure : cli::ok;
 }
 

@@ -157,6 +157,9 @@ public:
                                  const std::string& interface_address = {});
     /// Sets SO_RCVBUF / SO_SNDBUF (the kernel may double or cap the value).
     result<void> set_buffer_sizes(int receive_bytes, int send_bytes);
+    /// The receive buffer the kernel gave the socket (SO_RCVBUF as read back: the kernel
+    /// memory its queued datagrams may take, already doubled); 0 if the socket is closed.
+    [[nodiscard]] std::uint64_t receive_buffer_bytes() const noexcept;
 
     /// Stops receiving and closes the descriptor; queued sends are dropped.
     void close() noexcept;
