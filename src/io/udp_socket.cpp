@@ -151,7 +151,6 @@ void udp_socket::close() noexcept {
     if (fd_ < 0)
         return;
     *alive_ = false;
-    alive_ = std::make_shared<bool>(false);
     // libuv's poll contract: stop watching (uv_close does) before the descriptor is closed.
     poll_.close();
     idle_.close();
@@ -214,7 +213,7 @@ void udp_socket::on_poll(uv_poll_s* poll, int status, int events) noexcept {
         self->read_datagrams();
 }
 
-bool udp_socket::read_datagrams() noexcept {
+void udp_socket::read_datagrams() noexcept {
     auto alive = alive_;
     receive_slots& s = *slots_;
     const std::size_t limit = options_.limit.bytes();
@@ -225,7 +224,7 @@ bool udp_socket::read_datagrams() noexcept {
         if (n < 0) {
             const int e = errno;
             if (e == EAGAIN || e == EWOULDBLOCK)
-                return true;
+                return;
             if (e == EINTR)
                 continue;
             // With IP_RECVERR a pending ICMP error is also returned by the next receive; the
@@ -253,8 +252,8 @@ bool udp_socket::read_datagrams() noexcept {
                 if (age > 0 && static_cast<std::uint64_t>(age) < mono_now)
                     received_ns = mono_now - static_cast<std::uint64_t>(age);
             }
-            ip_endpoint to = info.has_destination ? info.to : local_;
-            to.set_port(local_.port());
+            if (info.has_destination)
+                info.to.set_port(local_.port());
             const bool use_reply_from = wildcard_ && info.has_destination;
             const auto size =
                 static_cast<std::size_t>(s.messages[static_cast<std::size_t>(i)].msg_len);
@@ -267,28 +266,41 @@ bool udp_socket::read_datagrams() noexcept {
                              size,
                              *from,
                              truncated,
-                             to,
+                             info.has_destination ? info.to : local_,
                              use_reply_from ? &info.reply_from : nullptr,
                              received_ns,
                              last_kernel_drops_};
             on_datagram_(d);
             if (!*alive || !receiving_)
-                return *alive;
+                return;
         }
         if (on_batch_end_) {
             on_batch_end_();
             if (!*alive || !receiving_)
-                return *alive;
+                return;
         }
         // A short batch emptied the queue: no final read that would only say EAGAIN.
         if (static_cast<std::size_t>(n) < s.messages.size())
-            return true;
+            return;
     }
-    return true;
 }
 
 int udp_socket::send_one(std::string_view payload, const ip_endpoint& to,
                          const local_source* from) noexcept {
+    int rc = sendmsg_once(payload, to, from);
+    // An ICMP error about an earlier datagram is handed to the next send, which then did not
+    // leave: report that error later (from the error queue) and send this one again.
+    if (rc < 0 && rc != -EAGAIN && options_.report_unreachable) {
+        const std::size_t before = deferred_.size();
+        collect_error_queue();
+        if (deferred_.size() > before)
+            rc = sendmsg_once(payload, to, from);
+    }
+    return rc;
+}
+
+int udp_socket::sendmsg_once(std::string_view payload, const ip_endpoint& to,
+                             const local_source* from) noexcept {
     iovec iov{const_cast<char*>(payload.data()), payload.size()};
     msghdr m{};
     m.msg_name = const_cast<sockaddr*>(to.sockaddr_ptr());
@@ -316,17 +328,8 @@ result<send_status> udp_socket::send(std::string_view payload, const ip_endpoint
         return fail("send to " + to.to_string() + ": " + fits.error().message, UV_EMSGSIZE);
 
     int rc = -EAGAIN; // earlier sends still queued: keep the order
-    if (queue_.empty()) {
+    if (queue_.empty())
         rc = send_one(payload, to, from);
-        // An ICMP error about an earlier datagram is handed to the next send, which then did
-        // not leave: report that error later (from the error queue) and send this one again.
-        const std::size_t before = deferred_.size();
-        if (rc < 0 && rc != -EAGAIN && options_.report_unreachable) {
-            collect_error_queue();
-            if (deferred_.size() > before)
-                rc = send_one(payload, to, from);
-        }
-    }
     if (rc == 0) {
         ++counters_.sent;
         return send_status::sent;
@@ -360,14 +363,7 @@ std::span<const int> udp_socket::send_now(send_batch& batch) noexcept {
 void udp_socket::flush_queue() noexcept {
     while (!queue_.empty()) {
         const queued_send& q = queue_.front();
-        const local_source* from = q.from ? &*q.from : nullptr;
-        int rc = send_one(q.bytes, q.to, from);
-        if (rc < 0 && rc != -EAGAIN && options_.report_unreachable) {
-            const std::size_t before = deferred_.size();
-            collect_error_queue();
-            if (deferred_.size() > before)
-                rc = send_one(q.bytes, q.to, from);
-        }
+        const int rc = send_one(q.bytes, q.to, q.from ? &*q.from : nullptr);
         if (rc == -EAGAIN || rc == -EWOULDBLOCK)
             return; // still full: wait for the next writable event
         if (rc == 0) {

@@ -78,16 +78,12 @@ result<endpoint_and_limit> resolve_endpoint(event_loop& loop, const echo_options
     return where;
 }
 
-bool is_wildcard(const ip_endpoint& e) {
-    const std::string host = e.host();
-    return host == "0.0.0.0" || host == "::";
-}
-
 /// The addresses replies leave from: the bound one, or with a wildcard bind every local
 /// interface address of the family, on the bound port.
-std::vector<ip_endpoint> own_addresses(const ip_endpoint& bound) {
+std::vector<ip_endpoint> own_addresses(const udp_socket& socket) {
+    const ip_endpoint& bound = socket.local_address();
     std::vector<ip_endpoint> own{bound};
-    if (!is_wildcard(bound))
+    if (!socket.is_wildcard())
         return own;
     auto interfaces = local_interface_addresses();
     if (!interfaces)
@@ -293,7 +289,7 @@ int run_echo(const echo_options& options) {
         config.rules = options.rules;
         config.allow_privileged_ports = options.allow_privileged_ports;
         config.allow_amplification = options.allow_amplification;
-        config.own_addresses = own_addresses(sock.local_address());
+        config.own_addresses = own_addresses(sock);
         config.max_message = where->limit.bytes();
         echo_server server(options, sock, std::move(config));
         sock.on_receive_batch_end([&] { server.on_batch_end(); });

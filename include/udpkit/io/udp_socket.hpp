@@ -143,7 +143,6 @@ public:
     /// Datagrams the kernel dropped on this socket because its receive buffer was full, read
     /// from the socket now (SO_MEMINFO), so drops after the last datagram read count too.
     [[nodiscard]] std::uint64_t kernel_drops() const noexcept;
-    [[nodiscard]] bool batch_receive_active() const noexcept { return options_.batch_receive; }
 
     result<void> set_broadcast(bool on);
     result<void> set_ttl(int ttl);
@@ -175,14 +174,18 @@ private:
 
     static void on_poll(uv_poll_s* handle, int status, int events) noexcept;
     static void on_idle(uv_idle_s* handle) noexcept;
-    /// Reads up to a few batches; returns false if a handler closed the socket.
-    bool read_datagrams() noexcept;
+    /// Reads up to a few batches, delivering each datagram and each batch end.
+    void read_datagrams() noexcept;
     void flush_queue() noexcept;
     /// Watches for readable (when receiving) and writable (when sends are queued).
     void update_poll() noexcept;
-    /// One sendmsg; returns 0 or a negative errno.
+    /// Sends one datagram (repeated once when the kernel handed it an earlier datagram's ICMP
+    /// error); returns 0 or a negative errno.
     int send_one(std::string_view payload, const ip_endpoint& to,
                  const local_source* from) noexcept;
+    /// One sendmsg call; returns 0 or a negative errno.
+    int sendmsg_once(std::string_view payload, const ip_endpoint& to,
+                     const local_source* from) noexcept;
     /// Queues an error for the error handler, delivered on the next loop turn.
     void defer(socket_error e);
     /// Moves the ICMP errors of the error queue (IP_RECVERR) to the deferred list.
