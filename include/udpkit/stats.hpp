@@ -200,7 +200,6 @@ private:
     std::vector<std::uint64_t> send_times_; // by index
     std::vector<probe_state> states_;       // by index
     std::vector<std::uint64_t> rtts_;       // received probes, in arrival order
-    std::string expected_;                  // scratch: the probe a reply must equal
     std::uint64_t received_ = 0;
     std::uint64_t late_ = 0;
     std::uint64_t reordered_ = 0;

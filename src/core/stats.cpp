@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "udpkit/hex.hpp"
 #include "udpkit/json.hpp"
 
 namespace udpkit {
@@ -35,12 +36,6 @@ std::string fixed(double value, int decimals) {
 }
 
 constexpr std::uint64_t never_ns = UINT64_MAX;
-
-std::string hex_byte(unsigned char b) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "0x%02x", b);
-    return buf;
-}
 
 // `3 corrupt`, for lists of what came back.
 void add_count(std::vector<std::string>& out, std::uint64_t n, const char* what) {
@@ -83,6 +78,46 @@ std::string jitter_json(const std::optional<double>& jitter_ns) {
     return jitter_ns ? fixed(*jitter_ns / 1000.0, 1) : std::string("null");
 }
 
+// The RTT figures of a JSON object: `{"p50": 31.2, "max": 80.0}` (all: p90 and p99 too), or null.
+std::string rtt_json(const std::optional<rtt_summary>& rtt, bool all) {
+    if (!rtt)
+        return "null";
+    return "{\"p50\": " + micros(rtt->p50) +
+           (all ? ", \"p90\": " + micros(rtt->p90) + ", \"p99\": " + micros(rtt->p99) : "") +
+           ", \"max\": " + micros(rtt->max) + "}";
+}
+
+// The counters a burst_summary and a burst_interval share, from `late` on, for a text line:
+// `late 0, in flight 0, reordered 0, ..., invalid 0`.
+template <class Counters> std::string counters_text(const Counters& c) {
+    auto n = [](std::uint64_t v) { return std::to_string(v); };
+    return "late " + n(c.late) + ", in flight " + n(c.in_flight) + ", reordered " + n(c.reordered) +
+           ", duplicated " + n(c.duplicated) + ", corrupt " + n(c.corrupt) + ", truncated " +
+           n(c.truncated) + ", invalid " + n(c.invalid);
+}
+
+// The counters a burst_summary and a burst_interval share, as JSON members:
+// `"sent": 1, "received": 1, ..., "invalid": 0`.
+template <class Counters> std::string counters_json(const Counters& c) {
+    auto n = [](std::uint64_t v) { return std::to_string(v); };
+    return "\"sent\": " + n(c.sent) + ", \"received\": " + n(c.received) +
+           ", \"lost\": " + n(c.lost) + ", \"late\": " + n(c.late) +
+           ", \"in_flight\": " + n(c.in_flight) + ", \"reordered\": " + n(c.reordered) +
+           ", \"duplicated\": " + n(c.duplicated) + ", \"corrupt\": " + n(c.corrupt) +
+           ", \"truncated\": " + n(c.truncated) + ", \"invalid\": " + n(c.invalid);
+}
+
+// Whether a datagram whose header is `header` is that probe byte for byte: the header is its
+// own, so only the size and the body (see encode_probe) are left to check.
+bool is_probe(std::string_view payload, const probe_header& header, std::size_t size) noexcept {
+    if (payload.size() != std::max(size, probe_header_bytes))
+        return false;
+    for (std::size_t i = probe_header_bytes; i < payload.size(); ++i)
+        if (payload[i] != static_cast<char>((header.seq + i) & 0xff))
+            return false;
+    return true;
+}
+
 rtt_summary summarize(std::vector<std::uint64_t> samples) {
     std::sort(samples.begin(), samples.end());
     return {percentile(samples, 50), percentile(samples, 90), percentile(samples, 99),
@@ -113,9 +148,9 @@ std::string echo_difference(std::string_view expected, std::string_view got) {
         ++differ;
     }
     if (differ > 0) {
-        std::string text = "byte " + std::to_string(first) + " is " +
-                           hex_byte(static_cast<unsigned char>(got[first])) + " instead of " +
-                           hex_byte(static_cast<unsigned char>(expected[first]));
+        std::string text = "byte " + std::to_string(first) + " is 0x" +
+                           to_hex(got.substr(first, 1)) + " instead of 0x" +
+                           to_hex(expected.substr(first, 1));
         if (differ == 2)
             text += " and 1 more byte differs";
         else if (differ > 2)
@@ -180,15 +215,17 @@ reply_kind burst_stats::record_reply(std::string_view payload, std::size_t size,
         ++truncated_;
         return reply_kind::truncated;
     }
-    encode_probe(expected_, *header, probe_size);
-    if (truncated || size != probe_size || payload != expected_) {
+    if (truncated || size != probe_size || !is_probe(payload, *header, probe_size)) {
         if (corrupt_++ == 0) {
             std::string difference;
-            if (truncated)
+            if (truncated) {
                 difference = std::to_string(size) + " bytes instead of " +
                              std::to_string(probe_size) + " (over the size limit)";
-            else
-                difference = echo_difference(expected_, payload);
+            } else {
+                std::string expected; // built for the first corrupt reply only
+                encode_probe(expected, *header, probe_size);
+                difference = echo_difference(expected, payload);
+            }
             first_corrupt_ = "probe " + std::to_string(index) + ": " + difference;
         }
         return reply_kind::corrupt;
@@ -382,13 +419,8 @@ std::string burst_json(const burst_summary& s, std::string_view target, std::siz
     };
     std::string out = "{\"target\": ";
     append_json_string(out, target);
-    out += ", \"size\": " + n(probe_size) + ", \"window\": " + n(s.window) +
-           ", \"sent\": " + n(s.sent) + ", \"received\": " + n(s.received) +
-           ", \"lost\": " + n(s.lost) + ", \"late\": " + n(s.late) +
-           ", \"in_flight\": " + n(s.in_flight) + ", \"reordered\": " + n(s.reordered) +
-           ", \"duplicated\": " + n(s.duplicated) + ", \"corrupt\": " + n(s.corrupt) +
-           ", \"truncated\": " + n(s.truncated) + ", \"invalid\": " + n(s.invalid) +
-           ", \"first_corrupt\": ";
+    out += ", \"size\": " + n(probe_size) + ", \"window\": " + n(s.window) + ", " +
+           counters_json(s) + ", \"first_corrupt\": ";
     string_or_null(out, s.first_corrupt);
     out += ", \"reply_bytes\": ";
     out += s.reply_min_bytes && s.reply_max_bytes
@@ -396,11 +428,8 @@ std::string burst_json(const burst_summary& s, std::string_view target, std::siz
                : std::string("null");
     out += ", \"rate_pps\": " + fixed(s.rate_pps, 1) +
            ", \"duration_ms\": " + fixed(static_cast<double>(s.duration_ns) / 1e6, 3) +
-           ", \"rtt_us\": ";
-    out += s.rtt ? "{\"p50\": " + micros(s.rtt->p50) + ", \"p90\": " + micros(s.rtt->p90) +
-                       ", \"p99\": " + micros(s.rtt->p99) + ", \"max\": " + micros(s.rtt->max) + "}"
-                 : std::string("null");
-    out += ", \"jitter_us\": " + jitter_json(s.jitter_ns) +
+           ", \"rtt_us\": " + rtt_json(s.rtt, true) +
+           ", \"jitter_us\": " + jitter_json(s.jitter_ns) +
            ", \"kernel_drops\": " + n(s.kernel_drops) + ", \"foreign\": " + s.foreign.json();
     if (s.histogram) {
         out += ", \"rtt_histogram\": [";
@@ -424,9 +453,7 @@ std::string burst_text(const burst_summary& s, std::string_view target, std::siz
         out += ", at most " + n(s.window) + " in flight";
     out += "\n";
     out += "sent " + n(s.sent) + ", received " + n(s.received) + ", lost " + n(s.lost) + " (" +
-           fixed(loss_percent(s), 2) + "%), late " + n(s.late) + ", in flight " + n(s.in_flight) +
-           ", reordered " + n(s.reordered) + ", duplicated " + n(s.duplicated) + ", corrupt " +
-           n(s.corrupt) + ", truncated " + n(s.truncated) + ", invalid " + n(s.invalid) + "\n";
+           fixed(loss_percent(s), 2) + "%), " + counters_text(s) + "\n";
     out += rtt_text(s.rtt, true) + "; " + jitter_text(s.jitter_ns) + "\n";
     out += "rate " + fixed(s.rate_pps, 0) + " pps, " +
            fixed(static_cast<double>(s.duration_ns) / 1e6, 1) + " ms; replies " +
@@ -496,24 +523,14 @@ std::string interval_text(const burst_interval& i) {
     std::snprintf(span, sizeof span, "[%6.2f-%6.2f s] ", static_cast<double>(i.start_ns) / 1e9,
                   static_cast<double>(i.end_ns) / 1e9);
     return span + ("sent " + n(i.sent) + ", received " + n(i.received) + ", lost " + n(i.lost) +
-                   ", late " + n(i.late) + ", in flight " + n(i.in_flight) + ", reordered " +
-                   n(i.reordered) + ", duplicated " + n(i.duplicated) + ", corrupt " +
-                   n(i.corrupt) + ", truncated " + n(i.truncated) + ", invalid " + n(i.invalid) +
-                   "; " + rtt_text(i.rtt, false) + "; " + jitter_text(i.jitter_ns) + "\n");
+                   ", " + counters_text(i) + "; " + rtt_text(i.rtt, false) + "; " +
+                   jitter_text(i.jitter_ns) + "\n");
 }
 
 std::string interval_json(const burst_interval& i) {
-    auto n = [](std::uint64_t v) { return std::to_string(v); };
     return "{\"interval\": {\"start_s\": " + fixed(static_cast<double>(i.start_ns) / 1e9, 3) +
-           ", \"end_s\": " + fixed(static_cast<double>(i.end_ns) / 1e9, 3) +
-           "}, \"sent\": " + n(i.sent) + ", \"received\": " + n(i.received) +
-           ", \"lost\": " + n(i.lost) + ", \"late\": " + n(i.late) +
-           ", \"in_flight\": " + n(i.in_flight) + ", \"reordered\": " + n(i.reordered) +
-           ", \"duplicated\": " + n(i.duplicated) + ", \"corrupt\": " + n(i.corrupt) +
-           ", \"truncated\": " + n(i.truncated) + ", \"invalid\": " + n(i.invalid) +
-           ", \"rtt_us\": " +
-           (i.rtt ? "{\"p50\": " + micros(i.rtt->p50) + ", \"max\": " + micros(i.rtt->max) + "}"
-                  : std::string("null")) +
+           ", \"end_s\": " + fixed(static_cast<double>(i.end_ns) / 1e9, 3) + "}, " +
+           counters_json(i) + ", \"rtt_us\": " + rtt_json(i.rtt, false) +
            ", \"jitter_us\": " + jitter_json(i.jitter_ns) + "}";
 }
 

@@ -50,13 +50,12 @@ int run_burst(const send_options& o) {
     // window within it (a window of probes our own socket would drop measures nothing).
     std::uint64_t window = probe_window(o.window, o.window_bytes, o.size);
     const std::uint64_t footprint = datagram_footprint(o.size);
+    const std::uint64_t needed = window * footprint; // 0 without a window
     const std::uint64_t wanted =
-        window == 0 ? max_buffer_bytes
-                    : std::clamp(window * footprint, burst_buffer_bytes, max_buffer_bytes);
+        window == 0 ? max_buffer_bytes : std::clamp(needed, burst_buffer_bytes, max_buffer_bytes);
     (void)s.socket().set_buffer_sizes(static_cast<int>(wanted),
                                       static_cast<int>(burst_buffer_bytes));
-    if (const std::uint64_t got = s.socket().receive_buffer_bytes();
-        window != 0 && got != 0 && got < window * footprint) {
+    if (const std::uint64_t got = s.socket().receive_buffer_bytes(); got != 0 && got < needed) {
         const std::uint64_t fits = std::max<std::uint64_t>(1, got / footprint);
         report_failure(cli::ok, "the receive buffer is " + std::to_string(got) +
                                     " bytes (net.core.rmem_max caps it): at most " +
