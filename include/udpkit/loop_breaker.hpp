@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "udpkit/address.hpp"
+#include "udpkit/rate_limiter.hpp"
 
 namespace udpkit {
 
@@ -80,11 +81,10 @@ public:
     [[nodiscard]] const loop_rule& rule() const noexcept { return rule_; }
 
 private:
-    /// A source address:port: 16 address bytes (IPv4 in the first 4), the port, the family.
+    /// A source address:port.
     struct key {
-        std::uint8_t bytes[16] = {};
+        address_key address;
         std::uint16_t port = 0;
-        std::uint8_t v6 = 0;
         friend bool operator==(const key&, const key&) = default;
     };
     struct source {
@@ -102,7 +102,6 @@ private:
     };
     static constexpr std::size_t ways = 4;
 
-    static key key_of(const ip_endpoint& from) noexcept;
     [[nodiscard]] std::uint64_t hash_of(const key& k) const noexcept;
     /// The source's slot, a free or idle one in its set for it, or nullptr (set full of runs).
     source* find_or_add(const key& k, std::uint64_t key_hash, std::uint64_t now_ns) noexcept;

@@ -10,6 +10,16 @@
 
 namespace udpkit {
 
+/// A source IP address as a table key: 16 bytes (IPv4 in the first 4) and the family, no port.
+/// The key of rate_limiter, and with a port that of loop_breaker.
+struct address_key {
+    std::uint8_t bytes[16] = {};
+    std::uint8_t v6 = 0;
+
+    static address_key of(const ip_endpoint& source) noexcept;
+    friend bool operator==(const address_key&, const address_key&) = default;
+};
+
 /// A token bucket's parameters: `per_second` tokens are added each second, up to `burst`.
 struct bucket_rate {
     double per_second = 0; ///< > 0
@@ -78,12 +88,7 @@ public:
     [[nodiscard]] const bucket_rate& rate() const noexcept { return rate_; }
 
 private:
-    /// A source IP address: 16 bytes (IPv4 in the first 4) and the family.
-    struct key {
-        std::uint8_t bytes[16] = {};
-        std::uint8_t v6 = 0;
-        friend bool operator==(const key&, const key&) = default;
-    };
+    using key = address_key;
     static constexpr std::uint32_t none = UINT32_MAX;
     struct entry {
         key source;
@@ -93,7 +98,6 @@ private:
         bool limited = false;       ///< the last datagram was refused
     };
 
-    static key key_of(const ip_endpoint& source) noexcept;
     [[nodiscard]] std::size_t hash_of(const key& k) const noexcept;
     /// The index_ slot holding `k`, or the empty slot where it would go.
     std::size_t find_slot(const key& k) const noexcept;

@@ -74,24 +74,10 @@ loop_breaker::loop_breaker(loop_rule rule, std::size_t max_sources, std::size_t 
     assert(rule.window_ns > 0 && rule.repeat_interval_ns > 0 && rule.min_duration_ns > 0);
 }
 
-loop_breaker::key loop_breaker::key_of(const ip_endpoint& from) noexcept {
-    key k;
-    if (from.family() == ip_family::v6) {
-        const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(from.sockaddr_ptr());
-        std::memcpy(k.bytes, &sin6->sin6_addr, sizeof k.bytes);
-        k.v6 = 1;
-    } else {
-        const auto* sin = reinterpret_cast<const sockaddr_in*>(from.sockaddr_ptr());
-        std::memcpy(k.bytes, &sin->sin_addr, sizeof sin->sin_addr);
-    }
-    k.port = from.port();
-    return k;
-}
-
 std::uint64_t loop_breaker::hash_of(const key& k) const noexcept {
-    std::uint64_t h = mix(seed_ ^ load64(k.bytes));
-    h = mix(h ^ load64(k.bytes + 8));
-    return mix(h ^ (std::uint64_t{k.port} << 8 | k.v6));
+    std::uint64_t h = mix(seed_ ^ load64(k.address.bytes));
+    h = mix(h ^ load64(k.address.bytes + 8));
+    return mix(h ^ (std::uint64_t{k.port} << 8 | k.address.v6));
 }
 
 loop_breaker::source* loop_breaker::find_or_add(const key& k, std::uint64_t key_hash,
@@ -114,14 +100,14 @@ loop_breaker::source* loop_breaker::find_or_add(const key& k, std::uint64_t key_
         return nullptr;
     if (!slot->used)
         ++used_;
-    // due_ns = now: the caller sees no run in progress and starts one.
-    *slot = source{k, true, false, 0, now_ns, now_ns};
+    // due_ns = 0: the caller sees no run in progress and starts one (it sets the rest).
+    *slot = source{k, true};
     return slot;
 }
 
 loop_decision loop_breaker::check(const ip_endpoint& from, std::string_view payload,
                                   std::uint64_t now_ns) noexcept {
-    const key k = key_of(from);
+    const key k{address_key::of(from), from.port()};
     const std::uint64_t key_hash = hash_of(k);
     std::uint64_t fingerprint = mix(key_hash ^ sample_hash(payload, seed_));
     fingerprint += fingerprint == 0; // 0 marks an empty slot

@@ -15,6 +15,17 @@ struct reading {
     bool negative = false; // a minus sign before anything but zero
 };
 
+// A value already typed (or read from text, its sign applied).
+reading reading_of(double value) {
+    reading r;
+    if (std::isnan(value))
+        return r;
+    r.what = std::isinf(value) ? reading::kind::infinite : reading::kind::finite;
+    r.value = value;
+    r.negative = value < 0; // not -0
+    return r;
+}
+
 bool all_digits(std::string_view s) {
     for (const char c : s)
         if (c < '0' || c > '9')
@@ -50,30 +61,33 @@ reading read(std::string_view text) {
         r.negative = minus && large;
         return r;
     }
-    if (std::isnan(value))
-        return r;
-    r.what = std::isinf(value) ? reading::kind::infinite : reading::kind::finite;
-    r.value = minus ? -value : value;
-    r.negative = minus && value != 0;
-    return r;
+    return reading_of(minus ? -value : value);
 }
 
 unexpected problem(std::string_view shown, const char* what, const std::string& expected) {
     return fail(std::string(shown) + " is " + what + "; expected " + expected);
 }
 
+// What is wrong with a reading before its range is looked at, in the order both kinds of
+// number report it, or nullptr.
+const char* reading_problem(const reading& r, bool refuse_negative) {
+    if (r.what == reading::kind::not_a_number)
+        return "not a number";
+    if (r.what == reading::kind::infinite)
+        return "infinite";
+    if (r.negative && refuse_negative)
+        return "negative";
+    if (r.what == reading::kind::too_large)
+        return "out of range";
+    return nullptr;
+}
+
 // The checks shared by text and typed values, once the value is known to be finite or too
 // large. `value` is ignored when too large.
 result<std::uint64_t> to_whole(const reading& r, std::string_view shown, const whole_rule& rule) {
     const std::string expected = describe(rule);
-    if (r.what == reading::kind::not_a_number)
-        return problem(shown, "not a number", expected);
-    if (r.what == reading::kind::infinite)
-        return problem(shown, "infinite", expected);
-    if (r.negative)
-        return problem(shown, "negative", expected);
-    if (r.what == reading::kind::too_large)
-        return problem(shown, "out of range", expected);
+    if (const char* why = reading_problem(r, true))
+        return problem(shown, why, expected);
     if (r.value != std::floor(r.value))
         return problem(shown, "not a whole number", expected);
     // 2^64 is exact as a double; anything at or above it does not fit.
@@ -120,14 +134,9 @@ result<double> parse_real(std::string_view text, const real_rule& rule, std::str
     const std::string quoted = shown.empty() ? quote_untrusted(text) : std::string(shown);
     const std::string expected = describe(rule);
     const reading r = read(text);
-    if (r.what == reading::kind::not_a_number)
-        return problem(quoted, "not a number", expected);
-    if (r.what == reading::kind::infinite)
-        return problem(quoted, "infinite", expected);
-    if (r.negative && rule.min >= 0)
-        return problem(quoted, "negative", expected);
-    if (r.what == reading::kind::too_large || r.value < rule.min || r.value > rule.max ||
-        (rule.above_min && r.value == rule.min))
+    if (const char* why = reading_problem(r, rule.min >= 0))
+        return problem(quoted, why, expected);
+    if (r.value < rule.min || r.value > rule.max || (rule.above_min && r.value == rule.min))
         return problem(quoted, "out of range", expected);
     return r.value;
 }
@@ -162,13 +171,7 @@ result<std::uint64_t> check_whole(std::int64_t value, const whole_rule& rule) {
 }
 
 result<std::uint64_t> check_whole(double value, const whole_rule& rule) {
-    reading r;
-    if (!std::isnan(value)) {
-        r.what = std::isinf(value) ? reading::kind::infinite : reading::kind::finite;
-        r.value = value;
-        r.negative = value < 0;
-    }
-    return to_whole(r, format_number(value), rule);
+    return to_whole(reading_of(value), format_number(value), rule);
 }
 
 } // namespace udpkit

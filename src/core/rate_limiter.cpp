@@ -35,8 +35,8 @@ rate_limiter::rate_limiter(bucket_rate rate, std::size_t max_sources, std::uint6
     assert(rate.per_second > 0 && rate.burst >= 1 && max_sources >= 1);
 }
 
-rate_limiter::key rate_limiter::key_of(const ip_endpoint& source) noexcept {
-    key k;
+address_key address_key::of(const ip_endpoint& source) noexcept {
+    address_key k;
     if (source.family() == ip_family::v6) {
         const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(source.sockaddr_ptr());
         std::memcpy(k.bytes, &sin6->sin6_addr, sizeof k.bytes);
@@ -100,7 +100,7 @@ void rate_limiter::push_newest(std::uint32_t e) noexcept {
 }
 
 rate_decision rate_limiter::check(const ip_endpoint& source, std::uint64_t now_ns) noexcept {
-    const key k = key_of(source);
+    const key k = address_key::of(source);
     std::size_t slot = find_slot(k);
     if (index_[slot] != none) {
         const std::uint32_t e = index_[slot];
