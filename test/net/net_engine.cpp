@@ -175,10 +175,15 @@ TEST_CASE("the batch-end hook follows each batch that one recvmmsg read") {
 TEST_CASE("the receive time is the kernel's, not the time the loop got round to it") {
     event_loop loop;
     std::uint64_t received_ns = 0, handled_ns = 0;
-    const std::uint64_t before_send = event_loop::now_ns();
+    std::uint64_t before_send = 0;
     {
         auto server = bind_or_fail(loop, "127.0.0.1:0");
         auto client = bind_or_fail(loop, "127.0.0.1:0");
+        // The kernel turns receive timestamping on for the whole system lazily (a deferred
+        // work item after the first socket asks for it); until then it stamps a datagram when
+        // it is read. Give it that moment, as a long-running tool has.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        before_send = event_loop::now_ns();
         REQUIRE(client->send("stamp me", server->local_address()));
         // The datagram waits in the kernel while the loop is busy elsewhere.
         std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -42,8 +42,9 @@ struct datagram {
     /// Pass it to send().
     const local_source* reply_from;
     /// When the kernel received it, on the event_loop::now_ns() clock (SO_TIMESTAMPNS): the
-    /// loop's wake-up latency is not in it. The time it was read when the socket was made
-    /// without socket_options::receive_timestamps.
+    /// loop's wake-up latency is not in it. (Linux turns timestamping on system-wide a moment
+    /// after the first socket asks; datagrams before that are stamped when read.) The time it was
+    /// read when the socket was made without socket_options::receive_timestamps.
     std::uint64_t received_ns;
     /// The socket's running count of datagrams the kernel dropped (receive buffer full) before
     /// this one was queued (SO_RXQ_OVFL; 0 without socket_options::drop_counts).
