@@ -12,6 +12,7 @@
 
 #include "udpkit/address.hpp"
 #include "udpkit/result.hpp"
+#include "udpkit/segmentation.hpp"
 
 namespace re2 {
 class RE2;
@@ -117,6 +118,9 @@ struct echo_counters {
     /// Datagrams the kernel dropped before they could be read (receive buffer full): the
     /// socket's own count, copied in before printing. Not part of `received`.
     std::uint64_t kernel_drops = 0;
+    /// Which offload path ran and what it did: the socket's own counts, copied in before
+    /// printing. GRO buffers are split before counting: every other counter counts datagrams.
+    offload_counters offload;
 
     /// Counts one datagram of `size` bytes on the wire and its fate (`reply_bytes` if replied).
     void record(echo_action action, std::size_t size, std::size_t reply_bytes = 0) noexcept;
@@ -124,8 +128,9 @@ struct echo_counters {
     [[nodiscard]] bool adds_up() const noexcept;
 };
 
-/// One stats line: `received=10 replied=7 truncated=1 ... bytes_out=70`, or with `json` the
-/// same counters as one JSON object. No newline.
+/// One stats line: `stats: received=10 replied=7 truncated=1 ... kernel_drops=0 gro=on ...
+/// gso_refusals=0`, or with `json` the same counters as one JSON object (the offload ones as
+/// its "offload" object). No newline.
 std::string format_counters(const echo_counters& c, bool json);
 
 /// One --log line: `2024-05-01T09:30:00.123Z 127.0.0.1:40000 5 replied` (UTC time, source,

@@ -180,8 +180,8 @@ std::string format_counters(const echo_counters& c, bool json) {
             out += ' ' + std::string(name) + '=' + std::to_string(value);
         first = false;
     }
-    if (json)
-        out += '}';
+    out += json ? ",\"offload\":" + format_offload(c.offload, true) + '}'
+                : ' ' + format_offload(c.offload, false);
     return out;
 }
 

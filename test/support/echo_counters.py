@@ -8,9 +8,12 @@ SANITIZED_PEAK_RSS_BOUND_KB = 128 * 1024
 
 
 def parse_stats(line):
-    """The counters of a `stats: key=value ...` line, as ints."""
+    """The counters of a `stats: key=value ...` line, as ints (the offload paths gro and gso as
+    True or False)."""
     assert line.startswith("stats: "), f"not a stats line: {line!r}"
-    return {k: int(v) for k, v in (f.split("=") for f in line[len("stats: "):].split())}
+    flags = {"on": True, "off": False}
+    return {k: flags[v] if v in flags else int(v)
+            for k, v in (f.split("=") for f in line[len("stats: "):].split())}
 
 
 def adds_up(s):

@@ -161,18 +161,24 @@ TEST_CASE("counters print as key=value text or as one JSON object") {
     c.record(echo_action::refused_amplification, 2);
     c.over_rate_limit = 1;
     c.kernel_drops = 3;
+    c.offload.gro = true;
+    c.offload.gro_buffers = 2;
+    c.offload.gro_datagrams = 7;
     CHECK(format_counters(c, false) ==
           "stats: received=2 replied=1 truncated=0 rate_limited=0 refused=1 "
           "refused_privileged_port=0 refused_own_address=0 refused_amplification=1 "
           "refused_no_match=0 refused_loop=0 send_errors=0 bytes_in=7 bytes_out=5 "
           "over_rate_limit=1 "
-          "kernel_drops=3");
+          "kernel_drops=3 gro=on gso=off gro_buffers=2 gro_datagrams=7 gso_sends=0 "
+          "gso_datagrams=0 gso_refusals=0");
     CHECK(format_counters(c, true) ==
           "{\"received\":2,\"replied\":1,\"truncated\":0,\"rate_limited\":0,\"refused\":1,"
           "\"refused_privileged_port\":0,\"refused_own_address\":0,"
           "\"refused_amplification\":1,\"refused_no_match\":0,\"refused_loop\":0,"
           "\"send_errors\":0,"
-          "\"bytes_in\":7,\"bytes_out\":5,\"over_rate_limit\":1,\"kernel_drops\":3}");
+          "\"bytes_in\":7,\"bytes_out\":5,\"over_rate_limit\":1,\"kernel_drops\":3,"
+          "\"offload\":{\"gro\":true,\"gso\":false,\"gro_buffers\":2,\"gro_datagrams\":7,"
+          "\"gso_sends\":0,\"gso_datagrams\":0,\"gso_refusals\":0}}");
 }
 
 TEST_CASE("log lines: UTC time with milliseconds, source, size, action") {
