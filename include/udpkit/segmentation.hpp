@@ -84,10 +84,16 @@ struct offload_counters {
     std::uint64_t gro_datagrams = 0; ///< datagrams in those buffers
     std::uint64_t gso_sends = 0;     ///< sends that carried more than one datagram
     std::uint64_t gso_datagrams = 0; ///< datagrams in those sends
-    /// GSO sends the kernel refused (EIO, EINVAL: e.g. no checksum offload on the interface);
+    /// GSO sends the kernel refused (EIO: no checksum offload on the interface; EMSGSIZE or
+    /// EINVAL: a segment over the path MTU);
     /// GSO was turned off and their datagrams were sent one by one.
     std::uint64_t gso_refusals = 0;
 };
+
+/// For people: `offload: GSO on (3 sends carried 192 datagrams), GRO on (3 buffers held 192
+/// datagrams)`, a refusal as `GSO refused by the kernel 1 time, then plain sends`, both off as
+/// `offload: off (one datagram per send and per buffer)`.
+std::string describe_offload(const offload_counters& c);
 
 /// `gro=on gso=on gro_buffers=3 gro_datagrams=192 gso_sends=3 gso_datagrams=192
 /// gso_refusals=0`, or with `json` the same as one JSON object. No newline.

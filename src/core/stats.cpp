@@ -190,8 +190,8 @@ bool burst_stats::expired(std::uint64_t index, std::uint64_t now_ns) const noexc
     return now_ns >= sent_ns && now_ns - sent_ns >= timeout_ns_;
 }
 
-probe_header burst_stats::next_probe(std::uint64_t now_ns) const noexcept {
-    return {static_cast<std::uint32_t>(first_seq_ + send_times_.size()), stamp(now_ns)};
+probe_header burst_stats::next_probe(std::uint64_t now_ns, std::uint64_t ahead) const noexcept {
+    return {static_cast<std::uint32_t>(first_seq_ + send_times_.size() + ahead), stamp(now_ns)};
 }
 
 void burst_stats::record_sent(std::uint64_t now_ns) {
@@ -430,7 +430,8 @@ std::string burst_json(const burst_summary& s, std::string_view target, std::siz
            ", \"duration_ms\": " + fixed(static_cast<double>(s.duration_ns) / 1e6, 3) +
            ", \"rtt_us\": " + rtt_json(s.rtt, true) +
            ", \"jitter_us\": " + jitter_json(s.jitter_ns) +
-           ", \"kernel_drops\": " + n(s.kernel_drops) + ", \"foreign\": " + s.foreign.json();
+           ", \"kernel_drops\": " + n(s.kernel_drops) + ", \"foreign\": " + s.foreign.json() +
+           ", \"offload\": " + format_offload(s.offload, true);
     if (s.histogram) {
         out += ", \"rtt_histogram\": [";
         for (std::size_t i = 0; i < s.histogram->size(); ++i) {
@@ -461,6 +462,7 @@ std::string burst_text(const burst_summary& s, std::string_view target, std::siz
                 ? n(*s.reply_min_bytes) + ".." + n(*s.reply_max_bytes) + " bytes"
                 : std::string("-")) +
            "; kernel drops " + n(s.kernel_drops) + "\n";
+    out += describe_offload(s.offload) + "\n";
     if (s.corrupt > 0)
         out += "first corrupt reply: " + s.first_corrupt + "\n";
     for (const auto& line : s.foreign.describe("the target " + std::string(target)))

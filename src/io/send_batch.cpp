@@ -119,9 +119,11 @@ std::size_t send_batch::send_runs(int fd, sendmmsg_function send, std::size_t ru
             continue;
         // sendmmsg reports an error only for the first message of the call.
         const int error = sent < 0 ? -errno : -EIO;
-        if ((error == -EIO || error == -EINVAL) && run_first_[done + 1] - run_first_[done] > 1) {
-            // The kernel cannot segment here (e.g. no checksum offload on the interface, or a
-            // segment over the path MTU): the plain way from this run on, and from now on.
+        if ((error == -EIO || error == -EINVAL || error == -EMSGSIZE) &&
+            run_first_[done + 1] - run_first_[done] > 1) {
+            // The kernel cannot segment here: EIO without checksum offload on the interface,
+            // EMSGSIZE (EINVAL before Linux 6.x) for a segment over the path MTU, which a
+            // plain send may still fragment. The plain way from this run on, and from now on.
             gso->gso = false;
             ++gso->gso_refusals;
             return run_first_[done];

@@ -220,10 +220,10 @@ TEST_CASE("send_batch GSO: runs of one size to one destination share a message, 
     CHECK(script.empty());
 }
 
-TEST_CASE(
-    "send_batch GSO: a refusal (EIO, EINVAL) turns GSO off and sends every datagram plainly") {
+TEST_CASE("send_batch GSO: a refusal (EIO, EINVAL, EMSGSIZE) turns GSO off and sends every "
+          "datagram plainly") {
     const auto a = *ip_endpoint::parse("127.0.0.1:9");
-    for (const int refusal : {-EIO, -EINVAL}) {
+    for (const int refusal : {-EIO, -EINVAL, -EMSGSIZE}) {
         CAPTURE(refusal);
         send_batch batch(16, 4096);
         REQUIRE(batch.add("x", *ip_endpoint::parse("127.0.0.1:10"))); // alone: sent first

@@ -81,6 +81,23 @@ TEST_CASE("GSO run: at most 64 datagrams and 65507 bytes; empty datagrams go alo
     CHECK_FALSE(then_empty.add(0));
 }
 
+TEST_CASE("offload for people: which path ran, a refusal, or off") {
+    offload_counters c;
+    CHECK(describe_offload(c) == "offload: off (one datagram per send and per buffer)");
+    c.gro = c.gso = true;
+    c.gso_sends = 3;
+    c.gso_datagrams = 192;
+    c.gro_buffers = 2;
+    c.gro_datagrams = 128;
+    CHECK(describe_offload(c) == "offload: GSO on (3 sends carried 192 datagrams), GRO on (2 "
+                                 "buffers held 128 datagrams)");
+    c.gso = false;
+    c.gso_refusals = 1;
+    CHECK(describe_offload(c) == "offload: GSO refused by the kernel 1 time, then plain sends (3 "
+                                 "sends carried 192 datagrams), GRO on (2 buffers held 128 "
+                                 "datagrams)");
+}
+
 TEST_CASE("offload counters read the same in text and JSON") {
     offload_counters c;
     c.gro = true;

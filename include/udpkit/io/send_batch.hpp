@@ -44,7 +44,8 @@ public:
     /// `send` is the system call; tests pass a stand-in to script the kernel's answers.
     /// With `gso` whose `gso` flag is set, each run of datagrams that gso_run accepts (same
     /// destination and source) leaves as one UDP_SEGMENT message, counted in `gso`; if the
-    /// kernel refuses one (EIO, EINVAL), GSO is turned off in `gso`, the refusal counted, and
+    /// kernel refuses one (EIO, EINVAL, EMSGSIZE), GSO is turned off in `gso`, the refusal
+    /// counted, and
     /// that run and the rest are sent one datagram per message: none is lost to it.
     /// udp_socket::send_now is the usual caller.
     std::span<const int> flush(int fd, sendmmsg_function send = &::sendmmsg,
