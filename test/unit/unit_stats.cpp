@@ -75,6 +75,26 @@ TEST_CASE("probe: header round-trips, the body follows from it; short data is re
     CHECK(decode_probe(p)->seq == 1);
 }
 
+TEST_CASE("probe: bodies longer than one 256-byte period follow the formula, and are checked "
+          "to the last byte") {
+    for (const std::size_t size : {264u, 265u, 1200u, 65507u}) {
+        CAPTURE(size);
+        burst_stats stats(0x123456f0);
+        std::string p;
+        encode_probe(p, stats.next_probe(1000 * ms), size);
+        stats.record_sent(1000 * ms);
+        REQUIRE(p.size() == size);
+        bool all = true;
+        for (std::size_t i = 8; i < p.size(); ++i)
+            all = all && static_cast<unsigned char>(p[i]) == ((0xf0u + i) & 0xffu);
+        CHECK(all);
+        std::string bad = p;
+        bad.back() = static_cast<char>(bad.back() ^ 1); // the very last byte
+        CHECK(stats.record_reply(bad, size, false, size, 1001 * ms) == reply_kind::corrupt);
+        CHECK(stats.record_reply(p, size, false, size, 1001 * ms) == reply_kind::fresh);
+    }
+}
+
 TEST_CASE("percentile: nearest rank on sorted samples") {
     std::vector<std::uint64_t> v;
     for (std::uint64_t i = 1; i <= 100; ++i)
