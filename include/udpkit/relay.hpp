@@ -70,8 +70,8 @@ struct directed_value {
     std::string_view value;
 };
 
-/// Splits an optional `forward:` or `back:` prefix off `text`. An unknown prefix is an error
-/// that names it and the accepted ones.
+/// Splits an optional `forward:` or `back:` prefix off `text`. An unknown prefix (a word of
+/// letters before a colon) is an error that names it and the accepted ones; `5%:4` has none.
 result<directed_value> split_direction(std::string_view text, direction_set fallback);
 
 /// One direction's impairments; every one is off by default.
@@ -182,6 +182,7 @@ private:
         std::uint64_t tag;
         std::uint32_t gap_left;
         std::uint64_t deadline_ns;
+        std::uint8_t copies; ///< 2 when duplicated: the copies are held together
         bool overtaken = false;
     };
     struct scheduled {
@@ -196,9 +197,10 @@ private:
 
     /// Decides loss, corruption and truncation; returns false if the datagram is dropped.
     bool survive(std::string_view& payload);
-    /// One copy after the duplicate stage: holds it back or passes it on.
-    void reorder_stage(std::string_view payload, std::uint64_t tag, std::uint64_t now_ns,
-                       std::vector<relay_output>& out);
+    /// A datagram and its duplicate, if any, after the duplicate stage: holds them back
+    /// together or passes them on.
+    void reorder_stage(std::string_view payload, std::uint8_t copies, std::uint64_t tag,
+                       std::uint64_t now_ns, std::vector<relay_output>& out);
     /// The rate queue and the delay: sends the copy now or schedules it.
     void timing_stage(std::string_view payload, std::uint64_t tag, std::uint64_t now_ns,
                       std::vector<relay_output>& out);
@@ -217,6 +219,7 @@ private:
     double leave_burst_ = 1; ///< chance of ending it
     std::string scratch_;    ///< a corrupted copy
     std::deque<held> held_;
+    std::size_t held_copies_ = 0;          ///< datagrams in held_, duplicates included
     std::vector<scheduled> scheduled_;     ///< a min-heap on (due_ns, order)
     std::deque<std::uint64_t> departures_; ///< rate stage: when queued datagrams leave
     double link_free_ns_ = 0;              ///< when the link has sent what it holds

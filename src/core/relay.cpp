@@ -86,10 +86,14 @@ result<direction_set> parse_direction_set(std::string_view text) {
 }
 
 result<directed_value> split_direction(std::string_view text, direction_set fallback) {
+    // Only a word before the colon is a prefix: `5%:4` (--loss-burst) has none.
     const auto colon = text.find(':');
-    if (colon == std::string_view::npos)
-        return directed_value{fallback, text};
     const std::string_view prefix = text.substr(0, colon);
+    const bool word = !prefix.empty() && std::all_of(prefix.begin(), prefix.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    });
+    if (colon == std::string_view::npos || !word)
+        return directed_value{fallback, text};
     if (prefix != "forward" && prefix != "back")
         return fail(quote_untrusted(prefix) + " is not a direction; expected forward: or back: " +
                     "before the value, or none (then --direction decides)");
@@ -179,13 +183,10 @@ void impairment_pipeline::receive(std::string_view payload, std::uint64_t tag, s
     release_due(now_ns, out, false);
     if (survive(payload)) {
         const bool twice = config_.duplicate > 0 && random_.chance(config_.duplicate);
-        reorder_stage(payload, tag, now_ns, out);
-        if (twice) {
-            ++counters_.duplicated;
-            reorder_stage(payload, tag, now_ns, out);
-        }
+        counters_.duplicated += twice ? 1 : 0;
+        reorder_stage(payload, twice ? 2 : 1, tag, now_ns, out);
     }
-    counters_.pending = held_.size() + scheduled_.size();
+    counters_.pending = held_copies_ + scheduled_.size();
 }
 
 bool impairment_pipeline::survive(std::string_view& payload) {
@@ -218,13 +219,19 @@ bool impairment_pipeline::survive(std::string_view& payload) {
     return true;
 }
 
-void impairment_pipeline::reorder_stage(std::string_view payload, std::uint64_t tag,
-                                        std::uint64_t now_ns, std::vector<relay_output>& out) {
+void impairment_pipeline::reorder_stage(std::string_view payload, std::uint8_t copies,
+                                        std::uint64_t tag, std::uint64_t now_ns,
+                                        std::vector<relay_output>& out) {
+    // A duplicate goes with its original: were one held and the other not, the receiver would
+    // see a duplicate where the relay counted a reordering.
     if (config_.reorder > 0 && random_.chance(config_.reorder)) {
-        held_.push_back({std::string(payload), tag, config_.reorder_gap, now_ns + reorder_hold_ns});
+        held_.push_back(
+            {std::string(payload), tag, config_.reorder_gap, now_ns + reorder_hold_ns, copies});
+        held_copies_ += copies;
         return;
     }
-    timing_stage(payload, tag, now_ns, out);
+    for (std::uint8_t i = 0; i < copies; ++i)
+        timing_stage(payload, tag, now_ns, out);
     for (auto& h : held_) {
         --h.gap_left;
         h.overtaken = true;
@@ -238,10 +245,12 @@ void impairment_pipeline::reorder_stage(std::string_view payload, std::uint64_t 
 void impairment_pipeline::release_held(std::uint64_t now_ns, std::vector<relay_output>& out) {
     held h = std::move(held_.front());
     held_.pop_front();
+    held_copies_ -= h.copies;
     if (h.overtaken)
         ++counters_.reordered;
     released_.push_back(std::move(h.bytes));
-    timing_stage(released_.back(), h.tag, now_ns, out);
+    for (std::uint8_t i = 0; i < h.copies; ++i)
+        timing_stage(released_.back(), h.tag, now_ns, out);
 }
 
 void impairment_pipeline::timing_stage(std::string_view payload, std::uint64_t tag,
@@ -294,7 +303,7 @@ void impairment_pipeline::release_due(std::uint64_t now_ns, std::vector<relay_ou
         scheduled_.pop_back();
     }
     if (update_pending)
-        counters_.pending = held_.size() + scheduled_.size();
+        counters_.pending = held_copies_ + scheduled_.size();
 }
 
 std::optional<std::uint64_t> impairment_pipeline::next_due_ns() const noexcept {

@@ -125,6 +125,10 @@ TEST_CASE("direction prefixes and --direction") {
     CHECK(back->value == "20");
     auto fallback = split_direction("20", direction_set{false, true});
     CHECK((!fallback->directions.forward && fallback->directions.back));
+    auto burst = split_direction("5%:4", direction_set{true, false});
+    CHECK((burst->directions.forward && !burst->directions.back));
+    CHECK(burst->value == "5%:4");
+    CHECK(split_direction("back:5%:4", both)->value == "5%:4");
     auto bad = split_direction("sideways:5%", both);
     REQUIRE_FALSE(bad);
     CHECK(bad.error().message == "\"sideways\" is not a direction; expected forward: or back: "
@@ -239,6 +243,38 @@ TEST_CASE("reorder: a held datagram leaves behind the next N, counted once") {
     CHECK(q.counters().reordered == 0);
     CHECK(q.counters().forwarded == 1);
     CHECK(q.counters().adds_up());
+}
+
+TEST_CASE("loss, duplicate and reorder together: what a receiver counts is what the relay counts") {
+    impairment c;
+    c.loss = 0.05;
+    c.duplicate = 0.02;
+    c.reorder = 0.05;
+    for (const std::uint64_t seed : {1, 2, 3, 4}) {
+        impairment_pipeline p(c, seed);
+        const auto order = run(p, 5000);
+        // udp-send's rules: a first arrival after a later number is reordered (RFC 4737), a
+        // second arrival is a duplicate, a number that never arrives is lost.
+        std::vector<bool> seen(5000);
+        std::uint64_t reordered = 0, duplicated = 0, received = 0;
+        std::uint32_t highest = 0;
+        for (const auto n : order) {
+            if (seen[n]) {
+                ++duplicated;
+                continue;
+            }
+            seen[n] = true;
+            ++received;
+            if (received > 1 && n < highest)
+                ++reordered;
+            highest = std::max(highest, n);
+        }
+        CAPTURE(seed);
+        CHECK(5000 - received == p.counters().dropped(relay_drop::loss));
+        CHECK(duplicated == p.counters().duplicated);
+        CHECK(reordered == p.counters().reordered);
+        CHECK(p.counters().adds_up());
+    }
 }
 
 TEST_CASE("delay and jitter: uniform over DELAY-JITTER..DELAY+JITTER, counted as delayed") {
