@@ -10,8 +10,10 @@ import json
 import os
 import signal
 import socket
+import tempfile
 
-from harness import case, run, run_tool, spawn, start_echo, tool, udp_client, wait_until
+from harness import (case, run, run_tool, spawn, start_echo, tool, udp_client, unused_port,
+                     wait_until)
 
 RELAY = tool("udp-relay")
 SEND = tool("udp-send")
@@ -332,7 +334,6 @@ def safety_refusals_exit_2():
 def privileged_client_ports_are_refused():
     echo, upstream = start_echo()
     relay, server, _ = start_relay(upstream)
-    from harness import unused_port
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         client.bind(("127.0.0.1", unused_port(privileged=True)))
@@ -343,6 +344,26 @@ def privileged_client_ports_are_refused():
     s = wait_until(lambda: (lambda s: s if s["forward"]["received"] else None)(stats(relay)), 5,
                    "the datagram to be counted")
     assert s["forward"]["dropped_privileged_port"] == 1 and s["clients"] == 0, s
+
+
+@case
+def directory_names_the_listen_address_limit_and_upstream():
+    echo, upstream = start_echo("--max-message", "2000")
+    port = unused_port()
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+        f.write(f'[peers.relay]\naddress = "127.0.0.1:{port}"\nmax_message = 2000\n'
+                f'[peers.echo]\naddress = "127.0.0.1:{upstream[1]}"\n')
+    try:
+        proc = spawn([RELAY, "--directory", f.name, "--as", "relay", "--to", "echo"])
+        assert proc.listening() == ("127.0.0.1", port)
+        assert proc.readline().startswith(f"relaying to 127.0.0.1:{upstream[1]}, seed ")
+        client = udp_client()
+        big = os.urandom(2000)
+        assert ask(client, ("127.0.0.1", port), big) == big  # the peer's limit, not 1472
+        bad = run_tool([RELAY, "--directory", f.name, "--as", "relay", "--to", "nobody"])
+        assert bad.returncode == 2 and "nor is it a peer of" in bad.stderr, bad.stderr
+    finally:
+        os.unlink(f.name)
 
 
 @case
