@@ -318,6 +318,18 @@ def the_client_table_is_bounded_fails_closed_and_expires_idle_clients():
 
 
 @case
+def a_reply_held_past_its_clients_expiry_is_dropped_as_expired():
+    echo, upstream = start_echo()
+    relay, server, _ = start_relay(upstream, "--delay", "back:400", "--idle", "0.1")
+    client = udp_client()
+    client.sendto(b"late", server)
+    assert_silent(client, "a reply for an expired client was sent", timeout=0.8)
+    s = stats(relay)
+    assert s["back"]["dropped_expired"] == 1 and s["clients_expired"] == 1, s
+    assert s["back"]["pending"] == 0 and adds_up(s), s
+
+
+@case
 def safety_refusals_exit_2():
     for args, text in (
             (["--to", "127.0.0.1:53"], "port 53 is below 1024"),

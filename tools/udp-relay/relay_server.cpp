@@ -122,8 +122,11 @@ public:
             return;
         }
         auto admitted = clients_.admit(d.from, now);
-        if (!admitted.slot) {
-            expire_idle(now); // a client may have gone quiet since the last tick
+        // A client may have gone quiet since the last tick; a flood of new sources rescans the
+        // table at most every 10 ms.
+        if (!admitted.slot && now - last_full_scan_ns_ >= 10'000'000) {
+            last_full_scan_ns_ = now;
+            expire_idle(now);
             admitted = clients_.admit(d.from, now);
         }
         if (!admitted.slot) {
@@ -149,7 +152,7 @@ public:
         arm_timer(now);
     }
 
-    /// Releases what is due in both directions (the timer's work) and expires idle clients.
+    /// Releases what is due in both directions (the timer's work).
     void on_tick() {
         const std::uint64_t now = event_loop::now_ns();
         out_.clear();
@@ -299,6 +302,7 @@ private:
     std::vector<relay_output> out_;
     timer due_timer_;
     std::optional<std::uint64_t> armed_ns_;
+    std::uint64_t last_full_scan_ns_ = 0;
     cli::notices notices_{"udp-relay", notice_rate, event_loop::now_ns()};
 };
 
