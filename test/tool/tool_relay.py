@@ -207,19 +207,21 @@ def delay_back_and_rate_forward():
 
 
 @case
-def udp_send_counts_equal_the_relays_forward_only():
+def udp_send_counts_equal_the_relays_one_direction_at_a_time():
     echo, upstream = start_echo()
-    relay, server, seed = start_relay(upstream, "--direction", "forward", "--loss", "5%",
-                                      "--duplicate", "2%", "--reorder", "5%")
-    report = burst(server, 3000)
-    s = stats(relay)
-    f = s["forward"]
-    assert report["lost"] == f["dropped_loss"] > 0, (report, f, seed)
-    assert report["duplicated"] == f["duplicated"] > 0, (report, f, seed)
-    assert report["reordered"] == f["reordered"] > 0, (report, f, seed)
-    assert report["reply_bytes"] == {"min": 100, "max": 100}, report
-    assert s["back"]["dropped"] == 0 and s["back"]["duplicated"] == 0
-    assert adds_up(s)
+    for direction, other in (("forward", "back"), ("back", "forward")):
+        relay, server, seed = start_relay(upstream, "--direction", direction, "--loss", "5%",
+                                          "--duplicate", "2%", "--reorder", "5%")
+        report = burst(server, 3000)
+        s = stats(relay, signal.SIGTERM)
+        assert relay.wait()[0] == 0
+        d = s[direction]
+        assert report["lost"] == d["dropped_loss"] > 0, (direction, report, d, seed)
+        assert report["duplicated"] == d["duplicated"] > 0, (direction, report, d, seed)
+        assert report["reordered"] == d["reordered"] > 0, (direction, report, d, seed)
+        assert report["reply_bytes"] == {"min": 100, "max": 100}, report
+        assert s[other]["dropped"] == 0 and s[other]["duplicated"] == 0, s
+        assert adds_up(s)
 
 
 @case
