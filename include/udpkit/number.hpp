@@ -57,6 +57,12 @@ result<double> parse_real(std::string_view text, const real_rule& rule,
 result<std::uint64_t> parse_whole(std::string_view text, const whole_rule& rule,
                                   std::string_view shown = {});
 
+/// Reads a percentage written with its sign, `5%`, `0.25%`, `100%` (0% to 100%), and returns it
+/// as a probability from 0 to 1. A number without `%` is refused rather than guessed at (is `0.05`
+/// five percent or a twentieth of one?): `"5" has no % sign; expected a percentage from 0% to
+/// 100%, e.g. 5%`. Other errors are parse_real's, with the same ending.
+result<double> parse_percent(std::string_view text);
+
 /// Checks an integer already typed (a TOML integer); the message shows it as `-5`.
 result<std::uint64_t> check_whole(std::int64_t value, const whole_rule& rule);
 /// Checks a real number that should be whole (a TOML float: `nan`, `inf`, `1.5`, `1472.0`); the

@@ -90,4 +90,23 @@ std::optional<std::string> json_text(std::string_view payload) {
     return out;
 }
 
+void append_counters(std::string& out, std::span<const counter_field> fields, bool json,
+                     std::string_view prefix) {
+    bool first = true;
+    for (const auto& [name, value] : fields) {
+        if (json) {
+            out += first ? "\"" : ",\"";
+            out += name;
+            out += "\":";
+        } else {
+            out += ' ';
+            out += prefix;
+            out += name;
+            out += '=';
+        }
+        out += std::to_string(value);
+        first = false;
+    }
+}
+
 } // namespace udpkit

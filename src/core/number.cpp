@@ -160,6 +160,20 @@ result<std::uint64_t> parse_whole(std::string_view text, const whole_rule& rule,
     return value;
 }
 
+result<double> parse_percent(std::string_view text) {
+    static constexpr std::string_view expected = "a percentage from 0% to 100%, e.g. 5%";
+    const std::string quoted = quote_untrusted(text);
+    if (text.empty() || text.back() != '%')
+        return fail(quoted + (text.empty() ? " is empty" : " has no % sign") + "; expected " +
+                    std::string(expected));
+    const reading r = read(text.substr(0, text.size() - 1));
+    if (const char* why = reading_problem(r, true))
+        return problem(quoted, why, std::string(expected));
+    if (r.value > 100)
+        return problem(quoted, "out of range", std::string(expected));
+    return r.value / 100;
+}
+
 result<std::uint64_t> check_whole(std::int64_t value, const whole_rule& rule) {
     const std::string shown = std::to_string(value);
     if (value < 0)

@@ -1,9 +1,11 @@
 #include "udpkit/responder.hpp"
 
-#include <re2/re2.h>
-
 #include <cstdio>
 #include <ctime>
+
+#include <re2/re2.h>
+
+#include "udpkit/json.hpp"
 
 namespace udpkit {
 
@@ -154,7 +156,7 @@ bool echo_counters::adds_up() const noexcept {
 }
 
 std::string format_counters(const echo_counters& c, bool json) {
-    const std::pair<const char*, std::uint64_t> fields[] = {
+    const counter_field fields[] = {
         {"received", c.received},
         {"replied", c.replied},
         {"truncated", c.truncated},
@@ -172,14 +174,7 @@ std::string format_counters(const echo_counters& c, bool json) {
         {"kernel_drops", c.kernel_drops},
     };
     std::string out = json ? "{" : "stats:";
-    bool first = true;
-    for (const auto& [name, value] : fields) {
-        if (json)
-            out += (first ? "\"" : ",\"") + std::string(name) + "\":" + std::to_string(value);
-        else
-            out += ' ' + std::string(name) + '=' + std::to_string(value);
-        first = false;
-    }
+    append_counters(out, fields, json);
     out += json ? ",\"offload\":" + format_offload(c.offload, true) + '}'
                 : ' ' + format_offload(c.offload, false);
     return out;

@@ -1,5 +1,6 @@
 #include "udpkit/io/signal.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -54,6 +55,28 @@ stop_signals::stop_signals(event_loop& loop, std::function<void(int)> fn)
             std::fprintf(stderr, "udpkit: %s\n", started.error().message.c_str());
         w->unref();
     }
+}
+
+stats_reports::stats_reports(event_loop& loop, double interval_seconds, std::function<void()> print)
+    : print_(std::move(print)), stop_(loop,
+                                      [this, &loop](int) {
+                                          print_();
+                                          loop.stop();
+                                      }),
+      usr1_(loop), interval_(loop),
+      interval_ms_(interval_seconds > 0 ? std::max<std::uint64_t>(1, static_cast<std::uint64_t>(
+                                                                         interval_seconds * 1000))
+                                        : 0) {}
+
+result<void> stats_reports::start() {
+    if (auto started = usr1_.start(SIGUSR1, [this](int) { print_(); }); !started)
+        return started;
+    usr1_.unref();
+    if (interval_ms_ > 0) {
+        interval_.start(interval_ms_, interval_ms_, [this] { print_(); });
+        interval_.unref();
+    }
+    return {};
 }
 
 } // namespace udpkit

@@ -319,6 +319,37 @@ TEST_CASE("a watched signal runs its handler on the loop") {
     REQUIRE(loop.close());
 }
 
+TEST_CASE("stats_reports: SIGUSR1 and the interval print; SIGTERM prints and stops the loop") {
+    event_loop loop;
+    int prints = 0;
+    bool fired = false;
+    {
+        test::watchdog guard(loop, 5000);
+        stats_reports reports(loop, 0.005, [&] { ++prints; });
+        auto started = reports.start();
+        REQUIRE_MESSAGE(started, (started ? "" : started.error().message));
+        timer usr1(loop);
+        usr1.start(1, 0, [] { std::raise(SIGUSR1); });
+        timer term(loop);
+        // after a few intervals of 5 ms
+        term.start(40, 0, [] { std::raise(SIGTERM); });
+        loop.run();
+        fired = guard.fired();
+    }
+    REQUIRE_FALSE(fired);
+    // SIGUSR1, at least three interval ticks, SIGTERM's final print
+    CHECK(prints >= 5);
+    REQUIRE(loop.close());
+
+    event_loop quiet;
+    {
+        stats_reports none(quiet, 0, [] { FAIL("printed without a signal"); });
+        REQUIRE(none.start());
+        quiet.run(); // nothing keeps the loop running: returns at once
+    }
+    REQUIRE(quiet.close());
+}
+
 TEST_CASE("an invalid signal and a closed watcher are errors") {
     event_loop loop;
     signal_watcher w(loop);

@@ -51,6 +51,24 @@ std::vector<std::string> arguments(int argc, const char* const* argv) {
     return std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc);
 }
 
+void add_directory_as(CLI::App& app, std::string& directory, std::string& as,
+                      CLI::Option* address_option) {
+    auto* file = app.add_option("--directory", directory, "peer directory (TOML); with --as")
+                     ->type_name("FILE");
+    auto* name =
+        app.add_option("--as", as, "listen on this peer's address and limit")->type_name("NAME");
+    file->needs(name);
+    name->needs(file);
+    address_option->excludes(file);
+}
+
+void add_stats_options(CLI::App& app, double& interval, bool& json) {
+    add_number(app, "--stats-interval", interval, "print the counters every SECONDS",
+               {0.001, 1e7, false, "a number of seconds"})
+        ->type_name("SECONDS");
+    app.add_flag("--json", json, "print counters as JSON objects");
+}
+
 const CLI::Validator address_validator(
     [](std::string& text) -> std::string {
         auto parsed = parse_host_port(text);

@@ -53,6 +53,15 @@ std::vector<std::string> arguments(int argc, const char* const* argv);
 /// A usage error (exit code 2) in the tools' format: "TOOL: message\nRun 'TOOL --help' ...".
 exit_now usage_error(const std::string& tool, const std::string& message);
 
+/// Adds `--directory FILE --as NAME` for a server that listens on a peer's address and limit
+/// instead of `address_option` (each needs the other, and both exclude `address_option`).
+void add_directory_as(CLI::App& app, std::string& directory, std::string& as,
+                      CLI::Option* address_option);
+
+/// Adds a long-running tool's `--stats-interval SECONDS` (0.001 to 10000000; `interval` stays 0
+/// without it) and `--json` (counters as JSON objects).
+void add_stats_options(CLI::App& app, double& interval, bool& json);
+
 /// CLI11 validator: HOST:PORT, [IPV6]:PORT or PORT (parse_host_port's rules and messages).
 extern const CLI::Validator address_validator;
 

@@ -72,14 +72,7 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
                                  "address to listen on: HOST:PORT, [IPV6]:PORT or PORT "
                                  "(default 127.0.0.1:9007; port 0 picks a free one)")
                      ->check(cli::address_validator);
-    auto* directory =
-        app->add_option("--directory", o.directory, "peer directory (TOML); with --as")
-            ->type_name("FILE");
-    auto* as =
-        app->add_option("--as", o.as, "listen on this peer's address and limit")->type_name("NAME");
-    directory->needs(as);
-    as->needs(directory);
-    bind->excludes(directory);
+    cli::add_directory_as(*app, o.directory, o.as, bind);
     auto* mode = app->add_option("--mode", mode_text, "echo (default), upper or reply")
                      ->check(CLI::IsMember({"echo", "upper", "reply"}));
     auto* match = app->add_option("--match", "reply mode: a rule's pattern (RE2); the next "
@@ -121,10 +114,7 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
                   "a batch of one client's same-size datagrams arrives as one buffer, split by "
                   "its segment size, and same-size replies to one client leave as one send)");
     app->add_flag("--log", o.log, "one line per datagram: time, source, size, action");
-    cli::add_number(*app, "--stats-interval", o.stats_interval, "print the counters every SECONDS",
-                    {0.001, 1e7, false, "a number of seconds"})
-        ->type_name("SECONDS");
-    app->add_flag("--json", o.json, "print counters as JSON objects");
+    cli::add_stats_options(*app, o.stats_interval, o.json);
 
     if (auto exit = cli::parse(*app, std::move(args)))
         return *exit;

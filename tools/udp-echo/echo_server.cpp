@@ -1,7 +1,6 @@
 #include "echo_server.hpp"
 
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -10,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "notices.hpp"
 #include "udpkit/io/error_codes.hpp"
 #include "udpkit/io/event_loop.hpp"
 #include "udpkit/io/interfaces.hpp"
@@ -231,22 +231,9 @@ private:
 
     /// Whether a notice may be printed now: at most notice_rate of them, so that a flood cannot
     /// flood the terminal (checked before the message is even built).
-    bool notice_due() {
-        if (notices_.try_take(notice_rate, event_loop::now_ns()))
-            return true;
-        ++suppressed_notices_;
-        return false;
-    }
+    bool notice_due() { return notices_.due(event_loop::now_ns()); }
 
-    /// A line on stderr (when notice_due() said so).
-    void notice(const std::string& message) {
-        std::fprintf(stderr, "udp-echo: %s", message.c_str());
-        if (suppressed_notices_ > 0)
-            std::fprintf(stderr, " (%llu similar notices suppressed)",
-                         static_cast<unsigned long long>(suppressed_notices_));
-        std::fputc('\n', stderr);
-        suppressed_notices_ = 0;
-    }
+    void notice(const std::string& message) { notices_.print(message); }
 
     const echo_options& options_;
     udp_socket& socket_;
@@ -257,8 +244,7 @@ private:
     std::vector<std::size_t> request_sizes_; ///< per batched reply: its request's size
     echo_counters counters_;
     std::string log_line_;
-    token_bucket notices_{event_loop::now_ns()};
-    std::uint64_t suppressed_notices_ = 0;
+    cli::notices notices_{"udp-echo", notice_rate, event_loop::now_ns()};
 };
 
 } // namespace
@@ -301,21 +287,10 @@ int run_echo(const echo_options& options) {
         std::printf("listening on %s\n", sock.local_address().to_string().c_str());
         std::fflush(stdout);
 
-        stop_signals stop(loop, [&](int) {
-            server.print_stats();
-            loop.stop();
-        });
-        signal_watcher usr1(loop);
-        if (auto started = usr1.start(SIGUSR1, [&](int) { server.print_stats(); }); !started) {
+        stats_reports reports(loop, options.stats_interval, [&] { server.print_stats(); });
+        if (auto started = reports.start(); !started) {
             std::fprintf(stderr, "udp-echo: %s\n", started.error().message.c_str());
             return 1;
-        }
-        usr1.unref();
-        timer stats(loop);
-        if (options.stats_interval > 0) {
-            const auto ms = static_cast<std::uint64_t>(options.stats_interval * 1000);
-            stats.start(ms, ms, [&] { server.print_stats(); });
-            stats.unref();
         }
         auto receiving = sock.start_receive([&](const datagram& d) { server.on_datagram(d); },
                                             [&](const socket_error& e) { server.on_error(e); });

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 
 #include "udpkit/io/event_loop.hpp"
 #include "udpkit/io/handle.hpp"
+#include "udpkit/io/timer.hpp"
 
 struct uv_signal_s;
 
@@ -44,6 +46,24 @@ public:
 private:
     signal_watcher int_;
     signal_watcher term_;
+};
+
+/// How a long-running tool (udp-echo, udp-relay) reports its counters: SIGINT and SIGTERM call
+/// `print` and stop the loop, SIGUSR1 calls `print`, and so does a timer every
+/// `interval_seconds` if that is above 0. None of them keeps the loop running.
+class stats_reports {
+public:
+    stats_reports(event_loop& loop, double interval_seconds, std::function<void()> print);
+
+    /// Starts watching SIGUSR1 and the interval timer. Error: SIGUSR1 cannot be watched.
+    result<void> start();
+
+private:
+    std::function<void()> print_;
+    stop_signals stop_;
+    signal_watcher usr1_;
+    timer interval_;
+    std::uint64_t interval_ms_;
 };
 
 } // namespace udpkit
