@@ -66,7 +66,7 @@ int scripted_sendmmsg(int, mmsghdr*, unsigned count, int) {
 void fill(send_batch& batch, std::size_t n) {
     const auto to = *ip_endpoint::parse("127.0.0.1:9");
     for (std::size_t i = 0; i < n; ++i)
-        REQUIRE(batch.add("d" + std::to_string(i), to));
+        REQUIRE(batch.add('d' + std::to_string(i), to));
 }
 
 } // namespace
