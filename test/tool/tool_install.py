@@ -54,6 +54,7 @@ def install_puts_tools_pages_completion_and_unit_in_place():
         for source in glob.glob(os.path.join(SOURCE, "man", "*.5.scd")):
             installed(dest, "share/man/man5/" + os.path.basename(source)[:-len(".scd")])
         assert os.access(installed(dest, "bin/udpkit-sticky-packets"), os.X_OK)
+        installed(dest, "share/man/man1/udpkit-sticky-packets.1")
         assert not glob.glob(os.path.join(dest, "**", "bin", "sticky-packets"), recursive=True)
         with open(installed(dest, "lib/systemd/system/udp-echo@.service")) as f:
             unit = f.read()

@@ -21,7 +21,8 @@ std::unique_ptr<CLI::App> make_app(const std::string& tool, const std::string& d
                                    const std::string& examples) {
     auto app = std::make_unique<CLI::App>(description, tool);
     std::string version = tool + " (udpkit) " + UDPKIT_VERSION;
-    if (!std::string_view(UDPKIT_GIT_DESCRIBE).empty())
+    // Outside a checkout vcs_tag() writes the project version itself: nothing to add.
+    if (std::string_view(UDPKIT_GIT_DESCRIBE) != UDPKIT_VERSION)
         version += " (git " UDPKIT_GIT_DESCRIBE ")";
     app->set_version_flag("--version", version);
     app->footer("\nExamples:\n" + examples);
