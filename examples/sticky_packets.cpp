@@ -1,7 +1,7 @@
 // The sticky-packet (粘包) illustration: the same messages over TCP (raw), TCP with a 4-byte
 // length header, and UDP through udpkit, on loopback, measured in this run.
 //
-//   sticky-packets [--count N] [--large BYTES] [--json]
+//   udpkit-sticky-packets [--count N] [--large BYTES] [--json]
 //
 // TCP is a byte stream: the receiver's reads do not follow the sender's writes, so small
 // messages sent back to back arrive merged and a large one arrives split. A length header
@@ -305,8 +305,11 @@ std::string sizes(const std::vector<std::size_t>& v) {
 
 std::string json_array(const std::vector<std::size_t>& v) {
     std::string out = "[";
-    for (std::size_t i = 0; i < v.size(); ++i)
-        out += (i ? "," : "") + std::to_string(v[i]);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i)
+            out += ',';
+        out += std::to_string(v[i]);
+    }
     return out + "]";
 }
 
@@ -324,7 +327,7 @@ std::string json_case(const char* name, const observation& o, std::size_t messag
 
 int usage(const char* why) {
     std::fprintf(stderr,
-                 "sticky-packets: %s\nusage: sticky-packets [--count N (1-1000)] "
+                 "udpkit-sticky-packets: %s\nusage: udpkit-sticky-packets [--count N (1-1000)] "
                  "[--large BYTES (70000-16777216)] [--json]\n",
                  why);
     return 2;
@@ -358,7 +361,7 @@ int main(int argc, char** argv) {
                 return usage("--large needs a number of bytes from 70000 to 16777216");
         } else if (arg == "--help" || arg == "-h") {
             std::printf("Shows that UDP keeps message boundaries and TCP does not.\n"
-                        "usage: sticky-packets [--count N] [--large BYTES] [--json]\n");
+                        "usage: udpkit-sticky-packets [--count N] [--large BYTES] [--json]\n");
             return 0;
         } else {
             return usage(("unknown option " + arg).c_str());
@@ -397,7 +400,7 @@ int main(int argc, char** argv) {
         udp_offload = run_udp(loop, same_size, udp_limit, true);
     }
     if (auto closed = loop.close(); !closed)
-        std::fprintf(stderr, "sticky-packets: %s\n", closed.error().message.c_str());
+        std::fprintf(stderr, "udpkit-sticky-packets: %s\n", closed.error().message.c_str());
 
     const bool merged = tcp_raw.read_sizes.size() < tcp_raw.sends;
     const bool split = tcp_large.read_sizes.size() > 1;
@@ -409,7 +412,7 @@ int main(int argc, char** argv) {
     bool failed = false;
     for (const auto* o : {&tcp_raw, &tcp_framed, &tcp_large, &udp, &udp_over, &udp_offload})
         if (o->failed) {
-            std::fprintf(stderr, "sticky-packets: %s\n", o->error.c_str());
+            std::fprintf(stderr, "udpkit-sticky-packets: %s\n", o->error.c_str());
             failed = true;
         }
     const bool ok = !failed && tcp_framed.recovered == count && udp_whole && truncation_reported &&

@@ -229,7 +229,8 @@ std::optional<std::string> chat_session::on_datagram(std::string_view payload, s
         return line;
     }
     // Everything before the first ": " is ours; the sender's bytes only ever follow it.
-    std::string line = "[" + format_clock(now) + "] ";
+    std::string line = "[";
+    line += format_clock(now) + "] ";
     line += sender ? sender->name : from.to_string() + " (unknown)";
     if (truncated)
         line += " (truncated: " + std::to_string(size) + " bytes, over our limit of " +

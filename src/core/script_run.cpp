@@ -16,8 +16,9 @@ constexpr std::size_t preview_bytes = 64;
 
 // `"hello"` (5 bytes), rendered terminal-safe and cut after preview_bytes.
 std::string preview(std::string_view bytes) {
-    std::string out = "\"" + render_untrusted(bytes.substr(0, preview_bytes)) +
-                      (bytes.size() > preview_bytes ? "\"..." : "\"");
+    std::string out = "\"";
+    out += render_untrusted(bytes.substr(0, preview_bytes));
+    out += bytes.size() > preview_bytes ? "\"..." : "\"";
     return out + " (" + std::to_string(bytes.size()) + " bytes)";
 }
 
@@ -67,9 +68,11 @@ const command* interpreter::next_command() {
 
 std::string interpreter::iteration_text() const {
     std::string out;
-    for (std::size_t i = 1; i < stack_.size(); ++i)
-        out += (out.empty() ? "" : " ") + std::to_string(stack_[i].iteration + 1) + "/" +
-               std::to_string(stack_[i].count);
+    for (std::size_t i = 1; i < stack_.size(); ++i) {
+        if (!out.empty())
+            out += ' ';
+        out += std::to_string(stack_[i].iteration + 1) + "/" + std::to_string(stack_[i].count);
+    }
     return out;
 }
 

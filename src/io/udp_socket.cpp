@@ -55,11 +55,13 @@ std::int64_t realtime_ns() noexcept {
 
 /// The buffers of one recvmmsg batch, allocated once per socket.
 struct udp_socket::receive_slots {
+    // The data is left uninitialised: the kernel writes it before it is read, and pages never
+    // written (a GRO slot holds 64 KiB; most datagrams are small) cost no memory.
     receive_slots(std::size_t count, std::size_t bytes)
-        : slot_bytes(bytes), data(count * bytes + 1), names(count), iov(count),
+        : slot_bytes(bytes), data(new char[count * bytes + 1]), names(count), iov(count),
           control(count * detail::receive_control_bytes), messages(count), from(count) {}
     std::size_t slot_bytes;
-    std::vector<char> data;
+    std::unique_ptr<char[]> data;
     std::vector<sockaddr_storage> names;
     std::vector<iovec> iov;
     std::vector<char> control;
@@ -69,7 +71,7 @@ struct udp_socket::receive_slots {
     /// Resets the headers that recvmmsg overwrites.
     void prepare() noexcept {
         for (std::size_t i = 0; i < messages.size(); ++i) {
-            iov[i] = {data.data() + i * slot_bytes, slot_bytes};
+            iov[i] = {data.get() + i * slot_bytes, slot_bytes};
             msghdr& h = messages[i].msg_hdr;
             h = {};
             h.msg_name = &names[i];

@@ -93,7 +93,7 @@ int recording_sendmmsg(int fd, mmsghdr* messages, unsigned count, int flags) {
 void fill(send_batch& batch, std::size_t n) {
     const auto to = *ip_endpoint::parse("127.0.0.1:9");
     for (std::size_t i = 0; i < n; ++i)
-        REQUIRE(batch.add("d" + std::to_string(i), to));
+        REQUIRE(batch.add('d' + std::to_string(i), to));
 }
 
 } // namespace

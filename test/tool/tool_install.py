@@ -1,5 +1,6 @@
-"""`meson install` puts the tools, headers and udpkit.pc in place, and a program built only
-from the installed files (through pkg-config) links and runs."""
+"""`meson install` puts the tools, their man pages and bash completion, the service unit, the
+headers and udpkit.pc in place; a program built only from the installed files (through
+pkg-config) links and runs; the installed completion completes options and directory names."""
 import glob
 import os
 import subprocess
@@ -8,7 +9,8 @@ import tempfile
 from harness import case, run, run_tool
 
 BUILD = os.environ["UDPKIT_BUILD"]
-TOOLS = os.environ.get("UDPKIT_INSTALLED_TOOLS", "sticky-packets").split()
+SOURCE = os.environ["UDPKIT_SOURCE"]
+TOOLS = os.environ["UDPKIT_INSTALLED_TOOLS"].split()
 
 CONSUMER = r"""
 #include <udpkit/peer_directory.hpp>
@@ -28,15 +30,73 @@ int main() {
 """
 
 
+def install(dest):
+    r = run_tool(["meson", "install", "-C", BUILD, "--destdir", dest, "--no-rebuild", "--quiet"],
+                 timeout=120)
+    assert r.returncode == 0, r.stderr
+
+
+def installed(dest, pattern):
+    """The one installed file matching `pattern` (a glob under any folder of dest)."""
+    found = glob.glob(os.path.join(dest, "**", pattern), recursive=True)
+    assert len(found) == 1, (pattern, found)
+    return found[0]
+
+
+@case
+def install_puts_tools_pages_completion_and_unit_in_place():
+    with tempfile.TemporaryDirectory() as dest:
+        install(dest)
+        for name in TOOLS:
+            assert os.access(installed(dest, f"bin/{name}"), os.X_OK), f"{name} not executable"
+            installed(dest, f"share/man/man1/{name}.1")
+            installed(dest, f"bash-completion/completions/{name}")
+        for source in glob.glob(os.path.join(SOURCE, "man", "*.5.scd")):
+            installed(dest, "share/man/man5/" + os.path.basename(source)[:-len(".scd")])
+        assert os.access(installed(dest, "bin/udpkit-sticky-packets"), os.X_OK)
+        installed(dest, "share/man/man1/udpkit-sticky-packets.1")
+        assert not glob.glob(os.path.join(dest, "**", "bin", "sticky-packets"), recursive=True)
+        with open(installed(dest, "lib/systemd/system/udp-echo@.service")) as f:
+            unit = f.read()
+        assert "DynamicUser=yes" in unit and "\nCapabilityBoundingSet=\n" in unit, unit
+        exec_start = [line for line in unit.split("\n") if line.startswith("ExecStart=")]
+        assert exec_start[0].endswith("/bin/udp-echo --bind %I"), exec_start
+
+
+def complete(dest, line):
+    """What the installed bash completion offers for the command line `line` (cursor at the end)."""
+    bin_dir = os.path.dirname(installed(dest, "bin/udp-echo"))
+    script = installed(dest, "bash-completion/completions/udp-echo")
+    words = line.split(" ")
+    program = (f". /usr/share/bash-completion/bash_completion; . '{script}'; "
+               f"COMP_WORDS=({' '.join(repr(w) for w in words)}); COMP_CWORD={len(words) - 1}; "
+               f"COMP_LINE={line!r}; COMP_POINT={len(line)}; _udpkit; "
+               'printf "%s\\n" "${COMPREPLY[@]}"')
+    r = subprocess.run(["bash", "-c", program], capture_output=True, text=True, timeout=30,
+                       env=dict(os.environ, PATH=bin_dir + os.pathsep + os.environ["PATH"]),
+                       cwd=SOURCE)
+    assert r.returncode == 0, r.stderr
+    return sorted(filter(None, r.stdout.split("\n")))
+
+
+@case
+def installed_completion_offers_options_choices_and_directory_names():
+    with tempfile.TemporaryDirectory() as dest:
+        install(dest)
+        assert complete(dest, "udp-echo --rate-l") == ["--rate-limit", "--rate-limit-log-only"]
+        assert complete(dest, "udp-echo --mode ") == ["echo", "reply", "upper"]
+        assert complete(dest, "udp-chat --directory examples/peers.toml --as ") == \
+            ["alice", "bob", "carol", "echo"]
+        assert complete(dest, "udp-chat --directory examples/peers.toml --as alice --to b") == \
+            ["bob"]
+        assert complete(dest, "udp-send --directory examples/peers.toml --burst 10 e") == ["echo"]
+        assert "--linger" in complete(dest, "udp-chat --directory examples/peers.toml ")
+
+
 @case
 def install_then_build_against_udpkit_pc():
     with tempfile.TemporaryDirectory() as dest:
-        r = run_tool(["meson", "install", "-C", BUILD, "--destdir", dest, "--no-rebuild",
-                      "--quiet"], timeout=120)
-        assert r.returncode == 0, r.stderr
-        for name in TOOLS:
-            found = glob.glob(os.path.join(dest, "**", "bin", name), recursive=True)
-            assert found and os.access(found[0], os.X_OK), f"{name} not installed"
+        install(dest)
         headers = glob.glob(os.path.join(dest, "**", "include", "udpkit", "**", "*.hpp"),
                             recursive=True)
         assert any(h.endswith("udpkit/peer_directory.hpp") for h in headers), headers

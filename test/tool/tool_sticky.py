@@ -4,7 +4,8 @@ import os
 
 from harness import case, run, run_tool
 
-EXE = os.path.join(os.environ.get("UDPKIT_BUILD", "build"), "examples", "sticky-packets")
+EXE = os.path.join(os.environ.get("UDPKIT_BUILD", "build"), "examples",
+                   "udpkit-sticky-packets")
 
 
 def measure(*args):
@@ -83,7 +84,7 @@ def bad_options_exit_2():
     for args in (["--count", "0"], ["--count", "x"], ["--large", "5"], ["--nope"]):
         r = run_tool([EXE, *args])
         assert r.returncode == 2, (args, r.returncode)
-        assert r.stderr.startswith("sticky-packets: "), r.stderr
+        assert r.stderr.startswith("udpkit-sticky-packets: "), r.stderr
 
 
 if __name__ == "__main__":

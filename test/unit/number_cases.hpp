@@ -29,7 +29,9 @@ inline constexpr refused_number refused_everywhere[] = {
 
 /// The message parse_real/parse_whole give for `value`.
 inline std::string number_message(const refused_number& value, const std::string& expected) {
-    return "\"" + std::string(value.text) + "\" is " + value.reason + "; expected " + expected;
+    std::string message = "\"";
+    message += value.text;
+    return message + "\" is " + value.reason + "; expected " + expected;
 }
 
 /// The first line of `text`.

@@ -61,7 +61,10 @@ TEST_CASE("chat options: --linger values") {
         {"86400.001", "out of range"}, {"x", "not a number"},     {"1,5", "not a number"},
         {"Forever", "not a number"},   {"never", "not a number"},
     };
-    for (const auto& [text, reason] : bad) {
+    // Not a structured binding: clang 14 cannot capture one in CAPTURE's lambda.
+    for (const auto& row : bad) {
+        const char* text = row.first;
+        const char* reason = row.second;
         CAPTURE(text);
         auto r = parse_linger(text);
         REQUIRE_FALSE(r);

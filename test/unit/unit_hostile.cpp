@@ -20,6 +20,9 @@
 using namespace udpkit;
 using namespace std::string_literals;
 
+// Table rows are named through row.first/row.second, not a structured binding: clang 14 cannot
+// capture a structured binding in CAPTURE's lambda.
+
 namespace {
 
 std::string repeat(std::string_view part, std::size_t n) {
@@ -192,7 +195,9 @@ TEST_CASE("ports 0, 65536 and beyond are errors at the address") {
         {"127.0.0.1:+1", "is not a number"},
         {"127.0.0.1: 1", "space or control character"},
     };
-    for (const auto& [address, says] : rows) {
+    for (const auto& row : rows) {
+        const auto& address = row.first;
+        const auto& says = row.second;
         CAPTURE(address);
         check_error_at(
             peer_directory::parse("[peers.a]\naddress = \""s + address + "\"\n", "d.toml"), 2, 11,
@@ -210,7 +215,9 @@ TEST_CASE("names with spaces, unicode or control characters are refused and show
         {"\"\"", "invalid peer name \"\""},
         {std::string(40, 'n'), "invalid peer name \"" + std::string(40, 'n') + "\""},
     };
-    for (const auto& [key, says] : rows) {
+    for (const auto& row : rows) {
+        const auto& key = row.first;
+        const auto& says = row.second;
         CAPTURE(key);
         check_error_at(
             peer_directory::parse("[peers." + key + "]\naddress = \"127.0.0.1:1\"\n", "d.toml"), 1,
@@ -232,7 +239,9 @@ TEST_CASE("NUL bytes anywhere are errors at their position") {
         {good_peer + "# a comment \0 with a NUL\n"s, {3, 13}},
         {good_peer + "\0"s, {3, 1}},
     };
-    for (const auto& [text, at] : rows) {
+    for (const auto& row : rows) {
+        const auto& text = row.first;
+        const auto& at = row.second;
         CAPTURE(render_untrusted(text));
         temp_file f(text);
         auto dir = peer_directory::load(f.path());
@@ -248,7 +257,9 @@ TEST_CASE("invalid UTF-8 anywhere is an error at its position") {
         {good_peer + "\xed\xa0\x80 = 1\n", {3, 1}},
         {good_peer + "\xe4\xbd", {3, 1}},
     };
-    for (const auto& [text, at] : rows) {
+    for (const auto& row : rows) {
+        const auto& text = row.first;
+        const auto& at = row.second;
         CAPTURE(render_untrusted(text));
         check_error_at(peer_directory::parse(text, "d.toml"), at.first, at.second,
                        "invalid UTF-8 (byte \\x");
@@ -273,7 +284,9 @@ TEST_CASE("non-ASCII characters outside comments are refused") {
         {"[peers.\"caf\xc3\xa9\"]\naddress = \"127.0.0.1:1\"\n", {1, 12}},
         {"[peers.\"\xe5\x90\x8d\"]\naddress = \"127.0.0.1:1\"\n", {1, 9}},
     };
-    for (const auto& [text, at] : rows) {
+    for (const auto& row : rows) {
+        const auto& text = row.first;
+        const auto& at = row.second;
         CAPTURE(render_untrusted(text));
         check_error_at(peer_directory::parse(text, "d.toml"), at.first, at.second,
                        "non-ASCII character; peer names and addresses are ASCII");

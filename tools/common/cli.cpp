@@ -2,7 +2,9 @@
 
 #include <cstdio>
 #include <sstream>
+#include <string_view>
 
+#include "git_version.hpp"
 #include "udpkit/version.hpp"
 
 namespace udpkit::cli {
@@ -18,7 +20,11 @@ int exit_now::print() const {
 std::unique_ptr<CLI::App> make_app(const std::string& tool, const std::string& description,
                                    const std::string& examples) {
     auto app = std::make_unique<CLI::App>(description, tool);
-    app->set_version_flag("--version", tool + " (udpkit) " + UDPKIT_VERSION);
+    std::string version = tool + " (udpkit) " + UDPKIT_VERSION;
+    // Outside a checkout vcs_tag() writes the project version itself: nothing to add.
+    if (std::string_view(UDPKIT_GIT_DESCRIBE) != UDPKIT_VERSION)
+        version += " (git " UDPKIT_GIT_DESCRIBE ")";
+    app->set_version_flag("--version", version);
     app->footer("\nExamples:\n" + examples);
     app->get_formatter()->column_width(34);
     return app;

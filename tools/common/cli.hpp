@@ -38,7 +38,8 @@ struct exit_now {
 /// What an option parser returns: the options to run with, or an exit.
 template <class Options> using parsed = std::variant<Options, exit_now>;
 
-/// A CLI11 app with udpkit's conventions: `--version`, and `examples` shown under --help.
+/// A CLI11 app with udpkit's conventions: `--version` (the project version and, built from a
+/// checkout, `git describe`), and `examples` shown under --help.
 std::unique_ptr<CLI::App> make_app(const std::string& tool, const std::string& description,
                                    const std::string& examples);
 

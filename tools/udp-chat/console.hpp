@@ -1,7 +1,9 @@
 #pragma once
-// The interactive terminal of udp-chat: GNU readline's callback ("alternate") interface, driven
-// by the event loop through a readiness watcher on stdin, so that messages arriving while a line
-// is being typed are printed above it and the line is redrawn intact.
+// The interactive terminal of udp-chat, driven by the event loop, so that messages arriving
+// while a line is being typed are printed above it. Two implementations, chosen by meson's
+// -Dreadline: GNU readline's callback ("alternate") interface (console_readline.cpp), which
+// redraws the typed line intact, or a plain line reader on the terminal's own line editing
+// (console_plain.cpp), which prints messages above a fresh prompt.
 
 #include <functional>
 #include <memory>
@@ -10,7 +12,7 @@
 #include <vector>
 
 #include "udpkit/io/event_loop.hpp"
-#include "udpkit/io/fd_watcher.hpp"
+#include "udpkit/result.hpp"
 
 namespace udpkit {
 
@@ -27,8 +29,8 @@ public:
     console(const console&) = delete;
     console& operator=(const console&) = delete;
 
-    /// Prints `lines` above the line being typed, then redraws the prompt and the typed text with
-    /// the cursor where it was.
+    /// Prints `lines` above the line being typed, then redraws the prompt (with readline, also
+    /// the typed text with the cursor where it was).
     void print(const std::vector<std::string>& lines);
     void set_prompt(const std::string& prompt);
     /// The terminal changed size (SIGWINCH).
@@ -37,17 +39,10 @@ public:
     void stop() noexcept;
 
 private:
-    console(event_loop& loop, line_handler on_line);
-    void on_readable(result<fd_events> ready) noexcept;
-    static void on_readline_line(char* line) noexcept;
+    struct state; // the implementation's (readline's or the plain reader's)
+    explicit console(std::unique_ptr<state> s);
 
-    static console* active_; // readline's line callback has no user pointer
-    line_handler on_line_;
-    fd_watcher stdin_watch_;
-    std::string prompt_;
-    bool installed_ = false;
-    bool in_line_handler_ = false; // readline has handed over a line: the screen is ours
-    bool at_eof_ = false;          // Ctrl-D: readline left the cursor after the prompt
+    std::unique_ptr<state> state_;
 };
 
 } // namespace udpkit

@@ -1,3 +1,4 @@
+// console on GNU readline's callback interface, fed by a readiness watcher on stdin.
 #include "console.hpp"
 
 #include <cstdio>
@@ -7,22 +8,41 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
+#include "udpkit/io/fd_watcher.hpp"
+
 namespace udpkit {
 
-console* console::active_ = nullptr;
+struct console::state {
+    state(event_loop& loop, line_handler handler)
+        : on_line(std::move(handler)), stdin_watch(loop) {}
+
+    void stop() noexcept;
+    void on_readable(result<fd_events> ready) noexcept;
+    static void on_readline_line(char* line) noexcept;
+
+    static state* active; // readline's line callback has no user pointer
+    line_handler on_line;
+    fd_watcher stdin_watch;
+    std::string prompt;
+    bool installed = false;
+    bool in_line_handler = false; // readline has handed over a line: the screen is ours
+    bool at_eof = false;          // Ctrl-D: readline left the cursor after the prompt
+};
+
+console::state* console::state::active = nullptr;
 
 result<std::unique_ptr<console>> console::start(event_loop& loop, const std::string& prompt,
                                                 line_handler on_line) {
-    if (active_ != nullptr)
+    if (state::active != nullptr)
         return fail("the terminal is already in use by another console");
-    std::unique_ptr<console> self(new console(loop, std::move(on_line)));
-    auto* raw = self.get();
+    std::unique_ptr<console> self(new console(std::make_unique<state>(loop, std::move(on_line))));
+    auto* raw = self->state_.get();
     fd_events interest;
     interest.readable = true;
     interest.disconnected = true;
     if (auto watching =
-            self->stdin_watch_.watch(STDIN_FILENO, interest, "watch the terminal",
-                                     [raw](result<fd_events> ready) { raw->on_readable(ready); });
+            raw->stdin_watch.watch(STDIN_FILENO, interest, "watch the terminal",
+                                   [raw](result<fd_events> ready) { raw->on_readable(ready); });
         !watching)
         return unexpected{std::move(watching).error()};
 
@@ -33,29 +53,32 @@ result<std::unique_ptr<console>> console::start(event_loop& loop, const std::str
     rl_change_environment = 0;
     rl_readline_name = "udp-chat";
     stifle_history(1000);
-    active_ = self.get();
-    self->prompt_ = prompt;
-    rl_callback_handler_install(self->prompt_.c_str(), &console::on_readline_line);
-    self->installed_ = true;
+    state::active = raw;
+    raw->prompt = prompt;
+    rl_callback_handler_install(raw->prompt.c_str(), &state::on_readline_line);
+    raw->installed = true;
     return self;
 }
 
-console::console(event_loop& loop, line_handler on_line)
-    : on_line_(std::move(on_line)), stdin_watch_(loop) {}
+console::console(std::unique_ptr<state> s) : state_(std::move(s)) {}
 
 console::~console() {
     stop();
-    stdin_watch_.close();
-    if (active_ == this)
-        active_ = nullptr;
+    state_->stdin_watch.close();
+    if (state::active == state_.get())
+        state::active = nullptr;
 }
 
 void console::stop() noexcept {
-    stdin_watch_.stop();
-    if (!installed_)
+    state_->stop();
+}
+
+void console::state::stop() noexcept {
+    stdin_watch.stop();
+    if (!installed)
         return;
-    installed_ = false;
-    if (!in_line_handler_ || at_eof_) {
+    installed = false;
+    if (!in_line_handler || at_eof) {
         // Leave the half-typed line (or the prompt Ctrl-D left) on screen and put the shell's
         // prompt below it.
         std::fputc('\n', stdout);
@@ -65,13 +88,13 @@ void console::stop() noexcept {
 }
 
 void console::set_prompt(const std::string& prompt) {
-    prompt_ = prompt;
-    if (installed_)
-        rl_set_prompt(prompt_.c_str());
+    state_->prompt = prompt;
+    if (state_->installed)
+        rl_set_prompt(state_->prompt.c_str());
 }
 
 void console::resize() noexcept {
-    if (installed_)
+    if (state_->installed)
         rl_resize_terminal();
 }
 
@@ -80,7 +103,7 @@ void console::print(const std::vector<std::string>& lines) {
         return;
     // Inside the line handler readline has already moved to a fresh line and will draw the
     // prompt when the handler returns; otherwise the input line is on screen and must make room.
-    const bool redraw = installed_ && !in_line_handler_;
+    const bool redraw = state_->installed && !state_->in_line_handler;
     if (redraw)
         rl_clear_visible_line();
     for (const auto& line : lines) {
@@ -94,20 +117,20 @@ void console::print(const std::vector<std::string>& lines) {
     std::fflush(stdout);
 }
 
-void console::on_readable(result<fd_events> ready) noexcept {
-    if (!installed_)
+void console::state::on_readable(result<fd_events> ready) noexcept {
+    if (!installed)
         return;
     if (!ready) {
         // The terminal is gone: treat it as the end of input.
         stop();
-        on_line_(std::nullopt);
+        on_line(std::nullopt);
         return;
     }
     rl_callback_read_char(); // may call on_readline_line
 }
 
-void console::on_readline_line(char* line) noexcept {
-    console* self = active_;
+void console::state::on_readline_line(char* line) noexcept {
+    state* self = active;
     std::optional<std::string> text;
     if (line != nullptr) {
         text.emplace(line);
@@ -117,17 +140,17 @@ void console::on_readline_line(char* line) noexcept {
     }
     if (self == nullptr)
         return;
-    self->at_eof_ = !text;
-    self->in_line_handler_ = true;
+    self->at_eof = !text;
+    self->in_line_handler = true;
     try {
-        self->on_line_(std::move(text));
+        self->on_line(std::move(text));
     } catch (...) {
         // An exception must not unwind through readline's C frames; the chat's handler does not
         // throw short of memory exhaustion, where ending the input is the safe reaction.
         self->stop();
     }
-    if (active_ == self)
-        self->in_line_handler_ = false;
+    if (active == self)
+        self->in_line_handler = false;
 }
 
 } // namespace udpkit
