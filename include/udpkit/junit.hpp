@@ -25,8 +25,10 @@ struct junit_suite {
     std::vector<junit_case> cases;
 };
 
-/// Escapes untrusted bytes for XML text and attribute values: rendered as by render_untrusted
-/// (valid UTF-8, no control characters, which XML 1.0 cannot carry even as references), then
+/// Escapes text for XML text and attribute values: rendered as by render_untrusted with
+/// render_style::written (valid UTF-8, no control characters, which XML 1.0 cannot carry even as
+/// references; text that is already rendered, as the step reports are, stays what the terminal
+/// showed: nothing is escaped twice), then
 /// `& < > " '` as entities and U+FFFE/U+FFFF (not XML characters) as `\u{fffe}`.
 std::string xml_escape(std::string_view text);
 

@@ -16,7 +16,7 @@ std::string seconds(double s) {
 } // namespace
 
 std::string xml_escape(std::string_view text) {
-    const std::string safe = render_untrusted(text);
+    const std::string safe = render_untrusted(text, render_style::written);
     std::string out;
     out.reserve(safe.size());
     for (std::size_t i = 0; i < safe.size(); ++i) {

@@ -16,7 +16,8 @@ constexpr std::size_t preview_bytes = 64;
 
 // `"hello"` (5 bytes), rendered terminal-safe and cut after preview_bytes.
 std::string preview(std::string_view bytes) {
-    std::string out = "\"" + render_untrusted(bytes.substr(0, preview_bytes)) +
+    std::string out = "\"" +
+                      render_untrusted(bytes.substr(0, preview_bytes), render_style::quoted) +
                       (bytes.size() > preview_bytes ? "\"..." : "\"");
     return out + " (" + std::to_string(bytes.size()) + " bytes)";
 }

@@ -245,6 +245,32 @@ def json_lines_carry_exact_payloads():
         assert msg["address"] == f"127.0.0.1:{stranger.getsockname()[1]}"
 
 
+INVISIBLE = ["\u200e", "\u200f", "\u061c", "\u200b", "\ufeff", "\u2028", "\u2029", "\U000e0041"]
+
+
+@case
+def invisible_bidi_and_lone_combining_characters_are_escaped_in_text_and_json():
+    with tempfile.TemporaryDirectory() as tmp:
+        bob = harness.udp_client()
+        _, procs, ports = start_peers(
+            tmp, {"text": ["--linger", "forever"],
+                  "json": ["--format", "json", "--linger", "forever"]},
+            fixed={"bob": bob.getsockname()[1]}, stdin=subprocess.DEVNULL)
+        payloads = [f"a{c}b".encode() for c in INVISIBLE] + [b"\xde\xad"]
+        for name in ("text", "json"):
+            for p in payloads:
+                bob.sendto(p, ("127.0.0.1", ports[name]))
+        for c in INVISIBLE:
+            line = procs["text"].readline()
+            assert re.fullmatch(STAMP + r" bob: a\\u\{%x\}b" % ord(c), line), (c, line)
+        line = procs["text"].readline()
+        assert re.fullmatch(STAMP + r" bob: \\u\{7ad\}", line), line
+        for p in payloads:
+            line = procs["json"].readline()
+            assert all(c not in line for c in INVISIBLE), line
+            assert json.loads(line)["text"].encode() == p, line  # exact, as JSON escapes
+
+
 @case
 def limits_unreachable_peer_and_configuration_errors():
     with tempfile.TemporaryDirectory() as tmp:

@@ -240,4 +240,42 @@ def stdin_is_one_datagram_and_over_the_limit_is_refused_with_nothing_sent():
         pass
 
 
+def script_file(text):
+    f = tempfile.NamedTemporaryFile("w", suffix=".udps", delete=False, encoding="utf-8")
+    f.write(text)
+    f.close()
+    return f.name
+
+
+@case
+def script_lines_and_payloads_are_escaped_once_and_junit_holds_what_the_terminal_showed():
+    _, (_, port) = start_echo()
+    path = script_file(f'target 127.0.0.1:{port}\nsend "esc: \\n \\"q\\" \\xe2\\x80\\x8e"\n'
+                       'expect "nothing like it" within 300ms\n')
+    junit = tempfile.mktemp(suffix=".xml")
+    r = run_tool([SEND, "--script", path, "--junit", junit])
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    # the line as written; the payload once, with its quote escaped and the LRM visible
+    assert lines[0] == (f'  ok {path}:2:1 send "esc: \\n \\"q\\" \\xe2\\x80\\x8e": sent '
+                        f'"esc: \\n \\"q\\" \\u{{200e}}" (14 bytes) to 127.0.0.1:{port}'), lines[0]
+    fail = lines[1]
+    assert fail.startswith(f"FAIL {path}:3:1 "), fail
+    case_ = ElementTree.parse(junit).getroot().find("./testsuite/testcase")
+    shown_name, shown_detail = fail[len(f"FAIL {path}:"):].split(": ", 1)
+    assert case_.get("name") == shown_name, (case_.get("name"), shown_name)
+    assert case_.find("failure").get("message") == shown_detail
+
+
+@case
+def one_shot_reply_text_escapes_invisible_and_bidi_characters():
+    _, (_, port) = start_echo()
+    for c in ["\u200e", "\u200f", "\u061c", "\u200b", "\ufeff", "\u2028", "\u2029", "\U000e0041"]:
+        r = run_tool([SEND, f"127.0.0.1:{port}", f"a{c}b", "--wait-reply"])
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "a\\u{%x}b\n" % ord(c), (c, r.stdout)
+    r = run_tool([SEND, f"127.0.0.1:{port}", "--hex", "de ad", "--wait-reply"])
+    assert r.stdout == "\\u{7ad}\n", r.stdout  # a lone combining mark
+
+
 run()

@@ -56,4 +56,15 @@ TEST_CASE("junit_from_script: expectations and failed sends become cases, other 
     CHECK(s.cases[1].message == "not sent: \x1b");
     CHECK(contains(junit_xml(s), "message=\"not sent: \\x1b\""));
 }
+TEST_CASE("junit holds what the terminal showed: rendered step text is not escaped twice") {
+    using script::outcome;
+    std::vector<script::step_report> reports(1);
+    // the line as written in the script, the detail as the interpreter rendered it
+    reports[0] = {{3, 1},          "expect \"esc: \\n\"",         "", true,
+                  outcome::failed, "got \"a\\\"b\\n\" (4 bytes)", 0,  1};
+    const auto xml = junit_xml(junit_from_script("t.udps", reports));
+    CHECK(contains(xml, "name=\"3:1 expect &quot;esc: \\n&quot;\""));
+    CHECK(contains(xml, "message=\"got &quot;a\\&quot;b\\n&quot; (4 bytes)\""));
+    CHECK_FALSE(contains(xml, "\\\\"));
+}
 } // TEST_SUITE("unit")

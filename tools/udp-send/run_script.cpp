@@ -28,7 +28,7 @@ const char* tag(script::outcome o) {
 void print_step(const std::string& source, const script::step_report& r) {
     std::string line = std::string(tag(r.result)) + " " + source + ":" +
                        std::to_string(r.pos.line) + ":" + std::to_string(r.pos.column) + " " +
-                       render_untrusted(r.line);
+                       render_untrusted(r.line, render_style::written);
     if (!r.iteration.empty())
         line += " [" + r.iteration + "]";
     line += ": " + r.detail + "\n";
