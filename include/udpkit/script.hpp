@@ -24,7 +24,8 @@
 //       (any expect may end with `within DURATION`; the default is `timeout`'s value)
 //     timeout DURATION          default wait of the expects that follow (initially --timeout)
 //     sleep DURATION            pause
-//     rate PPS                  at most PPS sends per second from here on; 0 = no limit
+//     rate PPS                  at most PPS sends per second from here on, also across the
+//                               expects and sleeps between them; 0 = no limit
 //     repeat N {                repeat the lines up to the matching `}` N times
 //     }
 //     counter NAME [START]      declare a counter (START defaults to 0)
@@ -255,6 +256,7 @@ private:
     void end_step(outcome o, std::string detail, std::uint64_t now_ns);
     [[nodiscard]] std::string expand(const text_template& t, bool for_send) const;
     [[nodiscard]] bool mentions(const text_template& t, std::size_t counter) const;
+    void resume_schedule(std::uint64_t now_ns); // after a sleep or an expect
     void finish_expect(const incoming* in, std::uint64_t now_ns);
     std::optional<action> run_send(const command& c, std::uint64_t now_ns);
     void queue(incoming in);
@@ -268,7 +270,7 @@ private:
     std::optional<std::size_t> target_;
     std::uint64_t interval_ns_ = 0;  // rate: 0 = no limit
     std::uint64_t next_slot_ns_ = 0; // when the next send may leave under the rate
-    bool slot_valid_ = false;        // false after anything that waits: the schedule restarts
+    bool slot_valid_ = false;        // false until a send under the current rate
     std::vector<std::uint64_t> next_value_;               // by counter
     std::vector<std::optional<std::uint64_t>> last_used_; // by counter
     std::deque<incoming> inbox_;

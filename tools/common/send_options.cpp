@@ -21,12 +21,13 @@ constexpr const char* examples =
     "--junit report.xml\n"
     "\nScript language (--script FILE), one command a line, # comments:\n"
     "  target PEER|ADDR            send to / expect from this peer or address\n"
-    "  send \"text ${seq}\"          text (escapes \\n \\t \\\" \\\\ \\0 \\xHH; $$ is a $)\n"
+    "  send \"text ${seq}\"          text (escapes \\n \\r \\t \\\" \\\\ \\0 \\xHH; $$ is a $)\n"
     "  send hex \"48 69\" | send file PATH\n"
     "  expect \"text\" | prefix \"t\" | regex \"^T.*$\" | hex \"48 00\" mask \"ff 00\"\n"
     "         | size 64 | size 10..20 | echo | none      [within 500ms]\n"
     "         (echo: byte for byte what the latest send sent)\n"
-    "  timeout 500ms   sleep 100ms   rate PPS   repeat N {  ...  }   counter NAME [START]\n"
+    "  timeout 500ms   sleep 100ms   rate PPS (paces every send; 0 = no limit)\n"
+    "  repeat N {  ...  }   counter NAME [START]\n"
     "  ${seq} counts every send; a counter advances on each send that mentions it; in an\n"
     "  expect, ${NAME} is the value of the latest send. Durations: 250us, 500ms, 2s.\n"
     "\nExit codes: 0 sent (and replied, with --wait-reply; every expectation held, with\n"
@@ -56,8 +57,10 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
     cli::add_number(*app, "--interval", o.interval_ms, "Milliseconds between sends",
                     {0, 3'600'000, "a whole number of milliseconds"})
         ->type_name("MS");
-    cli::add_number(*app, "--rate", o.rate_pps, "At most PPS sends per second (once and --burst)",
-                    {1, script::max_rate, "a whole number of datagrams per second"})
+    cli::add_number(*app, "--rate", o.rate_pps,
+                    "At most PPS sends per second (once and --burst); 0 = no limit, as a "
+                    "script's rate 0",
+                    {0, script::max_rate, "a whole number of datagrams per second"})
         ->type_name("PPS");
     app->add_flag("--wait-reply", o.wait_reply, "Wait for a reply to each send and print it");
     cli::add_number(*app, "--timeout", o.timeout_ms,
