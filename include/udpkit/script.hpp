@@ -142,17 +142,21 @@ struct parse_context {
     std::string source;                               ///< file name used in errors (FILE:LINE:COL)
     const peer_directory* directory = nullptr;        ///< resolves peer names; none without it
     std::optional<std::string> default_target;        ///< TARGET from the command line
-    message_limit default_limit;                      ///< limit for address targets (--max-message)
+    /// --max-message: the limit of every target, peers too; unset: a peer's own `max_message`,
+    /// the default (1472) for an address.
+    std::optional<message_limit> max_message;
     std::uint64_t default_timeout_ns = 1'000'000'000; ///< initial `timeout` (--timeout)
     /// Reads `send file` paths (as written); the error message is placed at the path.
     std::function<result<std::string>(const std::string& path)> read_file;
 };
 
 /// Makes a target from its text: an address (`HOST:PORT`, `[IPV6]:PORT`, `PORT`; port 0 is
-/// refused) with `default_limit`, or the name of a peer of `directory` with the peer's limit.
+/// refused) or the name of a peer of `directory`. Its limit is `max_message` when given (the
+/// tools' one rule: an explicit --max-message wins over the directory), else the peer's own, else
+/// the default 1472.
 /// Errors say what was wrong and what would be accepted (no position: callers add it).
 result<target_spec> make_target(std::string_view text, const peer_directory* directory,
-                                message_limit default_limit);
+                                std::optional<message_limit> max_message);
 
 /// Parses a script. Errors carry the source, line and column of the offending token and say
 /// what would be accepted: unterminated strings, bad escapes, bad hex digits, invalid regular

@@ -335,7 +335,7 @@ result<void> parser::parse_target(const std::vector<token>& t, command& c) {
     auto arg = argument(t, 1, "a peer name or address");
     if (!arg)
         return unexpected{std::move(arg).error()};
-    auto spec = make_target((*arg)->text, context_.directory, context_.default_limit);
+    auto spec = make_target((*arg)->text, context_.directory, context_.max_message);
     if (!spec)
         return at(**arg, spec.error().message);
     if (auto done = no_more(t, 2); !done)
@@ -651,8 +651,7 @@ result<void> parser::parse_line(std::vector<token> tokens) {
 
 result<program> parser::run(std::string_view text) {
     if (context_.default_target) {
-        auto spec =
-            make_target(*context_.default_target, context_.directory, context_.default_limit);
+        auto spec = make_target(*context_.default_target, context_.directory, context_.max_message);
         if (!spec)
             return unexpected{std::move(spec).error()};
         if (auto family = known_family(*spec))
@@ -697,12 +696,13 @@ result<program> parser::run(std::string_view text) {
 } // namespace
 
 result<target_spec> make_target(std::string_view text, const peer_directory* directory,
-                                message_limit default_limit) {
+                                std::optional<message_limit> max_message) {
     const bool address = text.find_first_of(":[") != std::string_view::npos ||
                          (!text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
                              return std::isdigit(static_cast<unsigned char>(c));
                          }));
-    target_spec spec{std::string(text), std::nullopt, nullptr, default_limit};
+    target_spec spec{std::string(text), std::nullopt, nullptr,
+                     max_message.value_or(message_limit())};
     if (address) {
         auto hp = parse_host_port(text);
         if (!hp)
@@ -723,7 +723,7 @@ result<target_spec> make_target(std::string_view text, const peer_directory* dir
     if (!found)
         return unexpected{std::move(found).error()};
     spec.peer = *found;
-    spec.limit = (*found)->limit;
+    spec.limit = max_message.value_or((*found)->limit);
     return spec;
 }
 

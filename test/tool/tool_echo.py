@@ -317,8 +317,8 @@ def counters_add_up_after_a_flood():
 
 
 @case
-def sigterm_prints_the_counters_and_exits_0():
-    for sig in (signal.SIGTERM, signal.SIGINT):
+def sigterm_sigint_and_sighup_print_the_counters_and_exit_0():
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         proc, server = start_echo()
         client = udp_client()
         assert ask(client, server, b"one") == b"one"

@@ -148,6 +148,13 @@ TEST_CASE("echo options: --help lists the options and examples, exit 0") {
         CHECK(contains(exit.out, part));
 }
 
+TEST_CASE("echo options: --help lists the exit codes") {
+    const auto exit = error_of({"--help"});
+    for (const char* part : {"Exit codes: 0 stopped by SIGINT, SIGTERM or SIGHUP", "1 a\nruntime",
+                             "2 usage or configuration error"})
+        CHECK(contains(exit.out, part));
+}
+
 TEST_CASE("echo options: reply texts must fit the socket's limit") {
     const auto o = ok({"--match", "x", "--reply", std::string(100, 'r'), "--reply", "short"});
     CHECK(check_reply_sizes(o, *message_limit::make(100)));

@@ -24,7 +24,10 @@ cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args) {
         "message to --to PEER and each received message one output line.",
         "  udp-chat --directory examples/peers.toml --as alice --to bob\n"
         "  printf 'hi\\nbye\\n' | udp-chat --directory peers.toml --as alice --to bob --linger 2\n"
-        "  udp-chat --directory peers.toml --as bob --format json --linger forever </dev/null\n");
+        "  udp-chat --directory peers.toml --as bob --format json --linger forever </dev/null\n"
+        "\nExit codes: 0 done, 1 a runtime failure (e.g. our address is in use), or in piped\n"
+        "mode a line was not sent or a peer was unreachable, 2 usage or directory error\n"
+        "(FILE:LINE:COL).\n");
     app->add_option("--directory", o.directory, "the peer directory (TOML)")
         ->required()
         ->type_name("FILE");

@@ -13,7 +13,10 @@ const char* const examples =
     "  udp-echo --bind 0 --mode upper             upper-case replies on a free port\n"
     "  udp-echo --mode reply --match '^PING' --reply PONG --reply '?'\n"
     "  udp-echo --directory peers.toml --as echo --rate-limit 100 --burst 20 --log\n"
-    "  udp-echo --bind 0.0.0.0:9007 --stats-interval 10 --json\n";
+    "  udp-echo --bind 0.0.0.0:9007 --stats-interval 10 --json\n"
+    "\nExit codes: 0 stopped by SIGINT, SIGTERM or SIGHUP (after printing the counters), 1 a\n"
+    "runtime failure (e.g. the address is in use), 2 usage or configuration error (bad option,\n"
+    "invalid directory: FILE:LINE:COL).\n";
 
 // Pairs --match/--reply by their order on the command line: each --match takes the next
 // --reply; a --reply with no --match before it is the default, used when no rule matches.
@@ -62,7 +65,7 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
         "A UDP responder: replies to each datagram with one datagram (echo, upper-case or a "
         "fixed text), safely: no replies to privileged ports or itself, no amplification, "
         "no echo loops, optional per-source rate limit. Prints 'listening on ADDR' first; "
-        "counters on SIGINT/SIGTERM (then exits 0), SIGUSR1 and every --stats-interval.",
+        "counters on SIGINT/SIGTERM/SIGHUP (then exits 0), SIGUSR1 and every --stats-interval.",
         examples);
     std::string bind_text;
     std::string mode_text;

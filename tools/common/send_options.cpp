@@ -70,8 +70,10 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
     app->add_option("--output", output, "Reply format: text, hex or json (one line each)")
         ->check(CLI::IsMember({"text", "hex", "json"}));
     app->add_flag("--json", o.json, "JSON: reply lines (--wait-reply), or the burst report");
-    cli::add_number(*app, "--max-message", o.max_message,
-                    "Largest message in bytes for address targets (default 1472)",
+    std::size_t max_message = default_max_message;
+    cli::add_number(*app, "--max-message", max_message,
+                    "Largest message in bytes (default: a peer's max_message, 1472 for an "
+                    "address); given, it is every target's limit, peers too",
                     {1, max_payload_ipv6, "a whole number of bytes"})
         ->type_name("BYTES");
     cli::add_number(*app, "--burst", o.burst,
@@ -107,6 +109,8 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
         return *exit;
 
     auto given = [&](const char* name) { return app->get_option(name)->count() > 0; };
+    if (given("--max-message"))
+        o.max_message = max_message;
     auto refuse = [&](const std::string& message) { return cli::usage_error(tool, message); };
     auto none_of = [&](std::initializer_list<const char*> names,
                        const std::string& why) -> std::optional<cli::exit_now> {
@@ -159,12 +163,13 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
         if (!given("--size"))
             return refuse("--burst needs --size BYTES (at least " +
                           std::to_string(probe_header_bytes) + ")");
-        if (o.size < probe_header_bytes || o.size > o.max_message)
+        // Without --max-message the target's own limit applies (checked once it is known).
+        if (o.size < probe_header_bytes || (o.max_message && o.size > *o.max_message))
             return refuse("--size " + std::to_string(o.size) + " is out of range: a probe needs " +
                           std::to_string(probe_header_bytes) +
                           " bytes for its header (sequence number, timestamp) and at "
                           "most --max-message " +
-                          std::to_string(o.max_message) + " bytes");
+                          std::to_string(max_message) + " bytes");
         return o;
     }
 

@@ -299,10 +299,17 @@ int run_echo(const echo_options& options) {
         std::printf("listening on %s\n", sock.local_address().to_string().c_str());
         std::fflush(stdout);
 
-        stop_signals stop(loop, [&](int) {
+        auto stop_now = [&](int) {
             server.print_stats();
             loop.stop();
-        });
+        };
+        stop_signals stop(loop, stop_now);
+        signal_watcher hup(loop); // a closed terminal or a service manager's reload: stop cleanly
+        if (auto started = hup.start(SIGHUP, stop_now); !started) {
+            std::fprintf(stderr, "udp-echo: %s\n", started.error().message.c_str());
+            return 1;
+        }
+        hup.unref();
         signal_watcher usr1(loop);
         if (auto started = usr1.start(SIGUSR1, [&](int) { server.print_stats(); }); !started) {
             std::fprintf(stderr, "udp-echo: %s\n", started.error().message.c_str());
