@@ -79,6 +79,8 @@ public:
         /// Lines from unknown senders shown per second, 0 for no cap: a terminal stays readable
         /// (and keeps reacting) under a flood from many source addresses.
         std::uint32_t unknown_per_second = 0;
+        /// The family of our socket: a peer of the other family cannot be reached from it.
+        ip_family family = ip_family::v4;
     };
 
     /// `self` must belong to `directory`; `target` (may be null: no target yet) too. The
@@ -87,7 +89,8 @@ public:
 
     /// A line typed in interactive mode: commands, or a message to the current target.
     chat_reaction on_command_line(std::string_view line);
-    /// A line of piped input: always a message to the current target, sent verbatim.
+    /// A line of piped input: always a message to the current target, sent verbatim (a line of
+    /// only spaces too); an empty line is not sent.
     chat_reaction on_message_line(std::string_view line);
     /// A line too long to have been kept whole (`size` bytes): refused against the target.
     chat_reaction on_overlong_line(std::size_t size);
@@ -124,6 +127,7 @@ private:
     chat_reaction send_line(std::string_view text, std::size_t size, bool to_everyone);
     chat_reaction refuse(std::string_view why);
     [[nodiscard]] std::vector<const peer*> everyone_else() const;
+    [[nodiscard]] std::string names_of_everyone_else() const;
 
     const peer_directory& directory_;
     const peer& self_;

@@ -100,7 +100,7 @@ chat_reaction chat_session::on_command_line(std::string_view line) {
             return send_line(command.text, command.text.size(), true);
         to_everyone_ = true;
         target_ = nullptr;
-        r.notices.push_back("now talking to everyone: " + directory_.names() + " (except you)");
+        r.notices.push_back("now talking to everyone: " + names_of_everyone_else());
         break;
     case kind::to:
         if (command.text.empty()) {
@@ -137,7 +137,7 @@ chat_reaction chat_session::on_command_line(std::string_view line) {
 }
 
 chat_reaction chat_session::on_message_line(std::string_view line) {
-    if (is_blank(line))
+    if (line.empty())
         return {};
     return send_line(line, line.size(), to_everyone_);
 }
@@ -154,7 +154,14 @@ chat_reaction chat_session::send_line(std::string_view text, std::size_t size, b
     chat_reaction r;
     const auto peers = to_everyone ? everyone_else() : std::vector<const peer*>{target_};
     for (const peer* p : peers) {
-        if (p->limit.check(size)) {
+        if (p->address.family() != settings_.family) {
+            ++counters_.not_sent;
+            r.notices.push_back(
+                p->name + " (" + p->address.to_string() + ") and we (" + self_.name +
+                ") are of different IP families (" +
+                (settings_.family == ip_family::v4 ? "IPv4 to IPv6" : "IPv6 to IPv4") +
+                "); not sent");
+        } else if (p->limit.check(size)) {
             r.send_to.push_back(p);
         } else {
             ++counters_.not_sent;
@@ -173,6 +180,13 @@ chat_reaction chat_session::refuse(std::string_view why) {
     chat_reaction r;
     r.notices.emplace_back(why);
     return r;
+}
+
+std::string chat_session::names_of_everyone_else() const {
+    std::string out;
+    for (const peer* p : everyone_else())
+        out += (out.empty() ? "" : ", ") + p->name;
+    return out;
 }
 
 std::vector<const peer*> chat_session::everyone_else() const {

@@ -124,15 +124,54 @@ TEST_CASE("chat: without a target nothing is sent and the user is told how to pi
     CHECK(s.counters().not_sent == 2);
 }
 
-TEST_CASE("chat: empty and blank lines are not sent") {
+TEST_CASE("chat: empty and blank typed lines are not sent") {
     fixture f;
     auto s = f.session(&f.bob);
     for (const char* line : {"", "   ", "\t"}) {
         CHECK(s.on_command_line(line).send_to.empty());
-        CHECK(s.on_message_line(line).send_to.empty());
         CHECK(s.on_command_line(line).notices.empty());
     }
+    CHECK(s.on_message_line("").send_to.empty());
     CHECK(s.counters().not_sent == 0);
+}
+
+TEST_CASE("chat: piped whitespace-only lines are sent verbatim, never dropped silently") {
+    fixture f;
+    auto s = f.session(&f.bob);
+    for (const char* line : {"   ", "\t", " \t "}) {
+        auto r = s.on_message_line(line);
+        CHECK(r.send_to == std::vector<const peer*>{&f.bob});
+        CHECK(r.payload == line);
+    }
+}
+
+TEST_CASE("chat: /all does not list yourself") {
+    fixture f;
+    auto s = f.session(&f.bob);
+    CHECK(s.on_command_line("/all").notices ==
+          std::vector<std::string>{"now talking to everyone: bob, carol"});
+}
+
+TEST_CASE("chat: /to BOB and names ignore case, as the directory's uniqueness does") {
+    fixture f;
+    auto s = f.session();
+    CHECK(s.on_command_line("/to BOB").notices ==
+          std::vector<std::string>{"now talking to bob at 127.0.0.1:9002"});
+    CHECK(s.target() == &f.bob);
+    CHECK(f.dir.require("Carol").value() == &f.carol);
+}
+
+TEST_CASE("chat: a peer of the other IP family is not sent to: different IP families") {
+    auto dir = peer_directory::parse("[peers.alice]\naddress = \"127.0.0.1:9001\"\n"
+                                     "[peers.six]\naddress = \"[::1]:9002\"\n",
+                                     "peers.toml")
+                   .value();
+    chat_session s(dir, *dir.find("alice"), dir.find("six"), {});
+    auto r = s.on_message_line("hello");
+    CHECK(r.send_to.empty());
+    CHECK(r.notices == std::vector<std::string>{"six ([::1]:9002) and we (alice) are of different "
+                                                "IP families (IPv4 to IPv6); not sent"});
+    CHECK(s.counters().not_sent == 1);
 }
 
 TEST_CASE("chat: /all sends to every other peer, each checked against its own limit") {

@@ -45,6 +45,13 @@ cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args) {
     app->add_option("--to", o.to, "the peer to talk to (interactive: /to PEER changes it)")
         ->type_name("PEER")
         ->check(name_check);
+    std::string bind;
+    auto* bind_option =
+        app->add_option("--bind", bind,
+                        "bind here instead of our peer's address, e.g. the wildcard 0.0.0.0:9001 "
+                        "(replies leave from the address each peer wrote to)")
+            ->type_name("ADDR")
+            ->check(cli::address_validator);
     app->add_flag("--known-only", o.known_only,
                   "drop (and count) datagrams from addresses not in the directory");
     app->add_option("--format", format, "received messages as text lines or JSON lines")
@@ -61,6 +68,8 @@ cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args) {
     if (!linger_ms)
         return cli::usage_error("udp-chat", linger_ms.error().message);
     o.linger_ms = *linger_ms;
+    if (bind_option->count() > 0)
+        o.bind = *parse_host_port(bind);
     o.format = format == "json" ? chat_format::json : chat_format::text;
     return o;
 }
