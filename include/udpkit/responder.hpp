@@ -124,13 +124,36 @@ struct echo_counters {
     [[nodiscard]] bool adds_up() const noexcept;
 };
 
-/// One stats line: `received=10 replied=7 truncated=1 ... bytes_out=70`, or with `json` the
-/// same counters as one JSON object. No newline.
-std::string format_counters(const echo_counters& c, bool json);
+/// Why a stats line was printed.
+enum class stats_reason : std::uint8_t {
+    interval, ///< --stats-interval
+    sigusr1,  ///< SIGUSR1
+    final     ///< stopping: SIGINT, SIGTERM or SIGHUP
+};
+
+/// `interval`, `SIGUSR1`, `final`.
+std::string_view to_string(stats_reason reason) noexcept;
+
+/// One stats line: `stats: received=10 replied=7 ... kernel_drops=0
+/// time=2024-05-01T09:30:00.123Z reason=interval`, or with `json` the same as one JSON object
+/// (`"time"` and `"reason"` strings, the counters numbers). `unix_ms` is the UTC time of the
+/// line. No newline.
+std::string format_counters(const echo_counters& c, bool json, std::int64_t unix_ms,
+                            stats_reason reason);
+
+/// What --log shows of each datagram's payload (--log-payload).
+enum class log_payload : std::uint8_t { none, text, hex };
 
 /// One --log line: `2024-05-01T09:30:00.123Z 127.0.0.1:40000 5 replied` (UTC time, source,
-/// size on the wire, action). Appends to `out`, reusing its capacity. No newline.
+/// size on the wire, action), then with `shown` text the payload rendered terminal-safe
+/// (`: "hello"`) or in hex (`: 68 65`); with `json` one object `{"time", "from", "size",
+/// "action"[, "text" | "hex"]}` (`text` exact as JSON escapes, `hex` when it is not UTF-8).
+/// Appends to `out`, reusing its capacity. No newline.
 void format_log_line(std::string& out, std::int64_t unix_ms, const ip_endpoint& from,
-                     std::size_t size, std::string_view action);
+                     std::size_t size, std::string_view action, bool json = false,
+                     log_payload shown = log_payload::none, std::string_view payload = {});
+
+/// The first stdout line: `listening on 127.0.0.1:9007`, or `{"listening":"127.0.0.1:9007"}`.
+std::string format_listening(const ip_endpoint& local, bool json);
 
 } // namespace udpkit

@@ -5,6 +5,10 @@
 #include <cstdio>
 #include <ctime>
 
+#include "udpkit/hex.hpp"
+#include "udpkit/json.hpp"
+#include "udpkit/render.hpp"
+
 namespace udpkit {
 
 std::string_view to_string(echo_mode mode) noexcept {
@@ -153,7 +157,36 @@ bool echo_counters::adds_up() const noexcept {
     return received == replied + truncated + rate_limited + refused() + send_errors;
 }
 
-std::string format_counters(const echo_counters& c, bool json) {
+namespace {
+
+// `2024-05-01T09:30:00.123Z`.
+void append_utc(std::string& out, std::int64_t unix_ms) {
+    const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char stamp[40];
+    const int n = std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+                                utc.tm_min, utc.tm_sec, static_cast<int>(unix_ms % 1000));
+    out.append(stamp, static_cast<std::size_t>(n));
+}
+
+} // namespace
+
+std::string_view to_string(stats_reason reason) noexcept {
+    switch (reason) {
+    case stats_reason::interval:
+        return "interval";
+    case stats_reason::sigusr1:
+        return "SIGUSR1";
+    case stats_reason::final:
+        break;
+    }
+    return "final";
+}
+
+std::string format_counters(const echo_counters& c, bool json, std::int64_t unix_ms,
+                            stats_reason reason) {
     const std::pair<const char*, std::uint64_t> fields[] = {
         {"received", c.received},
         {"replied", c.replied},
@@ -172,34 +205,51 @@ std::string format_counters(const echo_counters& c, bool json) {
         {"kernel_drops", c.kernel_drops},
     };
     std::string out = json ? "{" : "stats:";
-    bool first = true;
     for (const auto& [name, value] : fields) {
         if (json)
-            out += (first ? "\"" : ",\"") + std::string(name) + "\":" + std::to_string(value);
+            out += "\"" + std::string(name) + "\":" + std::to_string(value) + ",";
         else
             out += ' ' + std::string(name) + '=' + std::to_string(value);
-        first = false;
     }
+    out += json ? "\"time\":\"" : " time=";
+    append_utc(out, unix_ms);
+    out += json ? "\",\"reason\":\"" : " reason=";
+    out += to_string(reason);
     if (json)
-        out += '}';
+        out += "\"}";
     return out;
 }
 
 void format_log_line(std::string& out, std::int64_t unix_ms, const ip_endpoint& from,
-                     std::size_t size, std::string_view action) {
-    const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char stamp[40];
-    const int n = std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
-                                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                                utc.tm_min, utc.tm_sec, static_cast<int>(unix_ms % 1000));
-    out.append(stamp, static_cast<std::size_t>(n));
-    out += from.to_string();
-    out += ' ';
-    out += std::to_string(size);
-    out += ' ';
+                     std::size_t size, std::string_view action, bool json, log_payload shown,
+                     std::string_view payload) {
+    if (!json) {
+        append_utc(out, unix_ms);
+        out += ' ' + from.to_string() + ' ' + std::to_string(size) + ' ';
+        out += action;
+        if (shown == log_payload::text)
+            out += ": \"" + render_untrusted(payload, render_style::quoted) + '"';
+        else if (shown == log_payload::hex)
+            out += ": " + to_hex(payload);
+        return;
+    }
+    out += "{\"time\":\"";
+    append_utc(out, unix_ms);
+    out += "\",\"from\":\"" + from.to_string() + "\",\"size\":" + std::to_string(size) +
+           ",\"action\":\"";
     out += action;
+    out += '"';
+    if (shown != log_payload::none) {
+        const auto text = shown == log_payload::text ? json_text(payload) : std::nullopt;
+        out += text ? ",\"text\":\"" + *text + '"'
+                    : ",\"hex\":\"" + to_hex(payload, std::string_view::npos, "") + '"';
+    }
+    out += '}';
+}
+
+std::string format_listening(const ip_endpoint& local, bool json) {
+    return json ? "{\"listening\":\"" + local.to_string() + "\"}"
+                : "listening on " + local.to_string();
 }
 
 } // namespace udpkit

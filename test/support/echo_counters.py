@@ -8,9 +8,15 @@ SANITIZED_PEAK_RSS_BOUND_KB = 128 * 1024
 
 
 def parse_stats(line):
-    """The counters of a `stats: key=value ...` line, as ints."""
+    """The counters of a `stats: key=value ...` line, as ints (time and reason as text)."""
     assert line.startswith("stats: "), f"not a stats line: {line!r}"
-    return {k: int(v) for k, v in (f.split("=") for f in line[len("stats: "):].split())}
+    fields = dict(f.split("=") for f in line[len("stats: "):].split())
+    return {k: v if k in ("time", "reason") else int(v) for k, v in fields.items()}
+
+
+def counts(s):
+    """The counters of a parsed stats line, without its time and reason."""
+    return {k: v for k, v in s.items() if k not in ("time", "reason")}
 
 
 def adds_up(s):

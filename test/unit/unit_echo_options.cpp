@@ -148,6 +148,10 @@ TEST_CASE("echo options: --help lists the options and examples, exit 0") {
         CHECK(contains(exit.out, part));
 }
 
+TEST_CASE("echo options: --help states upper mode's ASCII-only rule") {
+    CHECK(contains(error_of({"--help"}).out, "upper: the datagram with ASCII a-z upper-cased"));
+}
+
 TEST_CASE("echo options: --help lists the exit codes") {
     const auto exit = error_of({"--help"});
     for (const char* part : {"Exit codes: 0 stopped by SIGINT, SIGTERM or SIGHUP", "1 a\nruntime",

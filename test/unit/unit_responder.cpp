@@ -155,24 +155,56 @@ TEST_CASE("counters add up over every action") {
     CHECK_FALSE(c.adds_up());
 }
 
+TEST_CASE("stats lines carry a UTC time and why they were printed") {
+    echo_counters c;
+    CHECK(format_counters(c, false, 1714555800123, stats_reason::interval)
+              .ends_with(" kernel_drops=0 time=2024-05-01T09:30:00.123Z reason=interval"));
+    CHECK(format_counters(c, false, 0, stats_reason::sigusr1).ends_with(" reason=SIGUSR1"));
+    CHECK(format_counters(c, true, 1714555800123, stats_reason::final)
+              .ends_with(",\"kernel_drops\":0,\"time\":\"2024-05-01T09:30:00.123Z\","
+                         "\"reason\":\"final\"}"));
+}
+
 TEST_CASE("counters print as key=value text or as one JSON object") {
     echo_counters c;
     c.record(echo_action::replied, 5, 5);
     c.record(echo_action::refused_amplification, 2);
     c.over_rate_limit = 1;
     c.kernel_drops = 3;
-    CHECK(format_counters(c, false) ==
+    CHECK(format_counters(c, false, 0, stats_reason::final) ==
           "stats: received=2 replied=1 truncated=0 rate_limited=0 refused=1 "
           "refused_privileged_port=0 refused_own_address=0 refused_amplification=1 "
           "refused_no_match=0 refused_loop=0 send_errors=0 bytes_in=7 bytes_out=5 "
           "over_rate_limit=1 "
-          "kernel_drops=3");
-    CHECK(format_counters(c, true) ==
+          "kernel_drops=3 time=1970-01-01T00:00:00.000Z reason=final");
+    CHECK(format_counters(c, true, 0, stats_reason::final) ==
           "{\"received\":2,\"replied\":1,\"truncated\":0,\"rate_limited\":0,\"refused\":1,"
           "\"refused_privileged_port\":0,\"refused_own_address\":0,"
           "\"refused_amplification\":1,\"refused_no_match\":0,\"refused_loop\":0,"
           "\"send_errors\":0,"
-          "\"bytes_in\":7,\"bytes_out\":5,\"over_rate_limit\":1,\"kernel_drops\":3}");
+          "\"bytes_in\":7,\"bytes_out\":5,\"over_rate_limit\":1,\"kernel_drops\":3,"
+          "\"time\":\"1970-01-01T00:00:00.000Z\",\"reason\":\"final\"}");
+}
+
+TEST_CASE("with --json every line is JSON: listening, log lines with payloads") {
+    CHECK(format_listening(client, true) == "{\"listening\":\"127.0.0.1:40000\"}");
+    CHECK(format_listening(client, false) == "listening on 127.0.0.1:40000");
+    std::string line;
+    format_log_line(line, 5, client, 2, "replied", true);
+    CHECK(line == "{\"time\":\"1970-01-01T00:00:00.005Z\",\"from\":\"127.0.0.1:40000\",\"size\":2,"
+                  "\"action\":\"replied\"}");
+    line.clear();
+    format_log_line(line, 5, client, 3, "sunk", true, log_payload::text, "a\"\n");
+    CHECK(line.ends_with(",\"action\":\"sunk\",\"text\":\"a\\\"\\n\"}"));
+    line.clear();
+    format_log_line(line, 5, client, 1, "sunk", true, log_payload::text, "\xff");
+    CHECK(line.ends_with(",\"hex\":\"ff\"}"));
+    line.clear();
+    format_log_line(line, 5, client, 3, "sunk", false, log_payload::text, "a\"\x1b");
+    CHECK(line == "1970-01-01T00:00:00.005Z 127.0.0.1:40000 3 sunk: \"a\\\"\\x1b\"");
+    line.clear();
+    format_log_line(line, 5, client, 2, "sunk", false, log_payload::hex, "hi");
+    CHECK(line.ends_with(" 2 sunk: 68 69"));
 }
 
 TEST_CASE("log lines: UTC time with milliseconds, source, size, action") {

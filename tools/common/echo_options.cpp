@@ -83,7 +83,9 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
     directory->needs(as);
     as->needs(directory);
     bind->excludes(directory);
-    auto* mode = app->add_option("--mode", mode_text, "echo (default), upper or reply")
+    auto* mode = app->add_option("--mode", mode_text,
+                                 "echo (default); upper: the datagram with ASCII a-z upper-cased, "
+                                 "every other byte (UTF-8 too) unchanged; reply")
                      ->check(CLI::IsMember({"echo", "upper", "reply"}));
     auto* match = app->add_option("--match", "reply mode: a rule's pattern (RE2); the next "
                                              "--reply is its reply; first match wins")
