@@ -139,9 +139,9 @@ struct program {
 
 /// What the parser needs from outside.
 struct parse_context {
-    std::string source;                               ///< file name used in errors (FILE:LINE:COL)
-    const peer_directory* directory = nullptr;        ///< resolves peer names; none without it
-    std::optional<std::string> default_target;        ///< TARGET from the command line
+    std::string source;                        ///< file name used in errors (FILE:LINE:COL)
+    const peer_directory* directory = nullptr; ///< resolves peer names; none without it
+    std::optional<std::string> default_target; ///< TARGET from the command line
     /// --max-message: the limit of every target, peers too; unset: a peer's own `max_message`,
     /// the default (1472) for an address.
     std::optional<message_limit> max_message;
@@ -149,6 +149,15 @@ struct parse_context {
     /// Reads `send file` paths (as written); the error message is placed at the path.
     std::function<result<std::string>(const std::string& path)> read_file;
 };
+
+/// Decodes the escape at the start of `text` (which starts with a backslash): `\\ \" \n \r \t \0
+/// \xHH`. Returns the byte and how many characters the escape took; the error says what is
+/// accepted.
+result<std::pair<char, std::size_t>> decode_escape(std::string_view text);
+
+/// `text` with every escape of the script language decoded (udp-echo --reply). The error's
+/// column is the 1-based offset of the bad escape.
+result<std::string> decode_escapes(std::string_view text);
 
 /// Makes a target from its text: an address (`HOST:PORT`, `[IPV6]:PORT`, `PORT`; port 0 is
 /// refused) or the name of a peer of `directory`. Its limit is `max_message` when given (the
@@ -272,10 +281,10 @@ private:
     const command* current_ = nullptr; // the sleep or expect in progress
     std::uint64_t until_ns_ = 0;
     std::optional<std::size_t> target_;
-    std::uint64_t interval_ns_ = 0;  // rate: 0 = no limit
-    std::uint64_t next_slot_ns_ = 0; // when the next send may leave under the rate
-    bool slot_valid_ = false;        // false until a send under the current rate
-    std::vector<std::uint64_t> next_value_;               // by counter
+    std::uint64_t interval_ns_ = 0;         // rate: 0 = no limit
+    std::uint64_t next_slot_ns_ = 0;        // when the next send may leave under the rate
+    bool slot_valid_ = false;               // false until a send under the current rate
+    std::vector<std::uint64_t> next_value_; // by counter
     std::vector<std::optional<std::uint64_t>> last_used_; // by counter
     std::deque<incoming> inbox_;
     std::optional<std::size_t> last_send_step_;

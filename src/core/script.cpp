@@ -147,43 +147,12 @@ result<std::vector<token>> parser::tokenize(std::string_view line) {
             }
             if (i + 1 >= line.size())
                 return at(t.column, "unterminated string: add a closing \"");
-            char decoded = 0;
-            switch (line[i + 1]) {
-            case '\\':
-                decoded = '\\';
-                break;
-            case '"':
-                decoded = '"';
-                break;
-            case 'n':
-                decoded = '\n';
-                break;
-            case 'r':
-                decoded = '\r';
-                break;
-            case 't':
-                decoded = '\t';
-                break;
-            case '0':
-                decoded = '\0';
-                break;
-            case 'x': {
-                auto byte =
-                    parse_hex(line.substr(i + 2, std::min<std::size_t>(2, line.size() - i - 2)));
-                if (!byte || byte->size() != 1)
-                    return at(here, "bad escape: \\x needs two hex digits, e.g. \\x1b");
-                decoded = (*byte)[0];
-                i += 2;
-                break;
-            }
-            default:
-                return at(here, "unknown escape \\" +
-                                    render_untrusted(std::string_view(&line[i + 1], 1)) +
-                                    "; use \\\\ \\\" \\n \\r \\t \\0 or \\xHH");
-            }
-            t.text += decoded;
+            auto decoded = decode_escape(line.substr(i));
+            if (!decoded)
+                return at(here, decoded.error().message);
+            t.text += decoded->first;
             t.columns.push_back(here);
-            i += 2;
+            i += decoded->second;
         }
         t.end_column = col(i);
         t.end_byte = i;
@@ -694,6 +663,50 @@ result<program> parser::run(std::string_view text) {
 }
 
 } // namespace
+
+result<std::pair<char, std::size_t>> decode_escape(std::string_view text) {
+    if (text.size() < 2)
+        return fail("a \\ at the end; use \\\\ for a backslash");
+    switch (text[1]) {
+    case '\\':
+        return std::pair{'\\', std::size_t{2}};
+    case '"':
+        return std::pair{'"', std::size_t{2}};
+    case 'n':
+        return std::pair{'\n', std::size_t{2}};
+    case 'r':
+        return std::pair{'\r', std::size_t{2}};
+    case 't':
+        return std::pair{'\t', std::size_t{2}};
+    case '0':
+        return std::pair{'\0', std::size_t{2}};
+    case 'x': {
+        auto byte = parse_hex(text.substr(2, 2));
+        if (!byte || byte->size() != 1)
+            return fail("bad escape: \\x needs two hex digits, e.g. \\x1b");
+        return std::pair{(*byte)[0], std::size_t{4}};
+    }
+    default:
+        return fail("unknown escape \\" + render_untrusted(text.substr(1, 1)) +
+                    "; use \\\\ \\\" \\n \\r \\t \\0 or \\xHH");
+    }
+}
+
+result<std::string> decode_escapes(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        if (text[i] != '\\') {
+            out += text[i++];
+            continue;
+        }
+        auto decoded = decode_escape(text.substr(i));
+        if (!decoded)
+            return unexpected{error{decoded.error().message, {}, 0, static_cast<int>(i) + 1, 0}};
+        out += decoded->first;
+        i += decoded->second;
+    }
+    return out;
+}
 
 result<target_spec> make_target(std::string_view text, const peer_directory* directory,
                                 std::optional<message_limit> max_message) {
