@@ -23,10 +23,11 @@ namespace udpkit {
 enum class echo_mode : std::uint8_t {
     echo,  ///< the datagram back, byte for byte
     upper, ///< the datagram with ASCII a-z upper-cased (other bytes unchanged)
-    reply  ///< a fixed text, chosen by the first matching rule
+    reply, ///< a fixed text, chosen by the first matching rule
+    sink   ///< no reply at all: received, counted and (with --log) shown, as `nc -u -l` is used
 };
 
-/// `echo`, `upper`, `reply`.
+/// `echo`, `upper`, `reply`, `sink`.
 std::string_view to_string(echo_mode mode) noexcept;
 
 /// One reply rule: when `pattern` is found in the datagram (RE2, unanchored: anchor with ^ and
@@ -53,7 +54,8 @@ enum class echo_action : std::uint8_t {
     refused_amplification,   ///< the reply would be larger than the request
     refused_no_match,        ///< reply mode, no rule matched and no default --reply
     refused_loop,            ///< a repeat in an echo loop (udpkit/loop_breaker.hpp)
-    send_error               ///< the reply was refused or dropped by the kernel/send queue
+    send_error,              ///< the reply was refused or dropped by the kernel/send queue
+    sunk                     ///< --mode sink: received and not answered, by design
 };
 
 /// `replied`, `truncated`, `rate-limited`, `refused-privileged-port`, ...: the --log word.
@@ -97,11 +99,12 @@ private:
     std::string upper_; ///< sized once to max_message
 };
 
-/// The responder's counters. Invariant: received == replied + truncated + rate_limited +
+/// The responder's counters. Invariant: received == replied + sunk + truncated + rate_limited +
 /// refused() + send_errors, whatever happens.
 struct echo_counters {
     std::uint64_t received = 0;
     std::uint64_t replied = 0;
+    std::uint64_t sunk = 0; ///< --mode sink: received whole, not answered
     std::uint64_t truncated = 0;
     std::uint64_t rate_limited = 0;
     std::uint64_t refused_privileged_port = 0;

@@ -19,6 +19,8 @@ std::string_view to_string(echo_mode mode) noexcept {
         return "upper";
     case echo_mode::reply:
         return "reply";
+    case echo_mode::sink:
+        return "sink";
     }
     return "?";
 }
@@ -43,6 +45,8 @@ std::string_view to_string(echo_action action) noexcept {
         return "refused-loop";
     case echo_action::send_error:
         return "send-error";
+    case echo_action::sunk:
+        return "sunk";
     }
     return "?";
 }
@@ -90,6 +94,8 @@ std::string_view responder::build_reply(std::string_view payload, bool& matched)
                 RE2::PartialMatch(re2::StringPiece(payload.data(), payload.size()), *rule.pattern))
                 return rule.text;
         break;
+    case echo_mode::sink: // decided before: no reply is built
+        break;
     }
     matched = false;
     return {};
@@ -99,6 +105,8 @@ reply_decision responder::decide(std::string_view payload, bool truncated,
                                  const ip_endpoint& from) {
     if (truncated)
         return {echo_action::truncated, {}};
+    if (config_.mode == echo_mode::sink) // sends nothing: the reply checks do not apply
+        return {echo_action::sunk, {}};
     if (from.port() < 1024 && !config_.allow_privileged_ports)
         return {echo_action::refused_privileged_port, {}};
     for (const auto& own : config_.own_addresses)
@@ -145,6 +153,9 @@ void echo_counters::record(echo_action action, std::size_t size, std::size_t rep
     case echo_action::send_error:
         ++send_errors;
         break;
+    case echo_action::sunk:
+        ++sunk;
+        break;
     }
 }
 
@@ -154,7 +165,7 @@ std::uint64_t echo_counters::refused() const noexcept {
 }
 
 bool echo_counters::adds_up() const noexcept {
-    return received == replied + truncated + rate_limited + refused() + send_errors;
+    return received == replied + sunk + truncated + rate_limited + refused() + send_errors;
 }
 
 namespace {
@@ -190,6 +201,7 @@ std::string format_counters(const echo_counters& c, bool json, std::int64_t unix
     const std::pair<const char*, std::uint64_t> fields[] = {
         {"received", c.received},
         {"replied", c.replied},
+        {"sunk", c.sunk},
         {"truncated", c.truncated},
         {"rate_limited", c.rate_limited},
         {"refused", c.refused()},

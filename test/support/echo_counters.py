@@ -22,7 +22,7 @@ def counts(s):
 def adds_up(s):
     """The invariant: every datagram received was replied, truncated, rate-limited, refused or
     a send error, exactly once."""
-    return s["received"] == (s["replied"] + s["truncated"] + s["rate_limited"] + s["refused"] +
+    return s["received"] == (s["replied"] + s.get("sunk", 0) + s["truncated"] + s["rate_limited"] + s["refused"] +
                              s["send_errors"])
 
 

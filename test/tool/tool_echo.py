@@ -370,6 +370,26 @@ def rate_limit_log_only_logs_over_limit_datagrams_as_such():
 
 
 @case
+def sink_mode_replies_to_nothing_and_logs_each_datagram_as_text_or_hex():
+    proc, server = start_echo("--mode", "sink", "--log", "--log-payload", "text")
+    client = udp_client(timeout=0.3)
+    for payload in (b'hi "x"\x1b[2J', b"", b"two\nlines"):
+        client.sendto(payload, server)
+    assert proc.readline().endswith(' 10 sunk: "hi \\"x\\"\\x1b[2J"')
+    assert proc.readline().endswith(' 0 sunk: ""')
+    assert proc.readline().endswith(' 9 sunk: "two\\nlines"')  # one datagram, one line
+    assert_no_reply(client, "a reply in sink mode")
+    s = stats(proc)
+    assert s["sunk"] == 3 and s["replied"] == 0 and adds_up(s), s
+    proc, server = start_echo("--mode", "sink", "--log", "--log-payload", "hex", "--json")
+    client.sendto(b"\x00\xff", server)
+    line = json.loads(proc.readline())
+    assert (line["action"], line["hex"]) == ("sunk", "00ff"), line
+    r = run_tool([tool("udp-echo"), "--log", "--log-payload", "text"])
+    assert r.returncode == 2 and "--log-payload needs --mode sink" in r.stderr, r.stderr
+
+
+@case
 def sigusr1_prints_and_keeps_running():
     proc, server = start_echo()
     client = udp_client()

@@ -172,18 +172,35 @@ TEST_CASE("counters print as key=value text or as one JSON object") {
     c.over_rate_limit = 1;
     c.kernel_drops = 3;
     CHECK(format_counters(c, false, 0, stats_reason::final) ==
-          "stats: received=2 replied=1 truncated=0 rate_limited=0 refused=1 "
+          "stats: received=2 replied=1 sunk=0 truncated=0 rate_limited=0 refused=1 "
           "refused_privileged_port=0 refused_own_address=0 refused_amplification=1 "
           "refused_no_match=0 refused_loop=0 send_errors=0 bytes_in=7 bytes_out=5 "
           "over_rate_limit=1 "
           "kernel_drops=3 time=1970-01-01T00:00:00.000Z reason=final");
-    CHECK(format_counters(c, true, 0, stats_reason::final) ==
-          "{\"received\":2,\"replied\":1,\"truncated\":0,\"rate_limited\":0,\"refused\":1,"
-          "\"refused_privileged_port\":0,\"refused_own_address\":0,"
-          "\"refused_amplification\":1,\"refused_no_match\":0,\"refused_loop\":0,"
-          "\"send_errors\":0,"
-          "\"bytes_in\":7,\"bytes_out\":5,\"over_rate_limit\":1,\"kernel_drops\":3,"
-          "\"time\":\"1970-01-01T00:00:00.000Z\",\"reason\":\"final\"}");
+    CHECK(
+        format_counters(c, true, 0, stats_reason::final) ==
+        "{\"received\":2,\"replied\":1,\"sunk\":0,\"truncated\":0,\"rate_limited\":0,\"refused\":1,"
+        "\"refused_privileged_port\":0,\"refused_own_address\":0,"
+        "\"refused_amplification\":1,\"refused_no_match\":0,\"refused_loop\":0,"
+        "\"send_errors\":0,"
+        "\"bytes_in\":7,\"bytes_out\":5,\"over_rate_limit\":1,\"kernel_drops\":3,"
+        "\"time\":\"1970-01-01T00:00:00.000Z\",\"reason\":\"final\"}");
+}
+
+TEST_CASE("sink mode replies to nothing, even where a reply would be refused") {
+    responder r({echo_mode::sink, {}, false, false, {client}, 1472});
+    echo_counters c;
+    for (const auto& from : {client, *ip_endpoint::parse("127.0.0.1:53")}) {
+        const auto d = r.decide("hello", false, from);
+        CHECK(d.action == echo_action::sunk);
+        CHECK(d.reply.empty());
+        c.record(d.action, 5);
+    }
+    CHECK(r.decide("cut", true, client).action == echo_action::truncated);
+    CHECK(c.sunk == 2);
+    CHECK(c.adds_up());
+    CHECK(to_string(echo_mode::sink) == "sink");
+    CHECK(to_string(echo_action::sunk) == "sunk");
 }
 
 TEST_CASE("with --json every line is JSON: listening, log lines with payloads") {

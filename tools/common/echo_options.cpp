@@ -108,8 +108,9 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
     bind->excludes(directory);
     auto* mode = app->add_option("--mode", mode_text,
                                  "echo (default); upper: the datagram with ASCII a-z upper-cased, "
-                                 "every other byte (UTF-8 too) unchanged; reply")
-                     ->check(CLI::IsMember({"echo", "upper", "reply"}));
+                                 "every other byte (UTF-8 too) unchanged; reply; sink: no reply "
+                                 "at all (with --log --log-payload: what nc -u -l shows)")
+                     ->check(CLI::IsMember({"echo", "upper", "reply", "sink"}));
     auto* match = app->add_option("--match", "reply mode: a rule's pattern (RE2); the next "
                                              "--reply is its reply; first match wins")
                       ->type_name("REGEX")
@@ -148,7 +149,15 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
                   "answer echo loops too: by default, once a source has repeated the same bytes "
                   "(each within 50 ms) faster than 1000/s for 0.5 s and 4096 times, its repeats "
                   "are refused until it pauses for 50 ms");
-    app->add_flag("--log", o.log, "one line per datagram: time, source, size, action");
+    auto* log = app->add_flag("--log", o.log, "one line per datagram: time, source, size, action");
+    std::string shown;
+    auto* log_payload_option =
+        app->add_option("--log-payload", shown,
+                        "with --log and --mode sink: each datagram's payload too, as "
+                        "terminal-safe text or hex, one datagram per line")
+            ->type_name("text|hex")
+            ->check(CLI::IsMember({"text", "hex"}))
+            ->needs(log);
     cli::add_number(*app, "--stats-interval", o.stats_interval, "print the counters every SECONDS",
                     {0.001, 1e7, false, "a number of seconds"})
         ->type_name("SECONDS");
@@ -167,7 +176,14 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
     if (*mode)
         o.mode = mode_text == "upper"   ? echo_mode::upper
                  : mode_text == "reply" ? echo_mode::reply
+                 : mode_text == "sink"  ? echo_mode::sink
                                         : echo_mode::echo;
+    if (*log_payload_option) {
+        if (o.mode != echo_mode::sink)
+            return cli::usage_error(tool, "--log-payload needs --mode sink (the other modes' "
+                                          "replies say what came)");
+        o.shown = shown == "hex" ? log_payload::hex : log_payload::text;
+    }
 
     const bool has_rules = *match || *reply || *reply_hex;
     if (has_rules && *mode && o.mode != echo_mode::reply)

@@ -126,7 +126,9 @@ public:
         if (decision.action != echo_action::replied) {
             counters_.record(decision.action, d.size);
             if (options_.log)
-                log(d.from, d.size, to_string(decision.action));
+                log(d.from, d.size, to_string(decision.action),
+                    decision.action == echo_action::sunk ? options_.shown : log_payload::none,
+                    d.payload);
             return;
         }
         // The reply is copied: the receive buffer is reused by the next recvmmsg.
@@ -225,9 +227,10 @@ private:
         return echo_action::replied;
     }
 
-    void log(const ip_endpoint& from, std::size_t size, std::string_view action) {
+    void log(const ip_endpoint& from, std::size_t size, std::string_view action,
+             log_payload shown = log_payload::none, std::string_view payload = {}) {
         log_line_.clear();
-        format_log_line(log_line_, unix_ms(), from, size, action, options_.json);
+        format_log_line(log_line_, unix_ms(), from, size, action, options_.json, shown, payload);
         log_line_ += '\n';
         std::fwrite(log_line_.data(), 1, log_line_.size(), stdout);
     }
