@@ -30,7 +30,8 @@ std::string format_utc(chat_time t);
 struct chat_command {
     enum class kind {
         message, ///< plain text (`//text` sends `/text`): `text` is the message
-        to,      ///< `/to PEER`: `text` is the name, empty to ask for the current target
+        to,      ///< `/to PEER` or `/to ADDR`: `text` is the name or address, empty to ask
+        reply,   ///< `/reply`: talk to whoever wrote last, in the directory or not
         all,     ///< `/all TEXT` sends TEXT to every peer; `/all` alone makes that the target
         who,     ///< `/who`
         help,    ///< `/help`
@@ -126,6 +127,7 @@ public:
 private:
     chat_reaction send_line(std::string_view text, std::size_t size, bool to_everyone);
     chat_reaction refuse(std::string_view why);
+    std::string talk_to(const ip_endpoint& address);
     [[nodiscard]] std::vector<const peer*> everyone_else() const;
     [[nodiscard]] std::string names_of_everyone_else() const;
 
@@ -133,6 +135,8 @@ private:
     const peer& self_;
     const peer* target_;
     bool to_everyone_ = false;
+    std::optional<peer> stranger_;           // the target when it is not in the directory
+    std::optional<ip_endpoint> last_sender_; // for /reply
     settings settings_;
     chat_counters counters_;
     std::int64_t quota_second_ = -1; // the second (unix time) that quota_used_ counts

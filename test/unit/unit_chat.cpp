@@ -103,7 +103,9 @@ TEST_CASE("chat: a plain line goes to the current target; /to changes it") {
     r = s.on_command_line("/to dave");
     CHECK(s.target() == &f.carol);
     REQUIRE(r.notices.size() == 1);
-    CHECK(r.notices[0] == "no peer named \"dave\"; known peers: alice, bob, carol");
+    CHECK(r.notices[0] ==
+          "no peer named \"dave\"; known peers: alice, bob, carol (or give an address, e.g. /to "
+          "127.0.0.1:9001)");
 
     r = s.on_command_line("/to");
     CHECK(r.notices == std::vector<std::string>{"talking to carol"});
@@ -143,6 +145,29 @@ TEST_CASE("chat: piped whitespace-only lines are sent verbatim, never dropped si
         CHECK(r.send_to == std::vector<const peer*>{&f.bob});
         CHECK(r.payload == line);
     }
+}
+
+TEST_CASE("chat: /to ADDR and /reply answer an unknown sender") {
+    fixture f;
+    auto s = f.session(&f.bob);
+    CHECK(s.on_command_line("/reply").notices ==
+          std::vector<std::string>{"no one has written to us yet; nothing to reply to"});
+    s.on_datagram("hi from nowhere", 15, f.stranger, noon);
+    CHECK(s.on_command_line("/reply").notices ==
+          std::vector<std::string>{
+              "now talking to 127.0.0.1:40000 (not in peers.toml; limit 1472 bytes)"});
+    CHECK(s.prompt() == "[to 127.0.0.1:40000]> ");
+    auto r = s.on_command_line("hello stranger");
+    REQUIRE(r.send_to.size() == 1);
+    CHECK(r.send_to[0]->address == f.stranger);
+    CHECK(r.payload == "hello stranger");
+    s.on_datagram("bob here", 8, f.bob.address, noon);
+    s.on_command_line("/reply");
+    CHECK(s.target() == &f.bob); // a known sender is answered as the peer it is
+    s.on_command_line("/to 127.0.0.1:40001");
+    CHECK(s.prompt() == "[to 127.0.0.1:40001]> ");
+    s.on_command_line("/to 127.0.0.1:9003");
+    CHECK(s.target() == &f.carol);
 }
 
 TEST_CASE("chat: /all does not list yourself") {
