@@ -40,6 +40,9 @@ private:
     console(event_loop& loop, line_handler on_line);
     void on_readable(result<fd_events> ready) noexcept;
     static void on_readline_line(char* line) noexcept;
+    // Erases the prompt and the typed text from the screen, however many rows they wrap over at
+    // the terminal's current width, leaving the cursor at the start of their first row.
+    void erase_input() const noexcept;
 
     static console* active_; // readline's line callback has no user pointer
     line_handler on_line_;
