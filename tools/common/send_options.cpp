@@ -33,8 +33,9 @@ constexpr const char* examples =
     "\nExit codes: 0 sent (and replied, with --wait-reply; every expectation held, with\n"
     "--script; the burst passed), 1 no reply, target not listening, an expectation failed or\n"
     "the burst failed (nothing valid came back, loss over --max-loss, corrupt or truncated\n"
-    "replies), 2 usage error, invalid script, or a message over the size limit (nothing is\n"
-    "sent).\n";
+    "replies), 2 usage error, invalid script, a message over the size limit, --max-message\n"
+    "over the target's IP family's maximum, a --junit path that cannot be written or a --file\n"
+    "that cannot be read (nothing is sent).\n";
 
 } // namespace
 
