@@ -48,9 +48,11 @@ public:
     /// How many probes may be sent at `now_ns` (0 when the rate, the window or the count says
     /// wait). `now_ns` must not go backwards.
     std::uint64_t sendable(std::uint64_t now_ns);
-    /// The header for the next probe; call record_sent(now_ns) once it has left.
-    [[nodiscard]] probe_header next_probe(std::uint64_t now_ns) const noexcept {
-        return stats_.next_probe(now_ns);
+    /// The header for the next probe (or the one `ahead` after it); call record_sent(now_ns)
+    /// once it has left, for each in order.
+    [[nodiscard]] probe_header next_probe(std::uint64_t now_ns,
+                                          std::uint64_t ahead = 0) const noexcept {
+        return stats_.next_probe(now_ns, ahead);
     }
     void record_sent(std::uint64_t now_ns) { stats_.record_sent(now_ns); }
     /// Counts a received datagram (see burst_stats::record_reply).

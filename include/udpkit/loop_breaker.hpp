@@ -112,6 +112,8 @@ private:
     std::vector<recent> recent_;
     std::size_t used_ = 0;
     std::uint64_t untracked_ = 0;
+    key last_key_;                    ///< the previous datagram's source
+    std::uint64_t last_key_hash_ = 0; ///< hash_of(last_key_) | 1; 0: none yet
 };
 
 /// A 64-bit hash of `bytes` keyed by `seed` (fast, not cryptographic).

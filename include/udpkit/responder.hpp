@@ -12,6 +12,7 @@
 
 #include "udpkit/address.hpp"
 #include "udpkit/result.hpp"
+#include "udpkit/segmentation.hpp"
 
 namespace re2 {
 class RE2;
@@ -120,6 +121,9 @@ struct echo_counters {
     /// Datagrams the kernel dropped before they could be read (receive buffer full): the
     /// socket's own count, copied in before printing. Not part of `received`.
     std::uint64_t kernel_drops = 0;
+    /// Which offload path ran and what it did: the socket's own counts, copied in before
+    /// printing. GRO buffers are split before counting: every other counter counts datagrams.
+    offload_counters offload;
 
     /// Counts one datagram of `size` bytes on the wire and its fate (`reply_bytes` if replied).
     void record(echo_action action, std::size_t size, std::size_t reply_bytes = 0) noexcept;
@@ -137,10 +141,10 @@ enum class stats_reason : std::uint8_t {
 /// `interval`, `SIGUSR1`, `final`.
 std::string_view to_string(stats_reason reason) noexcept;
 
-/// One stats line: `stats: received=10 replied=7 ... kernel_drops=0
-/// time=2024-05-01T09:30:00.123Z reason=interval`, or with `json` the same as one JSON object
-/// (`"time"` and `"reason"` strings, the counters numbers). `unix_ms` is the UTC time of the
-/// line. No newline.
+/// One stats line: `stats: received=10 replied=7 truncated=1 ... kernel_drops=0 gro=on ...
+/// gso_refusals=0 time=2024-05-01T09:30:00.123Z reason=interval`, or with `json` the same as one
+/// JSON object (the offload counters as its "offload" object, `"time"` and `"reason"` strings).
+/// `unix_ms` is the UTC time of the line. No newline.
 std::string format_counters(const echo_counters& c, bool json, std::int64_t unix_ms,
                             stats_reason reason);
 

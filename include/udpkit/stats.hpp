@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "udpkit/foreign.hpp"
+#include "udpkit/segmentation.hpp"
 
 namespace udpkit {
 
@@ -101,6 +102,8 @@ struct burst_summary {
     /// socket (receive buffer full), and datagrams from addresses other than the target.
     std::uint64_t kernel_drops = 0;
     foreign_sources foreign;
+    /// Filled in by the caller: which offload path the socket took (GSO, GRO) and its counts.
+    offload_counters offload;
     /// Filled in by the caller: the most probes in flight (0: no limit).
     std::uint64_t window = 0;
     /// Filled in by the caller when asked for (--histogram): rtt_histogram(rtts()).
@@ -147,8 +150,10 @@ public:
     explicit burst_stats(std::uint32_t first_seq = 0, std::uint64_t origin_ns = 0,
                          std::uint64_t timeout_ns = never);
 
-    /// The header of the next probe to send at `now_ns`.
-    [[nodiscard]] probe_header next_probe(std::uint64_t now_ns) const noexcept;
+    /// The header of the next probe to send at `now_ns`, or with `ahead` of the one that many
+    /// after it (to build several probes that leave together, recorded in order).
+    [[nodiscard]] probe_header next_probe(std::uint64_t now_ns,
+                                          std::uint64_t ahead = 0) const noexcept;
     /// Records that the probe returned by next_probe(now_ns) was sent at `now_ns`.
     /// Precondition: sent() < max_probes.
     void record_sent(std::uint64_t now_ns);

@@ -223,7 +223,8 @@ std::string format_counters(const echo_counters& c, bool json, std::int64_t unix
         else
             out += ' ' + std::string(name) + '=' + std::to_string(value);
     }
-    out += json ? "\"time\":\"" : " time=";
+    out += json ? "\"offload\":" + format_offload(c.offload, true) + ",\"time\":\""
+                : ' ' + format_offload(c.offload, false) + " time=";
     append_utc(out, unix_ms);
     out += json ? "\",\"reason\":\"" : " reason=";
     out += to_string(reason);

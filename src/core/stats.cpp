@@ -1,8 +1,10 @@
 #include "udpkit/stats.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "udpkit/hex.hpp"
 #include "udpkit/json.hpp"
@@ -107,13 +109,35 @@ template <class Counters> std::string counters_json(const Counters& c) {
            ", \"truncated\": " + n(c.truncated) + ", \"invalid\": " + n(c.invalid);
 }
 
+// A probe's body byte i (counted from the start of the probe) is (seq + i) & 0xff: a run of
+// 0..255 that starts anywhere and repeats every 256 bytes. This table holds two periods, so any
+// 256 bytes of the run are one slice of it, copied or compared with memcpy/memcmp a slice at a
+// time instead of byte by byte (millions of probes a second are built and checked).
+constexpr std::size_t body_period = 256;
+const std::array<unsigned char, 2 * body_period>& body_table() noexcept {
+    static const auto table = [] {
+        std::array<unsigned char, 2 * body_period> t{};
+        for (std::size_t i = 0; i < t.size(); ++i)
+            t[i] = static_cast<unsigned char>(i & 0xff);
+        return t;
+    }();
+    return table;
+}
+
+/// The first period of the body of probe `seq` (at most 256 bytes are distinct).
+const unsigned char* body_start(std::uint32_t seq) noexcept {
+    return body_table().data() + ((seq + probe_header_bytes) & 0xff);
+}
+
 // Whether a datagram whose header is `header` is that probe byte for byte: the header is its
 // own, so only the size and the body (see encode_probe) are left to check.
 bool is_probe(std::string_view payload, const probe_header& header, std::size_t size) noexcept {
     if (payload.size() != std::max(size, probe_header_bytes))
         return false;
-    for (std::size_t i = probe_header_bytes; i < payload.size(); ++i)
-        if (payload[i] != static_cast<char>((header.seq + i) & 0xff))
+    const unsigned char* expected = body_start(header.seq);
+    for (std::size_t at = probe_header_bytes; at < payload.size(); at += body_period)
+        if (std::memcmp(payload.data() + at, expected,
+                        std::min(body_period, payload.size() - at)) != 0)
             return false;
     return true;
 }
@@ -130,8 +154,9 @@ void encode_probe(std::string& out, const probe_header& header, std::size_t size
     out.resize(std::max(size, probe_header_bytes));
     put_be(out, 0, header.seq, 4);
     put_be(out, 4, header.sent_us, 4);
-    for (std::size_t i = probe_header_bytes; i < out.size(); ++i)
-        out[i] = static_cast<char>((header.seq + i) & 0xff);
+    const unsigned char* body = body_start(header.seq);
+    for (std::size_t at = probe_header_bytes; at < out.size(); at += body_period)
+        std::memcpy(out.data() + at, body, std::min(body_period, out.size() - at));
 }
 
 std::string echo_difference(std::string_view expected, std::string_view got) {
@@ -190,8 +215,8 @@ bool burst_stats::expired(std::uint64_t index, std::uint64_t now_ns) const noexc
     return now_ns >= sent_ns && now_ns - sent_ns >= timeout_ns_;
 }
 
-probe_header burst_stats::next_probe(std::uint64_t now_ns) const noexcept {
-    return {static_cast<std::uint32_t>(first_seq_ + send_times_.size()), stamp(now_ns)};
+probe_header burst_stats::next_probe(std::uint64_t now_ns, std::uint64_t ahead) const noexcept {
+    return {static_cast<std::uint32_t>(first_seq_ + send_times_.size() + ahead), stamp(now_ns)};
 }
 
 void burst_stats::record_sent(std::uint64_t now_ns) {
@@ -430,7 +455,8 @@ std::string burst_json(const burst_summary& s, std::string_view target, std::siz
            ", \"duration_ms\": " + fixed(static_cast<double>(s.duration_ns) / 1e6, 3) +
            ", \"rtt_us\": " + rtt_json(s.rtt, true) +
            ", \"jitter_us\": " + jitter_json(s.jitter_ns) +
-           ", \"kernel_drops\": " + n(s.kernel_drops) + ", \"foreign\": " + s.foreign.json();
+           ", \"kernel_drops\": " + n(s.kernel_drops) + ", \"foreign\": " + s.foreign.json() +
+           ", \"offload\": " + format_offload(s.offload, true);
     if (s.histogram) {
         out += ", \"rtt_histogram\": [";
         for (std::size_t i = 0; i < s.histogram->size(); ++i) {
@@ -461,6 +487,7 @@ std::string burst_text(const burst_summary& s, std::string_view target, std::siz
                 ? n(*s.reply_min_bytes) + ".." + n(*s.reply_max_bytes) + " bytes"
                 : std::string("-")) +
            "; kernel drops " + n(s.kernel_drops) + "\n";
+    out += describe_offload(s.offload) + "\n";
     if (s.corrupt > 0)
         out += "first corrupt reply: " + s.first_corrupt + "\n";
     for (const auto& line : s.foreign.describe("the target " + std::string(target)))

@@ -1,5 +1,7 @@
 #include "control_messages.hpp"
 
+#include <netinet/udp.h>
+
 #include <cstring>
 
 namespace udpkit::detail {
@@ -26,6 +28,16 @@ std::size_t write_source(void* control, const local_source& from) noexcept {
     c->cmsg_len = CMSG_LEN(sizeof info);
     std::memcpy(CMSG_DATA(c), &info, sizeof info);
     return CMSG_SPACE(sizeof info);
+}
+
+std::size_t write_segment_size(void* control, std::uint16_t segment_size) noexcept {
+    std::memset(control, 0, segment_control_bytes);
+    auto* c = static_cast<cmsghdr*>(control);
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof segment_size);
+    std::memcpy(CMSG_DATA(c), &segment_size, sizeof segment_size);
+    return segment_control_bytes;
 }
 
 namespace {
@@ -81,6 +93,10 @@ receive_info read_receive_info(const msghdr& message) noexcept {
             std::uint32_t drops;
             std::memcpy(&drops, CMSG_DATA(c), sizeof drops);
             info.drops = drops;
+        } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+            int segment_size;
+            std::memcpy(&segment_size, CMSG_DATA(c), sizeof segment_size);
+            info.segment_size = segment_size > 0 ? static_cast<std::size_t>(segment_size) : 0;
         }
     }
     return info;

@@ -5,6 +5,7 @@
 #include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -23,8 +24,10 @@ namespace udpkit {
 namespace {
 
 // Receive buffers: one slot of the socket's limit per datagram of a batch (MSG_TRUNC still
-// reports the size on the wire of a longer one), within this many bytes in all.
+// reports the size on the wire of a longer one), within this many bytes in all. With GRO a
+// slot must hold a whole coalesced buffer (the kernel cuts a longer one, datagrams and all).
 constexpr std::size_t receive_budget_bytes = 1 << 20;
+constexpr std::size_t gro_slot_bytes = 65536;
 // recvmmsg calls per wake-up at most, so that one busy socket cannot starve the loop.
 constexpr int max_reads_per_wakeup = 16;
 // ICMP errors read from the error queue per wake-up at most.
@@ -110,6 +113,12 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_
             !set)
             return unexpected{std::move(set).error()};
 
+    if (options.offload) {
+        // Kernels without UDP_GRO (before 5.0) simply deliver one datagram per buffer.
+        self->offload_.gro = self->set_option("turn on UDP GRO", SOL_UDP, UDP_GRO, 1).has_value();
+        self->offload_.gso = true; // until the kernel refuses a GSO send
+    }
+
     if (::bind(self->fd_, local.sockaddr_ptr(), local.sockaddr_size()) != 0)
         return errno_failure("bind " + local.to_string(), errno);
     sockaddr_storage bound{};
@@ -126,7 +135,8 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_
     if (auto idle = self->idle_.open(loop, self.get(), "create idle handle", &uv_idle_init); !idle)
         return unexpected{std::move(idle).error()};
 
-    const std::size_t slot = std::max<std::size_t>(options.limit.bytes(), 1);
+    const std::size_t slot =
+        self->offload_.gro ? gro_slot_bytes : std::max<std::size_t>(options.limit.bytes(), 1);
     const std::size_t count =
         options.batch_receive
             ? std::clamp<std::size_t>(receive_budget_bytes / slot, 1, receive_batch)
@@ -247,24 +257,34 @@ void udp_socket::read_datagrams() noexcept {
             if (info.has_destination)
                 info.to.set_port(local_.port());
             const bool use_reply_from = wildcard_ && info.has_destination;
-            const auto size =
+            const auto buffer_bytes =
                 static_cast<std::size_t>(s.messages[static_cast<std::size_t>(i)].msg_len);
-            const bool truncated = size > limit || (h.msg_flags & MSG_TRUNC) != 0;
-            ++counters_.received;
+            const bool cut = (h.msg_flags & MSG_TRUNC) != 0;
+            // A GRO buffer holds datagrams of segment_size bytes (the last may be shorter):
+            // each is delivered on its own, as if read alone.
+            const std::size_t datagrams = segment_count(buffer_bytes, info.segment_size);
+            counters_.received += datagrams;
+            if (datagrams > 1) {
+                ++offload_.gro_buffers;
+                offload_.gro_datagrams += datagrams;
+            }
             if (!on_datagram_)
                 continue;
-            const datagram d{std::string_view(static_cast<const char*>(h.msg_iov->iov_base),
-                                              std::min(size, limit)),
-                             size,
-                             *from,
-                             truncated,
-                             info.has_destination ? info.to : local_,
-                             use_reply_from ? &info.reply_from : nullptr,
-                             received_ns,
-                             last_kernel_drops_};
-            on_datagram_(d);
-            if (!*alive || !receiving_)
-                return;
+            const auto* bytes = static_cast<const char*>(h.msg_iov->iov_base);
+            for (std::size_t k = 0; k < datagrams; ++k) {
+                const segment seg = segment_at(buffer_bytes, info.segment_size, k);
+                const datagram d{std::string_view(bytes + seg.offset, std::min(seg.size, limit)),
+                                 seg.size,
+                                 *from,
+                                 seg.size > limit || cut,
+                                 info.has_destination ? info.to : local_,
+                                 use_reply_from ? &info.reply_from : nullptr,
+                                 received_ns,
+                                 last_kernel_drops_};
+                on_datagram_(d);
+                if (!*alive || !receiving_)
+                    return;
+            }
         }
         if (on_batch_end_) {
             on_batch_end_();
@@ -342,13 +362,20 @@ result<send_status> udp_socket::send(std::string_view payload, const ip_endpoint
 }
 
 std::span<const int> udp_socket::send_now(send_batch& batch) noexcept {
-    const auto results = batch.flush(fd_);
+    const auto results = batch.flush(fd_, &::sendmmsg, &offload_);
+    bool failed = false;
     for (int r : results) {
-        if (r == 0)
+        if (r == 0) {
             ++counters_.sent;
-        else
+        } else {
             ++counters_.send_errors;
+            failed = failed || r != -EAGAIN;
+        }
     }
+    // A send that failed may have been handed an earlier datagram's ICMP error: the error
+    // queue names it (see send_one).
+    if (failed && options_.report_unreachable)
+        collect_error_queue();
     return results;
 }
 

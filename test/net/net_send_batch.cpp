@@ -1,11 +1,13 @@
 #include <doctest/doctest.h>
 
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,31 @@ int scripted_sendmmsg(int, mmsghdr*, unsigned count, int) {
         return answer;
     errno = -answer;
     return -1;
+}
+
+// Each message a call was offered: its datagrams' sizes and its GSO segment size (0: none).
+struct offered_message {
+    std::vector<std::size_t> sizes;
+    unsigned segment_size;
+    bool operator==(const offered_message&) const = default;
+};
+std::vector<offered_message> messages_seen;
+int recording_sendmmsg(int fd, mmsghdr* messages, unsigned count, int flags) {
+    for (unsigned m = 0; m < count; ++m) {
+        const msghdr& h = messages[m].msg_hdr;
+        offered_message seen{{}, 0};
+        for (std::size_t i = 0; i < h.msg_iovlen; ++i)
+            seen.sizes.push_back(h.msg_iov[i].iov_len);
+        for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr;
+             c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c))
+            if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_SEGMENT) {
+                std::uint16_t size;
+                std::memcpy(&size, CMSG_DATA(c), sizeof size);
+                seen.segment_size = size;
+            }
+        messages_seen.push_back(seen);
+    }
+    return scripted_sendmmsg(fd, messages, count, flags);
 }
 
 void fill(send_batch& batch, std::size_t n) {
@@ -165,6 +192,87 @@ TEST_CASE("send_batch: partial sends continue, EINTR retries, a full buffer drop
         CHECK(std::vector<int>(results.begin(), results.end()) ==
               std::vector<int>{-EPERM, -EIO, 0, 0});
     }
+    CHECK(script.empty());
+}
+
+TEST_CASE("send_batch GSO: runs of one size to one destination share a message, the last shorter") {
+    const auto a = *ip_endpoint::parse("127.0.0.1:9");
+    const auto b = *ip_endpoint::parse("127.0.0.1:10");
+    send_batch batch(16, 4096);
+    for (const char* p : {"aaaa", "aaaa", "aaaa", "bb"}) // "bb" may end the run
+        REQUIRE(batch.add(p, a));
+    REQUIRE(batch.add("cccc", b)); // another destination
+    REQUIRE(batch.add("", a));     // empty: always alone
+    REQUIRE(batch.add("dddd", a));
+    REQUIRE(batch.add("ddddd", a)); // longer than the run's segment: starts a new one
+    offered.clear();
+    messages_seen.clear();
+    offload_counters gso;
+    gso.gso = true;
+    script = {5};
+    const auto results = batch.flush(-1, &recording_sendmmsg, &gso);
+    CHECK(std::vector<int>(results.begin(), results.end()) == std::vector<int>(8, 0));
+    CHECK(messages_seen ==
+          std::vector<offered_message>{{{4, 4, 4, 2}, 4}, {{4}, 0}, {{0}, 0}, {{4}, 0}, {{5}, 0}});
+    CHECK(gso.gso);
+    CHECK(gso.gso_sends == 1);
+    CHECK(gso.gso_datagrams == 4);
+    CHECK(script.empty());
+}
+
+TEST_CASE("send_batch GSO: a refusal (EIO, EINVAL, EMSGSIZE) turns GSO off and sends every "
+          "datagram plainly") {
+    const auto a = *ip_endpoint::parse("127.0.0.1:9");
+    for (const int refusal : {-EIO, -EINVAL, -EMSGSIZE}) {
+        CAPTURE(refusal);
+        send_batch batch(16, 4096);
+        REQUIRE(batch.add("x", *ip_endpoint::parse("127.0.0.1:10"))); // alone: sent first
+        for (int i = 0; i < 3; ++i)
+            REQUIRE(batch.add("yyy", a));
+        messages_seen.clear();
+        offered.clear();
+        offload_counters gso;
+        gso.gso = true;
+        script = {1, refusal, 3}; // the lone one goes, the GSO message is refused
+        const auto results = batch.flush(-1, &recording_sendmmsg, &gso);
+        CHECK(std::vector<int>(results.begin(), results.end()) == std::vector<int>(4, 0));
+        CHECK(messages_seen ==
+              std::vector<offered_message>{
+                  {{1}, 0}, {{3, 3, 3}, 3}, {{3, 3, 3}, 3}, {{3}, 0}, {{3}, 0}, {{3}, 0}});
+        CHECK_FALSE(gso.gso);
+        CHECK(gso.gso_refusals == 1);
+        CHECK(gso.gso_sends == 0);
+        CHECK(script.empty());
+
+        // Off from now on: the next flush offers one datagram per message.
+        messages_seen.clear();
+        script = {3};
+        batch.clear();
+        for (int i = 0; i < 3; ++i)
+            REQUIRE(batch.add("zz", a));
+        batch.flush(-1, &recording_sendmmsg, &gso);
+        CHECK(messages_seen.size() == 3);
+        CHECK(gso.gso_refusals == 1);
+    }
+}
+
+TEST_CASE("send_batch GSO: another error fails the run's datagrams, EAGAIN drops the rest") {
+    const auto a = *ip_endpoint::parse("127.0.0.1:9");
+    send_batch batch(16, 4096);
+    for (int i = 0; i < 2; ++i)
+        REQUIRE(batch.add("pp", a));
+    REQUIRE(batch.add("q", *ip_endpoint::parse("127.0.0.1:10")));
+    for (int i = 0; i < 2; ++i)
+        REQUIRE(batch.add("rr", a));
+    offload_counters gso;
+    gso.gso = true;
+    offered.clear();
+    script = {-EPERM, -EAGAIN};
+    const auto results = batch.flush(-1, &scripted_sendmmsg, &gso);
+    CHECK(std::vector<int>(results.begin(), results.end()) ==
+          std::vector<int>{-EPERM, -EPERM, -EAGAIN, -EAGAIN, -EAGAIN});
+    CHECK(offered == std::vector<unsigned>{3, 2}); // messages, not datagrams
+    CHECK(gso.gso);                                // not a refusal of GSO
     CHECK(script.empty());
 }
 } // TEST_SUITE("net")

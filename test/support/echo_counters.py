@@ -8,10 +8,13 @@ SANITIZED_PEAK_RSS_BOUND_KB = 128 * 1024
 
 
 def parse_stats(line):
-    """The counters of a `stats: key=value ...` line, as ints (time and reason as text)."""
+    """The counters of a `stats: key=value ...` line, as ints (the offload paths gro and gso as
+    True or False; time and reason as text)."""
     assert line.startswith("stats: "), f"not a stats line: {line!r}"
+    flags = {"on": True, "off": False}
     fields = dict(f.split("=") for f in line[len("stats: "):].split())
-    return {k: v if k in ("time", "reason") else int(v) for k, v in fields.items()}
+    return {k: v if k in ("time", "reason") else flags[v] if v in flags else int(v)
+            for k, v in fields.items()}
 
 
 def counts(s):

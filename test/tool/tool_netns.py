@@ -7,7 +7,8 @@ udp-chat: three peers with one directory. udp-echo on h1 with udp-send from h2 a
 burst, examples/echo-smoke.udps), its privileged-port refusal across hosts, and a full send
 buffer: h1's link rate-limited (tc tbf), so that replies queue in udp-echo's socket buffer until
 sends fail with EAGAIN; on loopback a sent datagram leaves the buffer at once, so this cannot
-be provoked there."""
+be provoked there. UDP GSO across the link, and the kernel refusing it (a segment over the
+link's MTU) with the fallback losing nothing."""
 import json
 import os
 import signal
@@ -164,6 +165,36 @@ def echo_refuses_privileged_source_ports_from_another_host_unless_allowed():
             assert r.returncode == 0 and "allowed" in r.stdout, r.stdout + r.stderr
             for proc in (strict, lenient):
                 stats(proc, signal.SIGTERM)
+
+
+@case
+def gso_crosses_a_link_and_a_refused_gso_falls_back_without_loss():
+    """GSO over a real link (veth, 1500-byte MTU): 1400-byte probes leave in GSO sends and all
+    come back. 2000-byte probes cannot be segments on that link: the kernel refuses the GSO
+    send (EMSGSIZE, EINVAL on older kernels), and both tools count the refusal, turn GSO off
+    and send those datagrams plainly (IP fragments them): none is lost."""
+    with testnet(2) as net:
+        echo, port = echo_on_h1(net, net.v4[0], "--max-message", "4000")
+        target = f"{net.v4[0]}:{port}"
+        reports = []
+        for size, count in ((1400, 1000), (2000, 300)):
+            r = harness.run_tool(net.cmd(1, [SEND, "--burst", count, "--size", size,
+                                             "--max-message", "4000", "--json", target]),
+                                 timeout=30)
+            assert r.returncode == 0, r.stdout + r.stderr
+            report = json.loads(r.stdout)
+            for key, want in (("sent", count), ("received", count), ("lost", 0),
+                              ("corrupt", 0), ("truncated", 0)):
+                assert report[key] == want, (size, key, report)
+            assert report["reply_bytes"] == {"min": size, "max": size}, report
+            reports.append(report["offload"])
+        fits, too_large = reports
+        assert fits["gso"] and fits["gso_sends"] > 0 and fits["gso_refusals"] == 0, fits
+        assert not too_large["gso"] and too_large["gso_refusals"] == 1, too_large
+        assert too_large["gso_sends"] == 0, too_large
+        s = stats(echo, signal.SIGTERM)
+        assert s["received"] == s["replied"] == 1300 and adds_up(s), s
+        assert s["gso_refusals"] == 1 and not s["gso"], s  # its 2000-byte replies, once
 
 
 # Run inside h2: floods udp-echo with 1400-byte datagrams from 8 sockets that never read, so

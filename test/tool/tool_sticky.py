@@ -27,6 +27,23 @@ def udp_recovers_every_message_with_its_size():
 
 
 @case
+def a_gso_send_read_through_gro_gives_back_every_boundary():
+    for count in (10, 200):  # the offload case always sends 200
+        m = measure("--count", str(count))
+        gso = m["udp_gso_gro"]
+        n = 200
+        assert gso["sends"] == n and gso["recovered"] == n, gso
+        assert gso["read_sizes"] == [100] * n, gso["read_sizes"][:5]
+        # 64 datagrams per GSO send; loopback hands each to the GRO socket as one buffer.
+        assert gso["kernel_sends"] == (n + 63) // 64, gso
+        assert gso["kernel_reads"] < n, gso
+        assert m["ok"], m
+    text = run_tool([EXE], timeout=30).stdout
+    assert "200 datagrams of 100 B left in 4 send(s) and came in as" in text, text
+    assert "the segment size gave back every boundary" in text, text
+
+
+@case
 def tcp_raw_needs_the_header_and_says_honestly_what_happened():
     m = measure()
     raw, framed = m["tcp_raw"], m["tcp_header"]

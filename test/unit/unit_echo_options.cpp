@@ -44,13 +44,16 @@ TEST_CASE("echo options: defaults are loopback:9007, echo, every protection on")
     CHECK_FALSE(o.log);
     CHECK(o.stats_interval == 0);
     CHECK_FALSE(o.json);
+    CHECK(o.loop_breaker);
+    CHECK(o.offload);
 }
 
 TEST_CASE("echo options: every option is read") {
     const auto o =
         ok({"--bind", "[::1]:0", "--mode", "upper", "--max-message", "65507", "--rate-limit",
             "250.5", "--burst", "40", "--rate-limit-log-only", "--allow-privileged-ports",
-            "--allow-amplification", "--log", "--stats-interval", "0.5", "--json"});
+            "--allow-amplification", "--log", "--stats-interval", "0.5", "--json",
+            "--no-loop-breaker", "--no-offload"});
     CHECK(o.bind.to_string() == "[::1]:0");
     CHECK(o.mode == echo_mode::upper);
     CHECK(o.max_message == 65507u);
@@ -63,6 +66,8 @@ TEST_CASE("echo options: every option is read") {
     CHECK(o.log);
     CHECK(o.stats_interval == 0.5);
     CHECK(o.json);
+    CHECK_FALSE(o.loop_breaker);
+    CHECK_FALSE(o.offload);
 }
 
 TEST_CASE("echo options: the burst defaults to one second's worth, at least 1") {

@@ -158,10 +158,10 @@ TEST_CASE("counters add up over every action") {
 TEST_CASE("stats lines carry a UTC time and why they were printed") {
     echo_counters c;
     CHECK(format_counters(c, false, 1714555800123, stats_reason::interval)
-              .ends_with(" kernel_drops=0 time=2024-05-01T09:30:00.123Z reason=interval"));
+              .ends_with(" gso_refusals=0 time=2024-05-01T09:30:00.123Z reason=interval"));
     CHECK(format_counters(c, false, 0, stats_reason::sigusr1).ends_with(" reason=SIGUSR1"));
     CHECK(format_counters(c, true, 1714555800123, stats_reason::final)
-              .ends_with(",\"kernel_drops\":0,\"time\":\"2024-05-01T09:30:00.123Z\","
+              .ends_with(",\"gso_refusals\":0},\"time\":\"2024-05-01T09:30:00.123Z\","
                          "\"reason\":\"final\"}"));
 }
 
@@ -171,20 +171,25 @@ TEST_CASE("counters print as key=value text or as one JSON object") {
     c.record(echo_action::refused_amplification, 2);
     c.over_rate_limit = 1;
     c.kernel_drops = 3;
+    c.offload.gro = true;
+    c.offload.gro_buffers = 2;
+    c.offload.gro_datagrams = 7;
     CHECK(format_counters(c, false, 0, stats_reason::final) ==
           "stats: received=2 replied=1 sunk=0 truncated=0 rate_limited=0 refused=1 "
           "refused_privileged_port=0 refused_own_address=0 refused_amplification=1 "
           "refused_no_match=0 refused_loop=0 send_errors=0 bytes_in=7 bytes_out=5 "
           "over_rate_limit=1 "
-          "kernel_drops=3 time=1970-01-01T00:00:00.000Z reason=final");
-    CHECK(
-        format_counters(c, true, 0, stats_reason::final) ==
-        "{\"received\":2,\"replied\":1,\"sunk\":0,\"truncated\":0,\"rate_limited\":0,\"refused\":1,"
-        "\"refused_privileged_port\":0,\"refused_own_address\":0,"
-        "\"refused_amplification\":1,\"refused_no_match\":0,\"refused_loop\":0,"
-        "\"send_errors\":0,"
-        "\"bytes_in\":7,\"bytes_out\":5,\"over_rate_limit\":1,\"kernel_drops\":3,"
-        "\"time\":\"1970-01-01T00:00:00.000Z\",\"reason\":\"final\"}");
+          "kernel_drops=3 gro=on gso=off gro_buffers=2 gro_datagrams=7 gso_sends=0 "
+          "gso_datagrams=0 gso_refusals=0 time=1970-01-01T00:00:00.000Z reason=final");
+    CHECK(format_counters(c, true, 0, stats_reason::final) ==
+          "{\"received\":2,\"replied\":1,\"sunk\":0,\"truncated\":0,\"rate_limited\":0,"
+          "\"refused\":1,\"refused_privileged_port\":0,\"refused_own_address\":0,"
+          "\"refused_amplification\":1,\"refused_no_match\":0,\"refused_loop\":0,"
+          "\"send_errors\":0,"
+          "\"bytes_in\":7,\"bytes_out\":5,\"over_rate_limit\":1,\"kernel_drops\":3,"
+          "\"offload\":{\"gro\":true,\"gso\":false,\"gro_buffers\":2,\"gro_datagrams\":7,"
+          "\"gso_sends\":0,\"gso_datagrams\":0,\"gso_refusals\":0},"
+          "\"time\":\"1970-01-01T00:00:00.000Z\",\"reason\":\"final\"}");
 }
 
 TEST_CASE("sink mode replies to nothing, even where a reply would be refused") {

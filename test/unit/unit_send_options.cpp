@@ -276,4 +276,11 @@ TEST_CASE("send options: burst reports, the window in bytes, and --expect-echo")
           "udp-send: --expect-echo cannot be used with --burst: a burst checks every reply whole "
           "anyway");
 }
+
+TEST_CASE("send options: offload is on unless --no-offload, in every mode") {
+    CHECK(ok({"--burst", "10", "--size", "64", "9007"}).offload);
+    CHECK_FALSE(ok({"--burst", "10", "--size", "64", "--no-offload", "9007"}).offload);
+    CHECK_FALSE(ok({"9007", "hi", "--no-offload"}).offload);
+    CHECK_FALSE(ok({"--script", "x.udps", "--no-offload"}).offload);
+}
 } // TEST_SUITE("unit")

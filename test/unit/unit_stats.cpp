@@ -40,6 +40,22 @@ std::vector<reply_kind> reply(burst_stats& stats, const std::vector<std::string>
 } // namespace
 
 TEST_SUITE("unit") {
+TEST_CASE("probes built ahead of sending (one GSO send) answer as if built one by one") {
+    burst_stats stats(0xfffffffe); // across the sequence wrap
+    const std::uint64_t now = 1000 * ms;
+    std::vector<std::string> probes(4);
+    for (std::size_t k = 0; k < probes.size(); ++k)
+        encode_probe(probes[k], stats.next_probe(now, k), probe_size);
+    for (std::size_t k = 0; k < probes.size(); ++k)
+        stats.record_sent(now);
+    CHECK(decode_probe(probes[3])->seq == 1);
+    CHECK(reply(stats, probes, {3, 0, 1, 2}) ==
+          std::vector<reply_kind>{reply_kind::fresh, reply_kind::reordered, reply_kind::reordered,
+                                  reply_kind::reordered});
+    CHECK(stats.summary().received == 4);
+    CHECK(stats.summary().reordered == 3);
+}
+
 TEST_CASE("probe: header round-trips, the body follows from it; short data is refused") {
     std::string p;
     encode_probe(p, {0xdeadbeef, 0x01020304}, 64);
@@ -57,6 +73,26 @@ TEST_CASE("probe: header round-trips, the body follows from it; short data is re
     encode_probe(p, {1, 2}, 10); // the 10-byte probes of the sticky-packet demo
     CHECK(p.size() == 10);
     CHECK(decode_probe(p)->seq == 1);
+}
+
+TEST_CASE("probe: bodies longer than one 256-byte period follow the formula, and are checked "
+          "to the last byte") {
+    for (const std::size_t size : {264u, 265u, 1200u, 65507u}) {
+        CAPTURE(size);
+        burst_stats stats(0x123456f0);
+        std::string p;
+        encode_probe(p, stats.next_probe(1000 * ms), size);
+        stats.record_sent(1000 * ms);
+        REQUIRE(p.size() == size);
+        bool all = true;
+        for (std::size_t i = 8; i < p.size(); ++i)
+            all = all && static_cast<unsigned char>(p[i]) == ((0xf0u + i) & 0xffu);
+        CHECK(all);
+        std::string bad = p;
+        bad.back() = static_cast<char>(bad.back() ^ 1); // the very last byte
+        CHECK(stats.record_reply(bad, size, false, size, 1001 * ms) == reply_kind::corrupt);
+        CHECK(stats.record_reply(p, size, false, size, 1001 * ms) == reply_kind::fresh);
+    }
 }
 
 TEST_CASE("percentile: nearest rank on sorted samples") {
@@ -307,13 +343,16 @@ TEST_CASE("reports: no valid reply gives null RTT, reply sizes and jitter, and -
                   "\"invalid\": 0, \"first_corrupt\": \"probe 0: byte 8 is 0xf7 instead of "
                   "0x08\", \"reply_bytes\": null, \"rate_pps\": 1000.0, \"duration_ms\": "
                   "1.000, \"rtt_us\": null, \"jitter_us\": null, \"kernel_drops\": 0, "
-                  "\"foreign\": [], \"error\": \"x\"}");
+                  "\"foreign\": [], \"offload\": {\"gro\":false,\"gso\":false,\"gro_buffers\":0,"
+                  "\"gro_datagrams\":0,\"gso_sends\":0,\"gso_datagrams\":0,\"gso_refusals\":0}, "
+                  "\"error\": \"x\"}");
     CHECK(burst_text(s, "127.0.0.1:9", 64) ==
           "burst to 127.0.0.1:9: 2 probes of 64 bytes, at most 64 in flight\n"
           "sent 2, received 0, lost 2 (100.00%), late 0, in flight 0, reordered 0, duplicated 0, "
           "corrupt 1, truncated 0, invalid 0\n"
           "rtt p50 -, p90 -, p99 -, max -; jitter -\n"
           "rate 1000 pps, 1.0 ms; replies -; kernel drops 0\n"
+          "offload: off (one datagram per send and per buffer)\n"
           "first corrupt reply: probe 0: byte 8 is 0xf7 instead of 0x08\n");
     CHECK(burst_failure(s, 0) == "no valid reply to any of the 2 probes; what came back: 1 "
                                  "corrupt; first corrupt: probe 0: byte 8 is 0xf7 instead of 0x08");
@@ -324,13 +363,15 @@ TEST_CASE("reports: the text report of a clean burst, line by line") {
     auto probes = send_probes(stats, 4);
     reply(stats, probes, {0, 1, 3, 2});
     burst_summary s = stats.summary();
+    s.offload = {true, true, 1, 4, 1, 4, 0};
     CHECK(burst_text(s, "echo (127.0.0.1:9007)", 64) ==
           "burst to echo (127.0.0.1:9007): 4 probes of 64 bytes\n"
           "sent 4, received 4, lost 0 (0.00%), late 0, in flight 0, reordered 1, duplicated 0, "
           "corrupt 0, truncated 0, invalid 0\n"
           "rtt p50 1001000.0 us, p90 1002000.0 us, p99 1002000.0 us, max 1002000.0 us; jitter "
           "183.6 us\n"
-          "rate 1000 pps, 1004.0 ms; replies 64..64 bytes; kernel drops 0\n");
+          "rate 1000 pps, 1004.0 ms; replies 64..64 bytes; kernel drops 0\n"
+          "offload: GSO on (1 sends carried 4 datagrams), GRO on (1 buffers held 4 datagrams)\n");
 }
 
 TEST_CASE("stats: in flight counts unanswered probes until they time out") {

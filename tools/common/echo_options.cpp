@@ -149,6 +149,11 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
                   "answer echo loops too: by default, once a source has repeated the same bytes "
                   "(each within 50 ms) faster than 1000/s for 0.5 s and 4096 times, its repeats "
                   "are refused until it pauses for 50 ms");
+    bool no_offload = false;
+    app->add_flag("--no-offload", no_offload,
+                  "no UDP GRO or GSO: read and answer one datagram per kernel buffer (by default "
+                  "a batch of one client's same-size datagrams arrives as one buffer, split by "
+                  "its segment size, and same-size replies to one client leave as one send)");
     auto* log = app->add_flag("--log", o.log, "one line per datagram: time, source, size, action");
     std::string shown;
     auto* log_payload_option =
@@ -173,6 +178,7 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
         o.max_message = max_message;
     o.burst = burst;
     o.loop_breaker = !no_loop_breaker;
+    o.offload = !no_offload;
     if (*mode)
         o.mode = mode_text == "upper"   ? echo_mode::upper
                  : mode_text == "reply" ? echo_mode::reply

@@ -31,6 +31,7 @@ struct echo_options {
     bool allow_privileged_ports = false;
     bool allow_amplification = false;
     bool loop_breaker = true; ///< false with --no-loop-breaker
+    bool offload = true;      ///< UDP GRO and GSO where the kernel has them; false with --no-offload
     bool log = false;
     log_payload shown = log_payload::none; ///< --log-payload text|hex (with --mode sink)
     double stats_interval = 0;             ///< seconds; 0: only on signals

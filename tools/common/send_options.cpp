@@ -98,6 +98,11 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
                     {0, 1ull << 30, "a whole number of bytes"})
         ->type_name("BYTES");
     app->add_flag("--histogram", o.histogram, "Print an RTT histogram (--burst)");
+    bool no_offload = false;
+    app->add_flag("--no-offload", no_offload,
+                  "No UDP GSO or GRO: one datagram per kernel call and buffer (by default a "
+                  "burst hands the kernel runs of up to 64 probes in one send, and replies may "
+                  "come back as one buffer split by its segment size)");
     cli::add_number(*app, "--report-interval", o.report_interval_s,
                     "Print the counters of every SECONDS of the burst (JSON: one object each)",
                     {0.01, 3600, false, "a number of seconds"})
@@ -130,6 +135,7 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
         return refuse("--json and --output " + output + " disagree; pick one");
     if (given("--junit") && !given("--script"))
         return refuse("--junit FILE needs --script FILE");
+    o.offload = !no_offload;
     o.mode = given("--script")  ? send_mode::script
              : given("--burst") ? send_mode::burst
                                 : send_mode::once;

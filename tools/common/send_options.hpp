@@ -46,6 +46,7 @@ struct send_options {
     std::uint64_t window = 64;                ///< --window (0: no limit)
     std::uint64_t window_bytes = 65536;       ///< --window-bytes (0: no limit)
     bool histogram = false;                   ///< --histogram
+    bool offload = true;                      ///< UDP GSO and GRO; false with --no-offload
     double report_interval_s = 0;             ///< --report-interval SECONDS (0: none)
     bool expect_echo = false;                 ///< --expect-echo (with --wait-reply)
     double max_loss = 0;                      ///< --max-loss PERCENT

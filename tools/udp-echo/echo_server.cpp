@@ -180,6 +180,7 @@ public:
     void print_stats(stats_reason reason) {
         flush();
         counters_.kernel_drops = socket_.kernel_drops();
+        counters_.offload = socket_.offload();
         const std::string line = format_counters(counters_, options_.json, unix_ms(), reason);
         std::fprintf(stdout, "%s\n", line.c_str());
         std::fflush(stdout);
@@ -286,6 +287,7 @@ int run_echo(const echo_options& options) {
         // control messages the kernel would build for every datagram of a flood.
         socket_config.receive_timestamps = false;
         socket_config.drop_counts = false;
+        socket_config.offload = options.offload;
         auto socket = udp_socket::bind(loop, where->address, socket_config);
         if (!socket) {
             std::fprintf(stderr, "udp-echo: %s\n", socket.error().message.c_str());

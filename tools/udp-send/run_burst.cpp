@@ -6,6 +6,8 @@
 #include "session.hpp"
 #include "udpkit/burst.hpp"
 #include "udpkit/foreign.hpp"
+#include "udpkit/io/error_codes.hpp"
+#include "udpkit/io/send_batch.hpp"
 #include "udpkit/io/signal.hpp"
 
 namespace udpkit::send {
@@ -41,7 +43,7 @@ int run_burst(const send_options& o) {
     if (auto fits = to->spec.limit.check(o.size); !fits)
         return report_failure(cli::usage, "--size " + std::to_string(o.size) + " for " +
                                               to->spec.text + ": " + fits.error().message);
-    if (auto exit = s.open_socket(o.bind, {to->address}, to->spec.limit))
+    if (auto exit = s.open_socket(o.bind, {to->address}, to->spec.limit, o.offload))
         return *exit;
 
     // Replies to a whole window arrive back to back: the receive buffer must hold the window
@@ -95,23 +97,41 @@ int run_burst(const send_options& o) {
         done = true;
         s.loop().stop();
     };
+    // Probes leave in batches that one send_now hands the kernel: with GSO one message of up
+    // to 64 same-size probes, which is what lets a burst go past one system call per probe.
+    const std::size_t per_batch = std::clamp<std::size_t>(
+        max_gso_bytes / std::max<std::size_t>(o.size, 1), 1, max_gso_segments);
+    send_batch batch(per_batch, per_batch * std::max<std::size_t>(o.size, probe_header_bytes));
     std::function<void()> pump = [&] {
         if (done)
             return;
-        const std::uint64_t allowed = burst->sendable(now_ns());
-        for (std::uint64_t i = 0; i < allowed && !done; ++i) {
-            if (i == max_per_pump) // let the loop read replies, then go on
+        std::uint64_t allowed = burst->sendable(now_ns());
+        for (std::uint64_t turn = 0; allowed > 0 && !done;) {
+            if (turn >= max_per_pump) // let the loop read replies, then go on
                 return s.wake().start(0, 0, pump);
-            const std::uint64_t now = now_ns(); // per probe: exact send times and RTTs
-            encode_probe(probe, burst->next_probe(now), o.size);
-            auto sent = s.socket().send(probe, to->address);
-            if (done)
-                return; // the send reported an ICMP error for an earlier probe
-            if (!sent)
-                return finish(sent.error().message);
-            if (*sent == send_status::dropped)
+            const std::uint64_t now = now_ns(); // per batch: its probes leave together
+            const std::uint64_t n = std::min<std::uint64_t>(allowed, per_batch);
+            batch.clear();
+            for (std::uint64_t k = 0; k < n; ++k) {
+                encode_probe(probe, burst->next_probe(now, k), o.size);
+                batch.add(probe, to->address);
+            }
+            for (const int result : s.socket().send_now(batch)) {
+                if (result == 0) {
+                    burst->record_sent(now);
+                    ++turn;
+                    continue;
+                }
+                if (is_would_block(result)) // the kernel buffer is full: these go again later
+                    return s.wake().start(retry_ms, 0, pump);
+                // An ICMP error for an earlier probe reaches the error handler, which ends the
+                // burst with its explanation; anything else ends it here.
+                if (!is_port_unreachable(result))
+                    return finish(
+                        io_failure("send to " + to->address.to_string(), result).value.message);
                 return s.wake().start(retry_ms, 0, pump);
-            burst->record_sent(now);
+            }
+            allowed -= n;
         }
         const std::uint64_t now = now_ns();
         if (burst->finished(now)) {
@@ -121,13 +141,15 @@ int run_burst(const send_options& o) {
         if (auto wake = burst->wake_at(now))
             s.wake_at(std::max(*wake, now + retry_ms * 1'000'000 / 2), pump);
     };
+    // The window's free slots are refilled once per receive batch, not once per reply: the
+    // replies that came in one buffer free room for one batch of probes (one GSO send).
+    s.socket().on_receive_batch_end([&] { pump(); });
     auto started = s.socket().start_receive(
         [&](const datagram& d) {
             if (!(d.from == to->address))
                 return foreign.record(d.from); // not a reply, whatever it holds
             // The kernel's receive time: the loop's wake-up is not part of the round trip.
             burst->record_reply(d.payload, d.size, d.truncated, o.size, d.received_ns);
-            pump();
         },
         [&](const socket_error& e) { finish(describe(e)); });
     if (!started)
@@ -174,6 +196,7 @@ int run_burst(const send_options& o) {
 
     burst_summary summary = burst->stats().summary(stopped_ns);
     summary.kernel_drops = s.socket().kernel_drops();
+    summary.offload = s.socket().offload();
     summary.foreign = std::move(foreign);
     summary.window = window;
     if (o.histogram)

@@ -106,7 +106,7 @@ int run_once(const send_options& o) {
     if (auto* exit = std::get_if<int>(&payload))
         return *exit;
     const std::string& bytes = std::get<std::string>(payload);
-    if (auto exit = s.open_socket(o.bind, {to->address}, to->spec.limit))
+    if (auto exit = s.open_socket(o.bind, {to->address}, to->spec.limit, o.offload))
         return *exit;
 
     const std::uint64_t period_ns =

@@ -101,9 +101,9 @@ int run_script(const send_options& o) {
         largest = std::max(largest, spec.limit.bytes());
         targets.push_back(std::move(t).value());
     }
-    if (auto exit =
-            s.open_socket(o.bind, addresses,
-                          *message_limit::make(static_cast<long long>(largest), ip_family::v6)))
+    if (auto exit = s.open_socket(
+            o.bind, addresses, *message_limit::make(static_cast<long long>(largest), ip_family::v6),
+            o.offload))
         return *exit;
 
     script::interpreter run(*program, labels);

@@ -55,7 +55,7 @@ result<resolved_target> session::resolve(const script::target_spec& spec) {
 }
 
 std::optional<int> session::open_socket(const std::string& bind, const std::vector<ip_endpoint>& to,
-                                        message_limit limit) {
+                                        message_limit limit, bool offload) {
     ip_endpoint local;
     if (!bind.empty()) {
         auto parsed = resolve_now(loop_, bind);
@@ -78,6 +78,7 @@ std::optional<int> session::open_socket(const std::string& bind, const std::vect
     socket_options options;
     options.limit = limit;
     options.report_unreachable = true;
+    options.offload = offload;
     auto s = udp_socket::bind(loop_, local, options);
     if (!s)
         return report_failure(cli::failure, s.error().message);

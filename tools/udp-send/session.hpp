@@ -50,8 +50,9 @@ public:
     /// Binds the socket: --bind if given, otherwise port 0 on loopback when every target is on
     /// loopback, else on the wildcard address, of the targets' family (one family per socket).
     /// `limit` is the largest message sent or received whole. ICMP errors are reported.
+    /// `offload`: UDP GSO and GRO where the kernel has them (socket_options::offload).
     std::optional<int> open_socket(const std::string& bind, const std::vector<ip_endpoint>& to,
-                                   message_limit limit);
+                                   message_limit limit, bool offload);
 
     event_loop& loop() noexcept { return loop_; }
     udp_socket& socket() noexcept { return *socket_; }

@@ -1,7 +1,8 @@
 #pragma once
 // Batched sending with sendmmsg, which libuv 1.44 does not wrap. A responder that gathers the
 // replies to one receive batch and sends them with one system call also wakes its peer once
-// instead of once per datagram, which is what makes the recvmmsg/sendmmsg loop fast.
+// instead of once per datagram, which is what makes the recvmmsg/sendmmsg loop fast. With UDP
+// GSO a run of same-size datagrams to one destination goes out as one message of that call.
 
 #include <sys/socket.h>
 
@@ -12,6 +13,7 @@
 
 #include "udpkit/address.hpp"
 #include "udpkit/io/local_source.hpp"
+#include "udpkit/segmentation.hpp"
 
 namespace udpkit {
 
@@ -40,8 +42,14 @@ public:
     /// still sent; when the socket buffer is full (-EAGAIN) that datagram and all after it are
     /// dropped, never waited for. The datagrams stay readable until clear().
     /// `send` is the system call; tests pass a stand-in to script the kernel's answers.
+    /// With `gso` whose `gso` flag is set, each run of datagrams that gso_run accepts (same
+    /// destination and source) leaves as one UDP_SEGMENT message, counted in `gso`; if the
+    /// kernel refuses one (EIO, EINVAL, EMSGSIZE), GSO is turned off in `gso`, the refusal
+    /// counted, and
+    /// that run and the rest are sent one datagram per message: none is lost to it.
     /// udp_socket::send_now is the usual caller.
-    std::span<const int> flush(int fd, sendmmsg_function send = &::sendmmsg) noexcept;
+    std::span<const int> flush(int fd, sendmmsg_function send = &::sendmmsg,
+                               offload_counters* gso = nullptr) noexcept;
     /// Forgets the queued datagrams (after flush, once their results are read).
     void clear() noexcept;
 
@@ -51,11 +59,26 @@ public:
     [[nodiscard]] std::string_view payload(std::size_t i) const noexcept;
 
 private:
+    /// Builds the messages for datagrams `from`..: with `segment` one per run that gso_run
+    /// accepts, else one per datagram. Returns how many.
+    std::size_t make_runs(std::size_t from, bool segment) noexcept;
+    /// Sends `runs` messages and settles their datagrams' results; returns size() when every
+    /// datagram is dealt with, else the first one of a run whose GSO the kernel refused.
+    std::size_t send_runs(int fd, sendmmsg_function send, std::size_t runs,
+                          offload_counters* gso) noexcept;
+    /// Same destination and source.
+    [[nodiscard]] bool same_path(std::size_t a, std::size_t b) const noexcept;
+
     std::vector<char> arena_;
     std::vector<ip_endpoint> to_;
+    std::vector<local_source> from_; // where has_from_
+    std::vector<char> has_from_;
     std::vector<iovec> iov_;
-    std::vector<mmsghdr> messages_;
-    std::vector<char> control_; // one source-address control message per datagram
+    std::vector<mmsghdr> messages_;      // one per datagram
+    std::vector<char> control_;          // one source-address control message per datagram
+    std::vector<mmsghdr> runs_;          // GSO: one per run of datagrams
+    std::vector<std::size_t> run_first_; // each run's first datagram, then size()
+    std::vector<char> run_control_;      // per run: its source and its segment size
     std::vector<int> results_;
     std::size_t count_ = 0;
     std::size_t used_bytes_ = 0;

@@ -2,7 +2,8 @@
 // The datagram engine: a non-blocking UDP socket that the io layer creates and owns. libuv only
 // watches it for readiness (uv_poll); the engine makes the system calls itself (recvmmsg,
 // sendmsg/sendmmsg) with control messages, because libuv's UDP handle hands out none: which
-// local address a datagram reached, when the kernel received it, how many the kernel dropped.
+// local address a datagram reached, when the kernel received it, how many the kernel dropped,
+// and the segment size of a UDP GRO buffer (several datagrams of one flow read as one).
 
 #include <cstdint>
 #include <deque>
@@ -20,6 +21,7 @@
 #include "udpkit/io/local_source.hpp"
 #include "udpkit/limits.hpp"
 #include "udpkit/result.hpp"
+#include "udpkit/segmentation.hpp"
 
 struct uv_poll_s;
 struct uv_idle_s;
@@ -69,6 +71,11 @@ struct socket_options {
     /// SO_RXQ_OVFL: each datagram carries the running drop count (datagram::kernel_drops).
     /// kernel_drops() reads the exact count from the socket either way.
     bool drop_counts = true;
+    /// UDP segmentation offloads where the kernel has them: UDP_GRO on receive (a buffer of
+    /// several datagrams is split back into them by its segment size, so the receive handler
+    /// still sees one datagram at a time) and UDP_SEGMENT in send_now() (runs of same-size
+    /// datagrams to one destination leave as one message). See offload().
+    bool offload = true;
 };
 
 /// What happened to one send() call that did not fail.
@@ -84,7 +91,7 @@ struct socket_counters {
     std::uint64_t queued = 0;      ///< datagrams that went through the queue
     std::uint64_t dropped = 0;     ///< datagrams dropped because the queue was full
     std::uint64_t send_errors = 0; ///< datagrams the kernel refused (e.g. ENOBUFS, EPERM)
-    std::uint64_t received = 0;    ///< datagrams read (truncated ones included)
+    std::uint64_t received = 0;    ///< datagrams read (truncated ones included; GRO split)
 };
 
 /// A UDP socket on the loop. Not copyable or movable: libuv's poll handle points back at it.
@@ -98,7 +105,7 @@ public:
     using receive_handler = std::function<void(const datagram&)>;
     using error_handler = std::function<void(const socket_error&)>;
 
-    /// Datagrams read per recvmmsg call at most.
+    /// Buffers read per recvmmsg call at most (with GRO each may hold up to 64 datagrams).
     static constexpr std::size_t receive_batch = 64;
 
     /// Creates a socket bound to `local` (port 0 picks a free port: read it back with
@@ -122,9 +129,11 @@ public:
     result<send_status> send(std::string_view payload, const ip_endpoint& to,
                              const local_source* from = nullptr);
 
-    /// Sends every datagram of `batch` with as few sendmmsg calls as the kernel allows and
-    /// counts them; returns one code per datagram (0 sent, else a negative errno; -EAGAIN when
-    /// the kernel buffer was full: dropped, not queued). See send_batch::flush.
+    /// Sends every datagram of `batch` with as few sendmmsg calls as the kernel allows (with GSO
+    /// unless the socket was made without offload or the kernel refused it) and counts them;
+    /// returns one code per datagram (0 sent, else a negative errno; -EAGAIN when the kernel
+    /// buffer was full: dropped, not queued). See send_batch::flush. An ICMP error handed to
+    /// one of these sends reaches the error handler later, as for send().
     std::span<const int> send_now(send_batch& batch) noexcept;
 
     /// Calls `fn` after the receive handler has seen each batch of datagrams read with one
@@ -141,6 +150,8 @@ public:
     [[nodiscard]] bool is_wildcard() const noexcept { return wildcard_; }
     [[nodiscard]] message_limit limit() const noexcept { return options_.limit; }
     [[nodiscard]] const socket_counters& counters() const noexcept { return counters_; }
+    /// Which offloads are on and what they did.
+    [[nodiscard]] const offload_counters& offload() const noexcept { return offload_; }
     /// Datagrams the kernel dropped on this socket because its receive buffer was full, read
     /// from the socket now (SO_MEMINFO), so drops after the last datagram read count too.
     [[nodiscard]] std::uint64_t kernel_drops() const noexcept;
@@ -211,6 +222,7 @@ private:
     std::deque<queued_send> queue_;
     std::vector<socket_error> deferred_;
     socket_counters counters_;
+    offload_counters offload_;
     std::uint64_t last_kernel_drops_ = 0;
 };
 
