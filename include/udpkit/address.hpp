@@ -55,6 +55,8 @@ public:
     [[nodiscard]] std::uint16_t port() const noexcept;
     void set_port(std::uint16_t port) noexcept;
     [[nodiscard]] bool is_loopback() const noexcept;
+    /// The wildcard address `0.0.0.0` or `::` (a socket bound to it receives on every address).
+    [[nodiscard]] bool is_unspecified() const noexcept;
     /// The address without port, e.g. `127.0.0.1` or `::1`.
     [[nodiscard]] std::string host() const;
     /// `127.0.0.1:9000` or `[::1]:9000`.

@@ -30,7 +30,8 @@ std::string format_utc(chat_time t);
 struct chat_command {
     enum class kind {
         message, ///< plain text (`//text` sends `/text`): `text` is the message
-        to,      ///< `/to PEER`: `text` is the name, empty to ask for the current target
+        to,      ///< `/to PEER` or `/to ADDR`: `text` is the name or address, empty to ask
+        reply,   ///< `/reply`: talk to whoever wrote last, in the directory or not
         all,     ///< `/all TEXT` sends TEXT to every peer; `/all` alone makes that the target
         who,     ///< `/who`
         help,    ///< `/help`
@@ -79,6 +80,8 @@ public:
         /// Lines from unknown senders shown per second, 0 for no cap: a terminal stays readable
         /// (and keeps reacting) under a flood from many source addresses.
         std::uint32_t unknown_per_second = 0;
+        /// The family of our socket: a peer of the other family cannot be reached from it.
+        ip_family family = ip_family::v4;
     };
 
     /// `self` must belong to `directory`; `target` (may be null: no target yet) too. The
@@ -87,7 +90,8 @@ public:
 
     /// A line typed in interactive mode: commands, or a message to the current target.
     chat_reaction on_command_line(std::string_view line);
-    /// A line of piped input: always a message to the current target, sent verbatim.
+    /// A line of piped input: always a message to the current target, sent verbatim (a line of
+    /// only spaces too); an empty line is not sent.
     chat_reaction on_message_line(std::string_view line);
     /// A line too long to have been kept whole (`size` bytes): refused against the target.
     chat_reaction on_overlong_line(std::size_t size);
@@ -123,12 +127,16 @@ public:
 private:
     chat_reaction send_line(std::string_view text, std::size_t size, bool to_everyone);
     chat_reaction refuse(std::string_view why);
+    std::string talk_to(const ip_endpoint& address);
     [[nodiscard]] std::vector<const peer*> everyone_else() const;
+    [[nodiscard]] std::string names_of_everyone_else() const;
 
     const peer_directory& directory_;
     const peer& self_;
     const peer* target_;
     bool to_everyone_ = false;
+    std::optional<peer> stranger_;           // the target when it is not in the directory
+    std::optional<ip_endpoint> last_sender_; // for /reply
     settings settings_;
     chat_counters counters_;
     std::int64_t quota_second_ = -1; // the second (unix time) that quota_used_ counts

@@ -35,7 +35,7 @@ public:
     /// Validates TOML text; `source` names it in errors (a file name).
     static result<peer_directory> parse(std::string_view text, std::string_view source);
 
-    /// The peer with this exact name, or nullptr.
+    /// The peer with this name, ignoring case (names are unique ignoring case), or nullptr.
     [[nodiscard]] const peer* find(std::string_view name) const noexcept;
     /// The peer whose address is `address`, or nullptr: labels received datagrams. An IPv4-mapped
     /// IPv6 address (`[::ffff:a.b.c.d]:p`) and its IPv4 form (`a.b.c.d:p`) are the same address.

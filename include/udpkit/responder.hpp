@@ -13,6 +13,7 @@
 #include "udpkit/address.hpp"
 #include "udpkit/result.hpp"
 #include "udpkit/segmentation.hpp"
+#include "udpkit/stats_reason.hpp"
 
 namespace re2 {
 class RE2;
@@ -24,10 +25,11 @@ namespace udpkit {
 enum class echo_mode : std::uint8_t {
     echo,  ///< the datagram back, byte for byte
     upper, ///< the datagram with ASCII a-z upper-cased (other bytes unchanged)
-    reply  ///< a fixed text, chosen by the first matching rule
+    reply, ///< a fixed text, chosen by the first matching rule
+    sink   ///< no reply at all: received, counted and (with --log) shown, as `nc -u -l` is used
 };
 
-/// `echo`, `upper`, `reply`.
+/// `echo`, `upper`, `reply`, `sink`.
 std::string_view to_string(echo_mode mode) noexcept;
 
 /// One reply rule: when `pattern` is found in the datagram (RE2, unanchored: anchor with ^ and
@@ -54,7 +56,8 @@ enum class echo_action : std::uint8_t {
     refused_amplification,   ///< the reply would be larger than the request
     refused_no_match,        ///< reply mode, no rule matched and no default --reply
     refused_loop,            ///< a repeat in an echo loop (udpkit/loop_breaker.hpp)
-    send_error               ///< the reply was refused or dropped by the kernel/send queue
+    send_error,              ///< the reply was refused or dropped by the kernel/send queue
+    sunk                     ///< --mode sink: received and not answered, by design
 };
 
 /// `replied`, `truncated`, `rate-limited`, `refused-privileged-port`, ...: the --log word.
@@ -98,11 +101,12 @@ private:
     std::string upper_; ///< sized once to max_message
 };
 
-/// The responder's counters. Invariant: received == replied + truncated + rate_limited +
+/// The responder's counters. Invariant: received == replied + sunk + truncated + rate_limited +
 /// refused() + send_errors, whatever happens.
 struct echo_counters {
     std::uint64_t received = 0;
     std::uint64_t replied = 0;
+    std::uint64_t sunk = 0; ///< --mode sink: received whole, not answered
     std::uint64_t truncated = 0;
     std::uint64_t rate_limited = 0;
     std::uint64_t refused_privileged_port = 0;
@@ -129,13 +133,25 @@ struct echo_counters {
 };
 
 /// One stats line: `stats: received=10 replied=7 truncated=1 ... kernel_drops=0 gro=on ...
-/// gso_refusals=0`, or with `json` the same counters as one JSON object (the offload ones as
-/// its "offload" object). No newline.
-std::string format_counters(const echo_counters& c, bool json);
+/// gso_refusals=0 time=2024-05-01T09:30:00.123Z reason=interval`, or with `json` the same as one
+/// JSON object (the offload counters as its "offload" object, `"time"` and `"reason"` strings).
+/// `unix_ms` is the UTC time of the line. No newline.
+std::string format_counters(const echo_counters& c, bool json, std::int64_t unix_ms,
+                            stats_reason reason);
+
+/// What --log shows of each datagram's payload (--log-payload).
+enum class log_payload : std::uint8_t { none, text, hex };
 
 /// One --log line: `2024-05-01T09:30:00.123Z 127.0.0.1:40000 5 replied` (UTC time, source,
-/// size on the wire, action). Appends to `out`, reusing its capacity. No newline.
+/// size on the wire, action), then with `shown` text the payload rendered terminal-safe
+/// (`: "hello"`) or in hex (`: 68 65`); with `json` one object `{"time", "from", "size",
+/// "action"[, "text" | "hex"]}` (`text` exact as JSON escapes, `hex` when it is not UTF-8).
+/// Appends to `out`, reusing its capacity. No newline.
 void format_log_line(std::string& out, std::int64_t unix_ms, const ip_endpoint& from,
-                     std::size_t size, std::string_view action);
+                     std::size_t size, std::string_view action, bool json = false,
+                     log_payload shown = log_payload::none, std::string_view payload = {});
+
+/// The first stdout line: `listening on 127.0.0.1:9007`, or `{"listening":"127.0.0.1:9007"}`.
+std::string format_listening(const ip_endpoint& local, bool json);
 
 } // namespace udpkit

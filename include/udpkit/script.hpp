@@ -24,7 +24,8 @@
 //       (any expect may end with `within DURATION`; the default is `timeout`'s value)
 //     timeout DURATION          default wait of the expects that follow (initially --timeout)
 //     sleep DURATION            pause
-//     rate PPS                  at most PPS sends per second from here on; 0 = no limit
+//     rate PPS                  at most PPS sends per second from here on, also across the
+//                               expects and sleeps between them; 0 = no limit
 //     repeat N {                repeat the lines up to the matching `}` N times
 //     }
 //     counter NAME [START]      declare a counter (START defaults to 0)
@@ -138,20 +139,33 @@ struct program {
 
 /// What the parser needs from outside.
 struct parse_context {
-    std::string source;                               ///< file name used in errors (FILE:LINE:COL)
-    const peer_directory* directory = nullptr;        ///< resolves peer names; none without it
-    std::optional<std::string> default_target;        ///< TARGET from the command line
-    message_limit default_limit;                      ///< limit for address targets (--max-message)
+    std::string source;                        ///< file name used in errors (FILE:LINE:COL)
+    const peer_directory* directory = nullptr; ///< resolves peer names; none without it
+    std::optional<std::string> default_target; ///< TARGET from the command line
+    /// --max-message: the limit of every target, peers too; unset: a peer's own `max_message`,
+    /// the default (1472) for an address.
+    std::optional<message_limit> max_message;
     std::uint64_t default_timeout_ns = 1'000'000'000; ///< initial `timeout` (--timeout)
     /// Reads `send file` paths (as written); the error message is placed at the path.
     std::function<result<std::string>(const std::string& path)> read_file;
 };
 
+/// Decodes the escape at the start of `text` (which starts with a backslash): `\\ \" \n \r \t \0
+/// \xHH`. Returns the byte and how many characters the escape took; the error says what is
+/// accepted.
+result<std::pair<char, std::size_t>> decode_escape(std::string_view text);
+
+/// `text` with every escape of the script language decoded (udp-echo --reply). The error's
+/// column is the 1-based offset of the bad escape.
+result<std::string> decode_escapes(std::string_view text);
+
 /// Makes a target from its text: an address (`HOST:PORT`, `[IPV6]:PORT`, `PORT`; port 0 is
-/// refused) with `default_limit`, or the name of a peer of `directory` with the peer's limit.
+/// refused) or the name of a peer of `directory`. Its limit is `max_message` when given (the
+/// tools' one rule: an explicit --max-message wins over the directory), else the peer's own, else
+/// the default 1472.
 /// Errors say what was wrong and what would be accepted (no position: callers add it).
 result<target_spec> make_target(std::string_view text, const peer_directory* directory,
-                                message_limit default_limit);
+                                std::optional<message_limit> max_message);
 
 /// Parses a script. Errors carry the source, line and column of the offending token and say
 /// what would be accepted: unterminated strings, bad escapes, bad hex digits, invalid regular
@@ -255,6 +269,7 @@ private:
     void end_step(outcome o, std::string detail, std::uint64_t now_ns);
     [[nodiscard]] std::string expand(const text_template& t, bool for_send) const;
     [[nodiscard]] bool mentions(const text_template& t, std::size_t counter) const;
+    void resume_schedule(std::uint64_t now_ns); // after a sleep or an expect
     void finish_expect(const incoming* in, std::uint64_t now_ns);
     std::optional<action> run_send(const command& c, std::uint64_t now_ns);
     void queue(incoming in);
@@ -266,10 +281,10 @@ private:
     const command* current_ = nullptr; // the sleep or expect in progress
     std::uint64_t until_ns_ = 0;
     std::optional<std::size_t> target_;
-    std::uint64_t interval_ns_ = 0;  // rate: 0 = no limit
-    std::uint64_t next_slot_ns_ = 0; // when the next send may leave under the rate
-    bool slot_valid_ = false;        // false after anything that waits: the schedule restarts
-    std::vector<std::uint64_t> next_value_;               // by counter
+    std::uint64_t interval_ns_ = 0;         // rate: 0 = no limit
+    std::uint64_t next_slot_ns_ = 0;        // when the next send may leave under the rate
+    bool slot_valid_ = false;               // false until a send under the current rate
+    std::vector<std::uint64_t> next_value_; // by counter
     std::vector<std::optional<std::uint64_t>> last_used_; // by counter
     std::deque<incoming> inbox_;
     std::optional<std::size_t> last_send_step_;

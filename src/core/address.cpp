@@ -181,6 +181,13 @@ bool ip_endpoint::is_loopback() const noexcept {
     return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
 }
 
+bool ip_endpoint::is_unspecified() const noexcept {
+    if (storage_.ss_family == AF_INET6)
+        return IN6_IS_ADDR_UNSPECIFIED(
+            &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr);
+    return reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
 std::string ip_endpoint::host() const {
     char buf[INET6_ADDRSTRLEN] = {};
     if (storage_.ss_family == AF_INET6)

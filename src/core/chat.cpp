@@ -73,6 +73,8 @@ chat_command parse_chat_command(std::string_view line) {
         // The message keeps its own spacing: only the one separator after /all is dropped.
         return {kind::all, is_blank(rest) ? std::string() : std::string(rest.substr(1))};
     }
+    if (word == "/reply" && is_blank(rest))
+        return {kind::reply, {}};
     if (word == "/who" && is_blank(rest))
         return {kind::who, {}};
     if (word == "/help" && is_blank(rest))
@@ -100,7 +102,7 @@ chat_reaction chat_session::on_command_line(std::string_view line) {
             return send_line(command.text, command.text.size(), true);
         to_everyone_ = true;
         target_ = nullptr;
-        r.notices.push_back("now talking to everyone: " + directory_.names() + " (except you)");
+        r.notices.push_back("now talking to everyone: " + names_of_everyone_else());
         break;
     case kind::to:
         if (command.text.empty()) {
@@ -112,10 +114,18 @@ chat_reaction chat_session::on_command_line(std::string_view line) {
             to_everyone_ = false;
             r.notices.push_back("now talking to " + p->name + " at " + p->address.to_string() +
                                 (p == &self_ ? " (that is you)" : ""));
+        } else if (auto address = ip_endpoint::parse(command.text);
+                   address && address->port() != 0) {
+            r.notices.push_back(talk_to(*address));
         } else {
             r.notices.push_back("no peer named \"" + render_untrusted(command.text) +
-                                "\"; known peers: " + directory_.names());
+                                "\"; known peers: " + directory_.names() +
+                                " (or give an address, e.g. /to 127.0.0.1:9001)");
         }
+        break;
+    case kind::reply:
+        r.notices.push_back(last_sender_ ? talk_to(*last_sender_)
+                                         : "no one has written to us yet; nothing to reply to");
         break;
     case kind::who:
         r.notices = who();
@@ -137,7 +147,7 @@ chat_reaction chat_session::on_command_line(std::string_view line) {
 }
 
 chat_reaction chat_session::on_message_line(std::string_view line) {
-    if (is_blank(line))
+    if (line.empty())
         return {};
     return send_line(line, line.size(), to_everyone_);
 }
@@ -154,7 +164,14 @@ chat_reaction chat_session::send_line(std::string_view text, std::size_t size, b
     chat_reaction r;
     const auto peers = to_everyone ? everyone_else() : std::vector<const peer*>{target_};
     for (const peer* p : peers) {
-        if (p->limit.check(size)) {
+        if (p->address.family() != settings_.family) {
+            ++counters_.not_sent;
+            r.notices.push_back(
+                p->name + " (" + p->address.to_string() + ") and we (" + self_.name +
+                ") are of different IP families (" +
+                (settings_.family == ip_family::v4 ? "IPv4 to IPv6" : "IPv6 to IPv4") +
+                "); not sent");
+        } else if (p->limit.check(size)) {
             r.send_to.push_back(p);
         } else {
             ++counters_.not_sent;
@@ -168,11 +185,30 @@ chat_reaction chat_session::send_line(std::string_view text, std::size_t size, b
     return r;
 }
 
+std::string chat_session::talk_to(const ip_endpoint& address) {
+    to_everyone_ = false;
+    if (const peer* p = directory_.find(address)) {
+        target_ = p;
+        return "now talking to " + p->name + " at " + address.to_string();
+    }
+    stranger_ = peer{address.to_string(), address, directory_.default_limit()};
+    target_ = &*stranger_;
+    return "now talking to " + address.to_string() + " (not in " + directory_.source() +
+           "; limit " + std::to_string(stranger_->limit.bytes()) + " bytes)";
+}
+
 chat_reaction chat_session::refuse(std::string_view why) {
     ++counters_.not_sent;
     chat_reaction r;
     r.notices.emplace_back(why);
     return r;
+}
+
+std::string chat_session::names_of_everyone_else() const {
+    std::string out;
+    for (const peer* p : everyone_else())
+        out += (out.empty() ? "" : ", ") + p->name;
+    return out;
 }
 
 std::vector<const peer*> chat_session::everyone_else() const {
@@ -206,6 +242,7 @@ std::optional<std::string> chat_session::on_datagram(std::string_view payload, s
             ++quota_used_;
         }
     }
+    last_sender_ = from; // shown: /reply answers it
     // Our own limit decides truncation, also when the socket's is larger (it is sized for the
     // largest peer so that it can send to every one).
     const auto limit = self_.limit.bytes();
@@ -307,7 +344,8 @@ std::vector<std::string> chat_session::who() const {
 std::vector<std::string> chat_session::help() {
     return {
         "commands:",
-        "  /to PEER     talk to PEER from now on (/to alone: who is it now)",
+        "  /to PEER     talk to PEER from now on (/to alone: who is it now); /to ADDR too",
+        "  /reply       talk to whoever wrote last, also an unknown sender",
         "  /all TEXT    send TEXT to every peer; /all alone: talk to everyone from now on",
         "  /who         list the peers, their addresses and limits",
         "  /help        this list",

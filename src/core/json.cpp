@@ -10,7 +10,14 @@ namespace {
 
 constexpr char hex_digits[] = "0123456789abcdef";
 
+// `\uXXXX`; a code point above U+FFFF as its UTF-16 surrogate pair, as JSON spells it.
 void append_json_u(std::string& out, std::uint32_t cp) {
+    if (cp > 0xffff) {
+        cp -= 0x10000;
+        append_json_u(out, 0xd800 + (cp >> 10));
+        append_json_u(out, 0xdc00 + (cp & 0x3ff));
+        return;
+    }
     out += "\\u";
     for (int shift = 12; shift >= 0; shift -= 4)
         out += hex_digits[(cp >> shift) & 0xf];
@@ -77,7 +84,7 @@ std::optional<std::string> json_text(std::string_view payload) {
             i += 2;
             break;
         }
-        default: { // 'u': \u{HEX}, a C1 control or a bidirectional override (all below U+FFFF)
+        default: { // 'u': \u{HEX}, a C1 control, an invisible character or a lone combining mark
             const auto close = rendered.find('}', i);
             std::uint32_t cp = 0;
             for (std::size_t k = i + 2; k < close; ++k)

@@ -16,7 +16,7 @@ std::string seconds(double s) {
 } // namespace
 
 std::string xml_escape(std::string_view text) {
-    const std::string safe = render_untrusted(text);
+    const std::string safe = render_untrusted(text, render_style::written);
     std::string out;
     out.reserve(safe.size());
     for (std::size_t i = 0; i < safe.size(); ++i) {
@@ -52,24 +52,26 @@ std::string xml_escape(std::string_view text) {
 }
 
 std::string junit_xml(const junit_suite& suite) {
-    std::size_t failures = 0;
+    std::size_t failures = 0, errors = 0;
     double total = 0;
     for (const auto& c : suite.cases) {
         failures += c.failed;
+        errors += c.errored;
         total += c.seconds;
     }
     const std::string counts = " tests=\"" + std::to_string(suite.cases.size()) + "\" failures=\"" +
-                               std::to_string(failures) + "\" errors=\"0\" time=\"" +
-                               seconds(total) + "\"";
+                               std::to_string(failures) + "\" errors=\"" + std::to_string(errors) +
+                               "\" time=\"" + seconds(total) + "\"";
     std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites" + counts +
                       ">\n  <testsuite name=\"" + xml_escape(suite.name) + "\"" + counts +
                       " skipped=\"0\">\n";
     for (const auto& c : suite.cases) {
         out += "    <testcase name=\"" + xml_escape(c.name) + "\" classname=\"" +
                xml_escape(c.classname) + "\" time=\"" + seconds(c.seconds) + "\"";
-        if (c.failed) {
-            out += ">\n      <failure message=\"" + xml_escape(c.message) + "\">" +
-                   xml_escape(c.detail) + "</failure>\n    </testcase>\n";
+        if (c.failed || c.errored) {
+            const char* tag = c.errored ? "error" : "failure";
+            out += std::string(">\n      <") + tag + " message=\"" + xml_escape(c.message) + "\">" +
+                   xml_escape(c.detail) + "</" + tag + ">\n    </testcase>\n";
         } else if (!c.detail.empty()) {
             out +=
                 ">\n      <system-out>" + xml_escape(c.detail) + "</system-out>\n    </testcase>\n";
@@ -99,6 +101,16 @@ junit_suite junit_from_script(std::string_view source,
         suite.cases.push_back(std::move(c));
     }
     return suite;
+}
+
+junit_suite junit_for_invalid_script(std::string_view source, std::string_view message) {
+    junit_case c;
+    c.name = std::string(source);
+    c.classname = std::string(source);
+    c.errored = true;
+    c.message = std::string(message);
+    c.detail = std::string(message);
+    return {std::string(source), {std::move(c)}};
 }
 
 } // namespace udpkit

@@ -322,6 +322,14 @@ result<peer_directory> peer_directory::parse(std::string_view text, std::string_
         if (address->port() == 0)
             return at(address_node->source(), source,
                       "address of peer \"" + name + "\" has port 0; a peer needs a port 1-65535");
+        if (address->is_unspecified())
+            return at(address_node->source(), source,
+                      "address " + address->to_string() + " of peer \"" + name +
+                          "\" is a wildcard: no datagram can come from it, so nothing could be "
+                          "sent to or labelled as this peer; give the address others reach it "
+                          "at, e.g. \"127.0.0.1:" +
+                          std::to_string(address->port()) +
+                          "\" (udp-chat --bind and udp-echo --bind take a wildcard)");
 
         peer p{name, *address, dir.default_limit_};
         if (limit_node != nullptr) {
@@ -351,8 +359,15 @@ result<peer_directory> peer_directory::parse(std::string_view text, std::string_
 }
 
 const peer* peer_directory::find(std::string_view name) const noexcept {
+    // Names are unique ignoring case, so `BOB` can only mean bob.
+    auto same = [&](const std::string& n) {
+        return std::equal(n.begin(), n.end(), name.begin(), name.end(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
+        });
+    };
     for (const auto& p : peers_)
-        if (p.name == name)
+        if (same(p.name))
             return &p;
     return nullptr;
 }

@@ -1,6 +1,10 @@
 #include "udpkit/render.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
+
+#include "unicode_tables.hpp"
 
 namespace udpkit {
 namespace {
@@ -26,10 +30,17 @@ void append_code_point(std::string& out, std::uint32_t cp) {
     out += '}';
 }
 
-// Code points that are valid UTF-8 but still act on a terminal or on the reading order.
+template <std::size_t N>
+bool in_table(const unicode::code_point_range (&table)[N], std::uint32_t cp) {
+    const auto* it = std::upper_bound(std::begin(table), std::end(table), cp,
+                                      [](std::uint32_t c, const auto& r) { return c < r.first; });
+    return it != std::begin(table) && cp <= std::prev(it)->last;
+}
+
+// Code points that are valid UTF-8 but still act on a terminal, on the reading order or on the
+// line, or cannot be seen at all.
 bool is_dangerous(std::uint32_t cp) {
-    return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
-           (cp >= 0x2066 && cp <= 0x2069);
+    return (cp >= 0x80 && cp <= 0x9f) || in_table(unicode::invisible, cp);
 }
 
 // Length of the valid UTF-8 sequence starting at s[i] and its code point; 0 when invalid
@@ -62,10 +73,14 @@ std::size_t decode_utf8(std::string_view s, std::size_t i, std::uint32_t& cp) {
 
 } // namespace
 
-void render_untrusted_to(std::string& out, std::string_view bytes) {
+void render_untrusted_to(std::string& out, std::string_view bytes, render_style style) {
+    // Whether the last thing written was a character of the text (not an escape): a combining
+    // mark needs one to attach to.
+    bool after_character = false;
     for (std::size_t i = 0; i < bytes.size();) {
         const auto c = static_cast<unsigned char>(bytes[i]);
         if (c < 0x80) {
+            after_character = false;
             switch (c) {
             case '\r':
                 out += "\\r";
@@ -80,13 +95,20 @@ void render_untrusted_to(std::string& out, std::string_view bytes) {
                 out += "\\0";
                 break;
             case '\\':
-                out += "\\\\";
+                out += style == render_style::written ? "\\" : "\\\\";
+                after_character = style == render_style::written;
+                break;
+            case '"':
+                out += style == render_style::quoted ? "\\\"" : "\"";
+                after_character = style != render_style::quoted;
                 break;
             default:
-                if (c < 0x20 || c == 0x7f)
+                if (c < 0x20 || c == 0x7f) {
                     append_hex_byte(out, c);
-                else
+                } else {
                     out += static_cast<char>(c);
+                    after_character = true;
+                }
             }
             ++i;
             continue;
@@ -95,21 +117,24 @@ void render_untrusted_to(std::string& out, std::string_view bytes) {
         const std::size_t len = decode_utf8(bytes, i, cp);
         if (len == 0) {
             append_hex_byte(out, c);
+            after_character = false;
             ++i;
-        } else if (is_dangerous(cp)) {
+        } else if (is_dangerous(cp) || (!after_character && in_table(unicode::combining, cp))) {
             append_code_point(out, cp);
+            after_character = false;
             i += len;
         } else {
             out.append(bytes.substr(i, len));
+            after_character = true;
             i += len;
         }
     }
 }
 
-std::string render_untrusted(std::string_view bytes) {
+std::string render_untrusted(std::string_view bytes, render_style style) {
     std::string out;
     out.reserve(bytes.size());
-    render_untrusted_to(out, bytes);
+    render_untrusted_to(out, bytes, style);
     return out;
 }
 
@@ -136,8 +161,10 @@ std::string render_excerpt(std::string_view bytes, std::size_t max_bytes) {
 }
 
 std::string quote_untrusted(std::string_view bytes, std::size_t max_bytes) {
-    std::string out = '"' + render_excerpt(bytes, max_bytes) + '"';
-    if (bytes.size() > max_bytes)
+    const bool cut = bytes.size() > max_bytes;
+    std::string out = '"' + render_untrusted(bytes.substr(0, max_bytes), render_style::quoted) +
+                      (cut ? "...\"" : "\"");
+    if (cut)
         out += " (" + std::to_string(bytes.size()) + " bytes)";
     return out;
 }

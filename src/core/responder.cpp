@@ -5,7 +5,9 @@
 
 #include <re2/re2.h>
 
+#include "udpkit/hex.hpp"
 #include "udpkit/json.hpp"
+#include "udpkit/render.hpp"
 
 namespace udpkit {
 
@@ -17,6 +19,8 @@ std::string_view to_string(echo_mode mode) noexcept {
         return "upper";
     case echo_mode::reply:
         return "reply";
+    case echo_mode::sink:
+        return "sink";
     }
     return "?";
 }
@@ -41,6 +45,8 @@ std::string_view to_string(echo_action action) noexcept {
         return "refused-loop";
     case echo_action::send_error:
         return "send-error";
+    case echo_action::sunk:
+        return "sunk";
     }
     return "?";
 }
@@ -88,6 +94,8 @@ std::string_view responder::build_reply(std::string_view payload, bool& matched)
                 RE2::PartialMatch(re2::StringPiece(payload.data(), payload.size()), *rule.pattern))
                 return rule.text;
         break;
+    case echo_mode::sink: // decided before: no reply is built
+        break;
     }
     matched = false;
     return {};
@@ -97,6 +105,8 @@ reply_decision responder::decide(std::string_view payload, bool truncated,
                                  const ip_endpoint& from) {
     if (truncated)
         return {echo_action::truncated, {}};
+    if (config_.mode == echo_mode::sink) // sends nothing: the reply checks do not apply
+        return {echo_action::sunk, {}};
     if (from.port() < 1024 && !config_.allow_privileged_ports)
         return {echo_action::refused_privileged_port, {}};
     for (const auto& own : config_.own_addresses)
@@ -143,6 +153,9 @@ void echo_counters::record(echo_action action, std::size_t size, std::size_t rep
     case echo_action::send_error:
         ++send_errors;
         break;
+    case echo_action::sunk:
+        ++sunk;
+        break;
     }
 }
 
@@ -152,13 +165,31 @@ std::uint64_t echo_counters::refused() const noexcept {
 }
 
 bool echo_counters::adds_up() const noexcept {
-    return received == replied + truncated + rate_limited + refused() + send_errors;
+    return received == replied + sunk + truncated + rate_limited + refused() + send_errors;
 }
 
-std::string format_counters(const echo_counters& c, bool json) {
+namespace {
+
+// `2024-05-01T09:30:00.123Z`.
+void append_utc(std::string& out, std::int64_t unix_ms) {
+    const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char stamp[40];
+    const int n = std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+                                utc.tm_min, utc.tm_sec, static_cast<int>(unix_ms % 1000));
+    out.append(stamp, static_cast<std::size_t>(n));
+}
+
+} // namespace
+
+std::string format_counters(const echo_counters& c, bool json, std::int64_t unix_ms,
+                            stats_reason reason) {
     const counter_field fields[] = {
         {"received", c.received},
         {"replied", c.replied},
+        {"sunk", c.sunk},
         {"truncated", c.truncated},
         {"rate_limited", c.rate_limited},
         {"refused", c.refused()},
@@ -175,26 +206,46 @@ std::string format_counters(const echo_counters& c, bool json) {
     };
     std::string out = json ? "{" : "stats:";
     append_counters(out, fields, json);
-    out += json ? ",\"offload\":" + format_offload(c.offload, true) + '}'
-                : ' ' + format_offload(c.offload, false);
+    out += json ? ",\"offload\":" + format_offload(c.offload, true) + ",\"time\":\""
+                : ' ' + format_offload(c.offload, false) + " time=";
+    append_utc(out, unix_ms);
+    out += json ? "\",\"reason\":\"" : " reason=";
+    out += to_string(reason);
+    if (json)
+        out += "\"}";
     return out;
 }
 
 void format_log_line(std::string& out, std::int64_t unix_ms, const ip_endpoint& from,
-                     std::size_t size, std::string_view action) {
-    const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char stamp[40];
-    const int n = std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
-                                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                                utc.tm_min, utc.tm_sec, static_cast<int>(unix_ms % 1000));
-    out.append(stamp, static_cast<std::size_t>(n));
-    out += from.to_string();
-    out += ' ';
-    out += std::to_string(size);
-    out += ' ';
+                     std::size_t size, std::string_view action, bool json, log_payload shown,
+                     std::string_view payload) {
+    if (!json) {
+        append_utc(out, unix_ms);
+        out += ' ' + from.to_string() + ' ' + std::to_string(size) + ' ';
+        out += action;
+        if (shown == log_payload::text)
+            out += ": \"" + render_untrusted(payload, render_style::quoted) + '"';
+        else if (shown == log_payload::hex)
+            out += ": " + to_hex(payload);
+        return;
+    }
+    out += "{\"time\":\"";
+    append_utc(out, unix_ms);
+    out += "\",\"from\":\"" + from.to_string() + "\",\"size\":" + std::to_string(size) +
+           ",\"action\":\"";
     out += action;
+    out += '"';
+    if (shown != log_payload::none) {
+        const auto text = shown == log_payload::text ? json_text(payload) : std::nullopt;
+        out += text ? ",\"text\":\"" + *text + '"'
+                    : ",\"hex\":\"" + to_hex(payload, std::string_view::npos, "") + '"';
+    }
+    out += '}';
+}
+
+std::string format_listening(const ip_endpoint& local, bool json) {
+    return json ? "{\"listening\":\"" + local.to_string() + "\"}"
+                : "listening on " + local.to_string();
 }
 
 } // namespace udpkit

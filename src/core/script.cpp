@@ -20,11 +20,27 @@ enum class token_kind { word, string };
 
 struct token {
     token_kind kind = token_kind::word;
-    std::string text;         // decoded (strings) or as written (words)
-    int column = 0;           // of the first character (the quote for strings)
-    int end_column = 0;       // one past the last character
-    std::vector<int> columns; // source column of each byte of `text`
+    std::string text;           // decoded (strings) or as written (words)
+    int column = 0;             // of the first character (the quote for strings)
+    int end_column = 0;         // one past the last character: where the line ends after it
+    std::vector<int> columns;   // source column of each byte of `text`
+    std::size_t first_byte = 0; // offsets in the line of the first character and one past the last
+    std::size_t end_byte = 0;
 };
+
+// The IP family of a target known before resolving: a directory peer's or an IP literal's;
+// nullopt for a host name.
+std::optional<ip_family> known_family(const target_spec& t) {
+    if (t.peer != nullptr)
+        return t.peer->address.family();
+    if (auto literal = ip_endpoint::from_host_port(*t.address))
+        return literal->family();
+    return std::nullopt;
+}
+
+const char* family_name(ip_family f) {
+    return f == ip_family::v4 ? "IPv4" : "IPv6";
+}
 
 bool is_space(char c) {
     return c == ' ' || c == '\t';
@@ -65,6 +81,7 @@ private:
     result<text_template> text(const token& t);
     result<std::size_t> current_target(const token& command_word) const;
     result<void> check_size(const token& payload, std::size_t bytes) const;
+    result<void> check_family(const target_spec& t, int column);
 
     const parse_context& context_;
     program program_;
@@ -72,13 +89,24 @@ private:
     std::string_view line_text_;
     std::uint64_t timeout_ns_;
     std::optional<std::size_t> target_; // the target in effect at this line (first iteration)
-    std::vector<command> open_;         // repeat blocks not yet closed, innermost last
+    // The first target whose family is known, and its line (0: the command line's TARGET).
+    struct first_family {
+        ip_family family;
+        std::string text;
+        int line;
+    };
+    std::optional<first_family> family_;
+    std::vector<command> open_; // repeat blocks not yet closed, innermost last
 };
 
 result<std::vector<token>> parser::tokenize(std::string_view line) {
     std::vector<token> tokens;
     std::size_t i = 0;
-    auto col = [](std::size_t index) { return static_cast<int>(index) + 1; };
+    // Columns count characters, as the directory's do: UTF-8 continuation bytes are not counted.
+    std::vector<int> columns(line.size() + 1, 1);
+    for (std::size_t k = 0; k < line.size(); ++k)
+        columns[k + 1] = columns[k] + ((static_cast<unsigned char>(line[k]) & 0xc0) != 0x80);
+    auto col = [&](std::size_t index) { return columns[index]; };
     while (i < line.size()) {
         if (is_space(line[i])) {
             ++i;
@@ -88,6 +116,7 @@ result<std::vector<token>> parser::tokenize(std::string_view line) {
             break;
         token t;
         t.column = col(i);
+        t.first_byte = i;
         if (line[i] != '"') {
             t.kind = token_kind::word;
             while (i < line.size() && !is_space(line[i]) && line[i] != '"') {
@@ -95,6 +124,7 @@ result<std::vector<token>> parser::tokenize(std::string_view line) {
                 t.text += line[i++];
             }
             t.end_column = col(i);
+            t.end_byte = i;
             tokens.push_back(std::move(t));
             continue;
         }
@@ -117,45 +147,15 @@ result<std::vector<token>> parser::tokenize(std::string_view line) {
             }
             if (i + 1 >= line.size())
                 return at(t.column, "unterminated string: add a closing \"");
-            char decoded = 0;
-            switch (line[i + 1]) {
-            case '\\':
-                decoded = '\\';
-                break;
-            case '"':
-                decoded = '"';
-                break;
-            case 'n':
-                decoded = '\n';
-                break;
-            case 'r':
-                decoded = '\r';
-                break;
-            case 't':
-                decoded = '\t';
-                break;
-            case '0':
-                decoded = '\0';
-                break;
-            case 'x': {
-                auto byte =
-                    parse_hex(line.substr(i + 2, std::min<std::size_t>(2, line.size() - i - 2)));
-                if (!byte || byte->size() != 1)
-                    return at(here, "bad escape: \\x needs two hex digits, e.g. \\x1b");
-                decoded = (*byte)[0];
-                i += 2;
-                break;
-            }
-            default:
-                return at(here, "unknown escape \\" +
-                                    render_untrusted(std::string_view(&line[i + 1], 1)) +
-                                    "; use \\\\ \\\" \\n \\r \\t \\0 or \\xHH");
-            }
-            t.text += decoded;
+            auto decoded = decode_escape(line.substr(i));
+            if (!decoded)
+                return at(here, decoded.error().message);
+            t.text += decoded->first;
             t.columns.push_back(here);
-            i += 2;
+            i += decoded->second;
         }
         t.end_column = col(i);
+        t.end_byte = i;
         if (i < line.size() && !is_space(line[i]) && line[i] != '#')
             return at(col(i), "expected a space after the string");
         tokens.push_back(std::move(t));
@@ -167,7 +167,7 @@ result<const token*> parser::argument(const std::vector<token>& t, std::size_t i
                                       std::string_view what) const {
     if (i < t.size())
         return &t[i];
-    return at(t.back().end_column + 1,
+    return at(t.back().end_column,
               "missing " + std::string(what) + " after " + quote_untrusted(t[0].text));
 }
 
@@ -281,15 +281,36 @@ result<void> parser::check_size(const token& payload, std::size_t bytes) const {
     return {};
 }
 
+result<void> parser::check_family(const target_spec& t, int column) {
+    const auto family = known_family(t);
+    if (!family)
+        return {};
+    if (!family_) {
+        family_ = first_family{*family, t.text, line_no_};
+        return {};
+    }
+    if (*family == family_->family)
+        return {};
+    return at(column, "target " + render_excerpt(t.text) + " is " + family_name(*family) +
+                          " but target " + render_excerpt(family_->text) +
+                          (family_->line == 0 ? std::string(" (the command line's TARGET)")
+                                              : " (line " + std::to_string(family_->line) + ")") +
+                          " is " + family_name(family_->family) +
+                          ": different IP families; a script sends from one socket, of one "
+                          "family");
+}
+
 result<void> parser::parse_target(const std::vector<token>& t, command& c) {
     auto arg = argument(t, 1, "a peer name or address");
     if (!arg)
         return unexpected{std::move(arg).error()};
-    auto spec = make_target((*arg)->text, context_.directory, context_.default_limit);
+    auto spec = make_target((*arg)->text, context_.directory, context_.max_message);
     if (!spec)
         return at(**arg, spec.error().message);
     if (auto done = no_more(t, 2); !done)
         return done;
+    if (auto same_family = check_family(*spec, (*arg)->column); !same_family)
+        return same_family;
     auto same = [&](const target_spec& s) { return s.text == spec->text; };
     auto it = std::find_if(program_.targets.begin(), program_.targets.end(), same);
     c.target = static_cast<std::size_t>(it - program_.targets.begin());
@@ -427,7 +448,7 @@ result<void> parser::parse_expect(const std::vector<token>& t, command& c) {
         if (dots != std::string::npos) {
             low.text = s.substr(0, dots);
             high.text = s.substr(dots + 2);
-            high.column = (*op)->column + static_cast<int>(dots) + 2;
+            high.column = dots + 2 < s.size() ? (*op)->columns[dots + 2] : (*op)->end_column;
         }
         auto min = number(low, max_payload_ipv6, "size");
         if (!min)
@@ -500,9 +521,8 @@ result<void> parser::parse_line(std::vector<token> tokens) {
         return at(word, "expected a command, found a string");
     command c;
     c.pos = {line_no_, word.column};
-    c.line = std::string(
-        line_text_.substr(static_cast<std::size_t>(word.column - 1),
-                          static_cast<std::size_t>(tokens.back().end_column - word.column)));
+    c.line =
+        std::string(line_text_.substr(word.first_byte, tokens.back().end_byte - word.first_byte));
     auto& into = open_.empty() ? program_.commands : open_.back().body;
     const std::string& name = word.text;
     result<void> done;
@@ -600,15 +620,17 @@ result<void> parser::parse_line(std::vector<token> tokens) {
 
 result<program> parser::run(std::string_view text) {
     if (context_.default_target) {
-        auto spec =
-            make_target(*context_.default_target, context_.directory, context_.default_limit);
+        auto spec = make_target(*context_.default_target, context_.directory, context_.max_message);
         if (!spec)
             return unexpected{std::move(spec).error()};
+        if (auto family = known_family(*spec))
+            family_ = first_family{*family, spec->text, 0};
         program_.targets.push_back(std::move(spec).value());
         program_.initial_target = 0;
         target_ = 0;
     }
-    std::size_t start = 0;
+    // A leading byte order mark is not part of the first line, as in directories.
+    std::size_t start = text.starts_with("\xef\xbb\xbf") ? 3 : 0;
     while (start <= text.size()) {
         auto end = text.find('\n', start);
         if (end == std::string_view::npos)
@@ -642,13 +664,58 @@ result<program> parser::run(std::string_view text) {
 
 } // namespace
 
+result<std::pair<char, std::size_t>> decode_escape(std::string_view text) {
+    if (text.size() < 2)
+        return fail("a \\ at the end; use \\\\ for a backslash");
+    switch (text[1]) {
+    case '\\':
+        return std::pair{'\\', std::size_t{2}};
+    case '"':
+        return std::pair{'"', std::size_t{2}};
+    case 'n':
+        return std::pair{'\n', std::size_t{2}};
+    case 'r':
+        return std::pair{'\r', std::size_t{2}};
+    case 't':
+        return std::pair{'\t', std::size_t{2}};
+    case '0':
+        return std::pair{'\0', std::size_t{2}};
+    case 'x': {
+        auto byte = parse_hex(text.substr(2, 2));
+        if (!byte || byte->size() != 1)
+            return fail("bad escape: \\x needs two hex digits, e.g. \\x1b");
+        return std::pair{(*byte)[0], std::size_t{4}};
+    }
+    default:
+        return fail("unknown escape \\" + render_untrusted(text.substr(1, 1)) +
+                    "; use \\\\ \\\" \\n \\r \\t \\0 or \\xHH");
+    }
+}
+
+result<std::string> decode_escapes(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        if (text[i] != '\\') {
+            out += text[i++];
+            continue;
+        }
+        auto decoded = decode_escape(text.substr(i));
+        if (!decoded)
+            return unexpected{error{decoded.error().message, {}, 0, static_cast<int>(i) + 1, 0}};
+        out += decoded->first;
+        i += decoded->second;
+    }
+    return out;
+}
+
 result<target_spec> make_target(std::string_view text, const peer_directory* directory,
-                                message_limit default_limit) {
+                                std::optional<message_limit> max_message) {
     const bool address = text.find_first_of(":[") != std::string_view::npos ||
                          (!text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
                              return std::isdigit(static_cast<unsigned char>(c));
                          }));
-    target_spec spec{std::string(text), std::nullopt, nullptr, default_limit};
+    target_spec spec{std::string(text), std::nullopt, nullptr,
+                     max_message.value_or(message_limit())};
     if (address) {
         auto hp = parse_host_port(text);
         if (!hp)
@@ -669,7 +736,7 @@ result<target_spec> make_target(std::string_view text, const peer_directory* dir
     if (!found)
         return unexpected{std::move(found).error()};
     spec.peer = *found;
-    spec.limit = (*found)->limit;
+    spec.limit = max_message.value_or((*found)->limit);
     return spec;
 }
 

@@ -17,7 +17,7 @@ constexpr std::size_t preview_bytes = 64;
 // `"hello"` (5 bytes), rendered terminal-safe and cut after preview_bytes.
 std::string preview(std::string_view bytes) {
     std::string out = "\"";
-    out += render_untrusted(bytes.substr(0, preview_bytes));
+    out += render_untrusted(bytes.substr(0, preview_bytes), render_style::quoted);
     out += bytes.size() > preview_bytes ? "\"..." : "\"";
     return out + " (" + std::to_string(bytes.size()) + " bytes)";
 }
@@ -147,11 +147,17 @@ std::optional<action> interpreter::run_send(const command& c, std::uint64_t now_
     return action{action::kind::send, to, std::move(payload), 0};
 }
 
+void interpreter::resume_schedule(std::uint64_t now_ns) {
+    // The next send still waits for its slot, but a wait longer than the slot gives no credit:
+    // sends after a long expect are not caught up in a burst.
+    next_slot_ns_ = std::max(next_slot_ns_, now_ns);
+}
+
 void interpreter::finish_expect(const incoming* in, std::uint64_t now_ns) {
     const command& c = *current_;
     const matcher& m = c.match;
     state_ = state::running;
-    slot_valid_ = false; // waiting restarts the rate schedule
+    resume_schedule(now_ns);
     current_ = nullptr;
     if (in != nullptr && !in->error.empty()) {
         end_step(outcome::failed, in->error, now_ns);
@@ -234,7 +240,7 @@ action interpreter::advance(std::uint64_t now_ns) {
                 return {action::kind::wait, 0, {}, until_ns_};
             end_step(outcome::done, "slept " + millis(now_ns - reports_.back().started_ns), now_ns);
             state_ = state::running;
-            slot_valid_ = false;
+            resume_schedule(now_ns);
             continue;
         case state::expecting: {
             auto it = std::find_if(inbox_.begin(), inbox_.end(),

@@ -57,23 +57,33 @@ stop_signals::stop_signals(event_loop& loop, std::function<void(int)> fn)
     }
 }
 
-stats_reports::stats_reports(event_loop& loop, double interval_seconds, std::function<void()> print)
-    : print_(std::move(print)), stop_(loop,
-                                      [this, &loop](int) {
-                                          print_();
-                                          loop.stop();
-                                      }),
-      usr1_(loop), interval_(loop),
+stats_reports::stats_reports(event_loop& loop, double interval_seconds,
+                             std::function<void(stats_reason)> print)
+    : loop_(loop), print_(std::move(print)), stop_(loop,
+                                                   [this](int) {
+                                                       print_(stats_reason::final);
+                                                       loop_.stop();
+                                                   }),
+      hup_(loop), usr1_(loop), interval_(loop),
       interval_ms_(interval_seconds > 0 ? std::max<std::uint64_t>(1, static_cast<std::uint64_t>(
                                                                          interval_seconds * 1000))
                                         : 0) {}
 
 result<void> stats_reports::start() {
-    if (auto started = usr1_.start(SIGUSR1, [this](int) { print_(); }); !started)
+    if (auto started = hup_.start(SIGHUP,
+                                  [this](int) {
+                                      print_(stats_reason::final);
+                                      loop_.stop();
+                                  });
+        !started)
+        return started;
+    hup_.unref();
+    if (auto started = usr1_.start(SIGUSR1, [this](int) { print_(stats_reason::sigusr1); });
+        !started)
         return started;
     usr1_.unref();
     if (interval_ms_ > 0) {
-        interval_.start(interval_ms_, interval_ms_, [this] { print_(); });
+        interval_.start(interval_ms_, interval_ms_, [this] { print_(stats_reason::interval); });
         interval_.unref();
     }
     return {};

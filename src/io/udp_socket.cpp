@@ -37,14 +37,6 @@ unexpected errno_failure(std::string_view what, int error_number) {
     return uv_failure(what, -error_number);
 }
 
-bool is_wildcard_address(const ip_endpoint& e) {
-    if (e.family() == ip_family::v4)
-        return reinterpret_cast<const sockaddr_in*>(e.sockaddr_ptr())->sin_addr.s_addr ==
-               htonl(INADDR_ANY);
-    return IN6_IS_ADDR_UNSPECIFIED(
-        &reinterpret_cast<const sockaddr_in6*>(e.sockaddr_ptr())->sin6_addr);
-}
-
 std::int64_t realtime_ns() noexcept {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -108,7 +100,7 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_
     // socket bound to one address only receives datagrams sent to it, so only a wildcard
     // socket needs to be told where each one went.
     const wanted control[] = {
-        {is_wildcard_address(local), "ask for destination addresses", ip_level,
+        {local.is_unspecified(), "ask for destination addresses", ip_level,
          v6 ? IPV6_RECVPKTINFO : IP_PKTINFO},
         {options.receive_timestamps, "ask for receive timestamps", SOL_SOCKET, SO_TIMESTAMPNS},
         {options.drop_counts, "ask for drop counts", SOL_SOCKET, SO_RXQ_OVFL},
@@ -136,7 +128,7 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_
     if (::getsockname(self->fd_, reinterpret_cast<sockaddr*>(&bound), &len) != 0)
         return errno_failure("getsockname", errno);
     self->local_ = ip_endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&bound)).value_or(local);
-    self->wildcard_ = is_wildcard_address(self->local_);
+    self->wildcard_ = self->local_.is_unspecified();
 
     if (auto watched =
             self->poll_.open(loop, self.get(), "watch the socket", &uv_poll_init_socket, self->fd_);

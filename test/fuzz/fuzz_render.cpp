@@ -1,7 +1,7 @@
 // render_untrusted: the output is always terminal-safe (valid UTF-8, no C0 control, no DEL, no
-// C1 control or bidirectional override left as a character), and it is reversible: decoding the
-// escapes gives back the input bytes, so no two inputs render the same and escapes cannot be
-// forged.
+// C1 control, bidi control or invisible character left as a character), and it is reversible:
+// decoding the escapes gives back the input bytes, so no two inputs render the same and escapes
+// cannot be forged.
 
 #include <cstdint>
 #include <optional>
@@ -102,10 +102,13 @@ std::optional<std::string> unescape(std::string_view s) {
     return out;
 }
 
-// C1 controls and the bidirectional overrides/isolates must never survive as characters.
+// C1 controls, bidi controls, invisible characters and separators must never survive as
+// characters (a sample of category Cf, listed here independently of the renderer's table).
 bool has_dangerous_code_point(std::string_view s) {
-    static constexpr std::string_view banned[] = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
-                                                  "\u2066", "\u2067", "\u2068", "\u2069"};
+    static constexpr std::string_view banned[] = {
+        "\u202a", "\u202b", "\u202c",     "\u202d",     "\u202e",    "\u2066", "\u2067",
+        "\u2068", "\u2069", "\u200e",     "\u200f",     "\u061c",    "\u200b", "\ufeff",
+        "\u2028", "\u2029", "\U000e0001", "\U000e0041", "\U000e007f"};
     for (auto b : banned)
         if (s.find(b) != std::string_view::npos)
             return true;
@@ -128,6 +131,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto back = unescape(out);
     require(back.has_value(), "rendered output uses only the documented escapes");
     require(*back == input, "unescaping the rendered output gives back the input");
+
+    // Escaped once: rendered text rendered again as written text is unchanged.
+    require(udpkit::render_untrusted(out, udpkit::render_style::written) == out,
+            "rendering rendered text as written changes nothing");
 
     // The appending form keeps what was there and adds exactly the same rendering.
     std::string appended = "prefix:";

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -319,31 +321,39 @@ TEST_CASE("a watched signal runs its handler on the loop") {
     REQUIRE(loop.close());
 }
 
-TEST_CASE("stats_reports: SIGUSR1 and the interval print; SIGTERM prints and stops the loop") {
-    event_loop loop;
-    int prints = 0;
-    bool fired = false;
-    {
-        test::watchdog guard(loop, 5000);
-        stats_reports reports(loop, 0.005, [&] { ++prints; });
-        auto started = reports.start();
-        REQUIRE_MESSAGE(started, (started ? "" : started.error().message));
-        timer usr1(loop);
-        usr1.start(1, 0, [] { std::raise(SIGUSR1); });
-        timer term(loop);
-        // after a few intervals of 5 ms
-        term.start(40, 0, [] { std::raise(SIGTERM); });
-        loop.run();
-        fired = guard.fired();
+TEST_CASE("stats_reports: SIGUSR1 and the interval print with their reason; SIGTERM and SIGHUP "
+          "print the final counters and stop the loop") {
+    for (const int stop_signal : {SIGTERM, SIGHUP}) {
+        CAPTURE(stop_signal);
+        event_loop loop;
+        std::vector<stats_reason> prints;
+        bool fired = false;
+        {
+            test::watchdog guard(loop, 5000);
+            stats_reports reports(loop, 0.005, [&](stats_reason why) { prints.push_back(why); });
+            auto started = reports.start();
+            REQUIRE_MESSAGE(started, (started ? "" : started.error().message));
+            timer usr1(loop);
+            usr1.start(1, 0, [] { std::raise(SIGUSR1); });
+            timer stop(loop);
+            // after a few intervals of 5 ms
+            stop.start(40, 0, [stop_signal] { std::raise(stop_signal); });
+            loop.run();
+            fired = guard.fired();
+        }
+        REQUIRE_FALSE(fired);
+        // SIGUSR1, at least three interval ticks, the stop signal's final print, last
+        CHECK(std::count(prints.begin(), prints.end(), stats_reason::sigusr1) == 1);
+        CHECK(std::count(prints.begin(), prints.end(), stats_reason::interval) >= 3);
+        REQUIRE_FALSE(prints.empty());
+        CHECK(prints.back() == stats_reason::final);
+        CHECK(std::count(prints.begin(), prints.end(), stats_reason::final) == 1);
+        REQUIRE(loop.close());
     }
-    REQUIRE_FALSE(fired);
-    // SIGUSR1, at least three interval ticks, SIGTERM's final print
-    CHECK(prints >= 5);
-    REQUIRE(loop.close());
 
     event_loop quiet;
     {
-        stats_reports none(quiet, 0, [] { FAIL("printed without a signal"); });
+        stats_reports none(quiet, 0, [](stats_reason) { FAIL("printed without a signal"); });
         REQUIRE(none.start());
         quiet.run(); // nothing keeps the loop running: returns at once
     }

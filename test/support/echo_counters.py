@@ -9,17 +9,23 @@ SANITIZED_PEAK_RSS_BOUND_KB = 128 * 1024
 
 def parse_stats(line):
     """The counters of a `stats: key=value ...` line, as ints (the offload paths gro and gso as
-    True or False)."""
+    True or False; time and reason as text)."""
     assert line.startswith("stats: "), f"not a stats line: {line!r}"
     flags = {"on": True, "off": False}
-    return {k: flags[v] if v in flags else int(v)
-            for k, v in (f.split("=") for f in line[len("stats: "):].split())}
+    fields = dict(f.split("=") for f in line[len("stats: "):].split())
+    return {k: v if k in ("time", "reason") else flags[v] if v in flags else int(v)
+            for k, v in fields.items()}
+
+
+def counts(s):
+    """The counters of a parsed stats line, without its time and reason."""
+    return {k: v for k, v in s.items() if k not in ("time", "reason")}
 
 
 def adds_up(s):
     """The invariant: every datagram received was replied, truncated, rate-limited, refused or
     a send error, exactly once."""
-    return s["received"] == (s["replied"] + s["truncated"] + s["rate_limited"] + s["refused"] +
+    return s["received"] == (s["replied"] + s.get("sunk", 0) + s["truncated"] + s["rate_limited"] + s["refused"] +
                              s["send_errors"])
 
 

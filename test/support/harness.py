@@ -13,6 +13,7 @@ wait has a timeout (wait_until, Proc.readline, Proc.wait), so a broken tool fail
 of hanging CI. Servers bind port 0 and report the port they got (start_echo); unused_port() is
 only for what must name a port in advance (a peer directory, a target nothing listens on).
 """
+import json
 import os
 import random
 import signal
@@ -78,10 +79,14 @@ class Proc:
             time.sleep(0.01)
 
     def listening(self, timeout=5.0):
-        """Reads the 'listening on ADDR' first line and returns (host, port)."""
+        """Reads the 'listening on ADDR' first line (or, with --json, {"listening": ADDR}) and
+        returns (host, port)."""
         line = self.readline(timeout)
-        assert line.startswith("listening on "), f"first line was {line!r}"
-        addr = line[len("listening on "):].strip()
+        if line.startswith("{"):
+            addr = json.loads(line)["listening"]
+        else:
+            assert line.startswith("listening on "), f"first line was {line!r}"
+            addr = line[len("listening on "):].strip()
         host, _, port = addr.rpartition(":")
         return host.strip("[]"), int(port)
 

@@ -129,7 +129,8 @@ def interactive_terminal_message_above_half_typed_line():
                       "/who")
         assert t.screen().has(r"  alice +127\.0\.0\.1:\d+ +max 1472 bytes  \(you\)")
         t.keys("/to carol", "Enter")
-        t.wait_screen(lambda s: s.has(r'no peer named "carol"; known peers: alice, bob'), "/to")
+        t.wait_screen(lambda s: s.has(r'no peer named "carol"; known peers: alice, bob '
+                                      r'\(or give an address, e\.g\. /to 127\.0\.0\.1:9001\)'), "/to")
         t.keys("/to alice", "Enter")
         t.wait_screen(lambda s: s.last_line() == "[to alice]>", "new prompt")
         t.keys("to myself", "Enter")
@@ -245,6 +246,32 @@ def json_lines_carry_exact_payloads():
         assert msg["address"] == f"127.0.0.1:{stranger.getsockname()[1]}"
 
 
+INVISIBLE = ["\u200e", "\u200f", "\u061c", "\u200b", "\ufeff", "\u2028", "\u2029", "\U000e0041"]
+
+
+@case
+def invisible_bidi_and_lone_combining_characters_are_escaped_in_text_and_json():
+    with tempfile.TemporaryDirectory() as tmp:
+        bob = harness.udp_client()
+        _, procs, ports = start_peers(
+            tmp, {"text": ["--linger", "forever"],
+                  "json": ["--format", "json", "--linger", "forever"]},
+            fixed={"bob": bob.getsockname()[1]}, stdin=subprocess.DEVNULL)
+        payloads = [f"a{c}b".encode() for c in INVISIBLE] + [b"\xde\xad"]
+        for name in ("text", "json"):
+            for p in payloads:
+                bob.sendto(p, ("127.0.0.1", ports[name]))
+        for c in INVISIBLE:
+            line = procs["text"].readline()
+            assert re.fullmatch(STAMP + r" bob: a\\u\{%x\}b" % ord(c), line), (c, line)
+        line = procs["text"].readline()
+        assert re.fullmatch(STAMP + r" bob: \\u\{7ad\}", line), line
+        for p in payloads:
+            line = procs["json"].readline()
+            assert all(c not in line for c in INVISIBLE), line
+            assert json.loads(line)["text"].encode() == p, line  # exact, as JSON escapes
+
+
 @case
 def limits_unreachable_peer_and_configuration_errors():
     with tempfile.TemporaryDirectory() as tmp:
@@ -293,6 +320,33 @@ def flood(target, total, sockets, seconds, progress):
             pause = start + seconds * (i + 1) / total - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
+
+
+@case
+def every_received_message_is_on_screen_after_a_resize_narrower_than_the_typed_line():
+    with tmux_chat() as t:
+        typed = "a half-typed line that is much wider than the narrowed window " + "x" * 20
+        t.keys(typed)
+        t.wait_screen(lambda s: s.last_line() == "[to bob]> " + typed, "typed text")
+        widths = (40, 25, 18)
+        for width in widths:
+            t.tmux("resize-window", "-t", "chat", "-x", str(width))
+            time.sleep(0.2)  # the SIGWINCH reaches udp-chat through the loop
+            t.bob.sendto(f"message at width {width}".encode(), t.chat_addr)
+            t.wait_screen(lambda s: s.has(STAMP + f" bob: message at width {width}"),
+                          f"the message at width {width} on screen")
+            # On screen: the message, then the typed line intact, once: no stale prompt copy.
+            visible = t.screen().lines()
+            assert [l for l in visible if l.startswith("[to bob]>")] == ["[to bob]> " + typed], \
+                (width, visible)
+            assert visible[-1] == "[to bob]> " + typed, (width, visible)
+            assert re.fullmatch(STAMP + f" bob: message at width {width}", visible[-2]), visible
+        # None was lost from the scrollback either, none shown twice. (Rows of the typed line that
+        # tmux itself moves into its scrollback when it rewraps are out of any program's reach.)
+        lines = t.screen(history=200).lines()
+        for width in widths:
+            shown = [l for l in lines if re.fullmatch(STAMP + f" bob: message at width {width}", l)]
+            assert len(shown) == 1, (width, lines)
 
 
 @case

@@ -14,7 +14,7 @@ import struct
 import sys
 import tempfile
 
-from echo_counters import adds_up, parse_stats  # noqa: E402
+from echo_counters import adds_up, counts, parse_stats  # noqa: E402
 from harness import (case, run, run_tool, start_echo, tool, udp_client, unused_port,  # noqa: E402
                      wait_until)
 
@@ -248,7 +248,7 @@ def rate_limit_ends_an_echo_loop_between_two_responders():
     sa = stats(a)
     assert (sb["received"], sb["replied"], sb["rate_limited"]) == (101, 100, 1), sb
     assert (sa["received"], sa["replied"], sa["rate_limited"]) == (100, 100, 0), sa
-    assert stats(a) == sa and stats(b) == sb, "the loop went on"
+    assert counts(stats(a)) == counts(sa) and counts(stats(b)) == counts(sb), "the loop went on"
 
 
 @case
@@ -317,8 +317,8 @@ def counters_add_up_after_a_flood():
 
 
 @case
-def sigterm_prints_the_counters_and_exits_0():
-    for sig in (signal.SIGTERM, signal.SIGINT):
+def sigterm_sigint_and_sighup_print_the_counters_and_exit_0():
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         proc, server = start_echo()
         client = udp_client()
         assert ask(client, server, b"one") == b"one"
@@ -328,6 +328,65 @@ def sigterm_prints_the_counters_and_exits_0():
         s = parse_stats(out.strip().splitlines()[-1])
         assert s["received"] == 1 and s["replied"] == 1 and s["bytes_out"] == 3, s
         assert err == "", err
+
+
+@case
+def with_json_every_stdout_line_is_json_and_stats_say_when_and_why():
+    proc, server = start_echo("--json", "--log", "--stats-interval", "0.2")  # listening: JSON
+    client = udp_client()
+    assert ask(client, server, b"js") == b"js"
+    log = json.loads(proc.readline())
+    assert (log["action"], log["size"]) == ("replied", 2), log
+    assert log["from"] == "127.0.0.1:%d" % client.getsockname()[1]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", log["time"]), log
+    interval = json.loads(proc.readline())
+    assert interval["reason"] == "interval" and interval["received"] == 1, interval
+    proc.signal(signal.SIGUSR1)
+    reasons = set()
+    wait_until(lambda: reasons.add(json.loads(proc.readline())["reason"]) or "SIGUSR1" in reasons,
+               3, "the SIGUSR1 stats line")
+    proc.signal(signal.SIGTERM)
+    code, out, _ = proc.wait()
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert json.loads(lines[-1])["reason"] == "final", lines
+    for line in lines:
+        json.loads(line)  # every line, JSON
+    # Text stats lines carry the same time and reason.
+    proc, server = start_echo()
+    s = stats(proc)
+    assert s["reason"] == "SIGUSR1" and s["time"].endswith("Z"), s
+
+
+@case
+def rate_limit_log_only_logs_over_limit_datagrams_as_such():
+    proc, server = start_echo("--rate-limit", "0.001", "--burst", "1", "--rate-limit-log-only",
+                              "--log")
+    client = udp_client()
+    assert ask(client, server, b"a") == b"a"
+    assert ask(client, server, b"b") == b"b"  # over the limit, still answered
+    assert proc.readline().endswith(" 1 replied")
+    assert proc.readline().endswith(" 1 replied-over-rate-limit")
+
+
+@case
+def sink_mode_replies_to_nothing_and_logs_each_datagram_as_text_or_hex():
+    proc, server = start_echo("--mode", "sink", "--log", "--log-payload", "text")
+    client = udp_client(timeout=0.3)
+    for payload in (b'hi "x"\x1b[2J', b"", b"two\nlines"):
+        client.sendto(payload, server)
+    assert proc.readline().endswith(' 10 sunk: "hi \\"x\\"\\x1b[2J"')
+    assert proc.readline().endswith(' 0 sunk: ""')
+    assert proc.readline().endswith(' 9 sunk: "two\\nlines"')  # one datagram, one line
+    assert_no_reply(client, "a reply in sink mode")
+    s = stats(proc)
+    assert s["sunk"] == 3 and s["replied"] == 0 and adds_up(s), s
+    proc, server = start_echo("--mode", "sink", "--log", "--log-payload", "hex", "--json")
+    client.sendto(b"\x00\xff", server)
+    line = json.loads(proc.readline())
+    assert (line["action"], line["hex"]) == ("sunk", "00ff"), line
+    r = run_tool([tool("udp-echo"), "--log", "--log-payload", "text"])
+    assert r.returncode == 2 and "--log-payload needs --mode sink" in r.stderr, r.stderr
 
 
 @case

@@ -105,10 +105,11 @@ def wildcard_chat_answers_a_peer_from_the_address_it_wrote_to():
         for attempt in range(5):  # the port may be taken between unused_port() and the bind
             port = unused_port()
             with open(directory, "w") as f:
-                f.write(f'[peers.alice]\naddress = "0.0.0.0:{port}"\n'
+                f.write(f'[peers.alice]\naddress = "127.0.0.1:{port}"\n'
                         f'[peers.bob]\naddress = "127.0.0.1:{bob.getsockname()[1]}"\n')
+            # The directory names where alice is reached; --bind puts her on every address.
             alice = spawn([tool("udp-chat"), "--directory", directory, "--as", "alice", "--to",
-                           "bob"], stdin=subprocess.PIPE)
+                           "bob", "--bind", f"0.0.0.0:{port}"], stdin=subprocess.PIPE)
             try:
                 alice.listening()
                 break

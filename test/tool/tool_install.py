@@ -84,7 +84,7 @@ def installed_completion_offers_options_choices_and_directory_names():
     with tempfile.TemporaryDirectory() as dest:
         install(dest)
         assert complete(dest, "udp-echo --rate-l") == ["--rate-limit", "--rate-limit-log-only"]
-        assert complete(dest, "udp-echo --mode ") == ["echo", "reply", "upper"]
+        assert complete(dest, "udp-echo --mode ") == ["echo", "reply", "sink", "upper"]
         assert complete(dest, "udp-chat --directory examples/peers.toml --as ") == \
             ["alice", "bob", "carol", "echo"]
         assert complete(dest, "udp-chat --directory examples/peers.toml --as alice --to b") == \

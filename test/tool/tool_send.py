@@ -240,4 +240,116 @@ def stdin_is_one_datagram_and_over_the_limit_is_refused_with_nothing_sent():
         pass
 
 
+def script_file(text):
+    f = tempfile.NamedTemporaryFile("w", suffix=".udps", delete=False, encoding="utf-8")
+    f.write(text)
+    f.close()
+    return f.name
+
+
+@case
+def script_lines_and_payloads_are_escaped_once_and_junit_holds_what_the_terminal_showed():
+    _, (_, port) = start_echo()
+    path = script_file(f'target 127.0.0.1:{port}\nsend "esc: \\n \\"q\\" \\xe2\\x80\\x8e"\n'
+                       'expect "nothing like it" within 300ms\n')
+    junit = tempfile.mktemp(suffix=".xml")
+    r = run_tool([SEND, "--script", path, "--junit", junit])
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    # the line as written; the payload once, with its quote escaped and the LRM visible
+    assert lines[0] == (f'  ok {path}:2:1 send "esc: \\n \\"q\\" \\xe2\\x80\\x8e": sent '
+                        f'"esc: \\n \\"q\\" \\u{{200e}}" (14 bytes) to 127.0.0.1:{port}'), lines[0]
+    fail = lines[1]
+    assert fail.startswith(f"FAIL {path}:3:1 "), fail
+    case_ = ElementTree.parse(junit).getroot().find("./testsuite/testcase")
+    shown_name, shown_detail = fail[len(f"FAIL {path}:"):].split(": ", 1)
+    assert case_.get("name") == shown_name, (case_.get("name"), shown_name)
+    assert case_.find("failure").get("message") == shown_detail
+
+
+@case
+def one_shot_reply_text_escapes_invisible_and_bidi_characters():
+    _, (_, port) = start_echo()
+    for c in ["\u200e", "\u200f", "\u061c", "\u200b", "\ufeff", "\u2028", "\u2029", "\U000e0041"]:
+        r = run_tool([SEND, f"127.0.0.1:{port}", f"a{c}b", "--wait-reply"])
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "a\\u{%x}b\n" % ord(c), (c, r.stdout)
+    r = run_tool([SEND, f"127.0.0.1:{port}", "--hex", "de ad", "--wait-reply"])
+    assert r.stdout == "\\u{7ad}\n", r.stdout  # a lone combining mark
+
+
+def nothing_arrives(sock):
+    try:
+        got = sock.recv(65535)
+        raise AssertionError(f"something was sent: {len(got)} bytes")
+    except socket.timeout:
+        pass
+
+
+@case
+def max_message_65508_to_an_ipv4_target_is_a_usage_error_with_nothing_sent():
+    silent = udp_client(timeout=0.3)
+    port = silent.getsockname()[1]
+    for extra in (["x"], ["--burst", "1", "--size", "8"]):
+        r = run_tool([SEND, f"127.0.0.1:{port}", "--max-message", "65508", *extra])
+        assert r.returncode == 2, (extra, r.returncode, r.stderr)
+        assert "65508 is out of range; expected 1 to 65507 (IPv4)" in r.stderr, r.stderr
+    path = script_file(f'target 127.0.0.1:{port}\nsend "x"\n')
+    r = run_tool([SEND, "--script", path, "--max-message", "65508"])
+    assert r.returncode == 2 and "(IPv4)" in r.stderr, (r.returncode, r.stderr)
+    nothing_arrives(silent)
+
+
+@case
+def max_message_is_every_targets_limit_peers_too():
+    silent = udp_client(timeout=0.3)
+    port = silent.getsockname()[1]
+    peers = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+    peers.write(f'[peers.small]\naddress = "127.0.0.1:{port}"\nmax_message = 4\n')
+    peers.close()
+    r = run_tool([SEND, "--directory", peers.name, "small", "hello"])
+    assert r.returncode == 2 and "the limit for small" in r.stderr, r.stderr  # the peer's own
+    r = run_tool([SEND, "--directory", peers.name, "small", "hello", "--max-message", "5"])
+    assert r.returncode == 0, r.stderr  # --max-message wins, as in udp-echo
+    assert silent.recv(100) == b"hello"
+
+
+@case
+def junit_into_a_missing_directory_fails_before_anything_is_sent():
+    silent = udp_client(timeout=0.3)
+    port = silent.getsockname()[1]
+    path = script_file(f'target 127.0.0.1:{port}\nsend "x"\n')
+    junit = os.path.join(tempfile.mkdtemp(), "no", "such", "report.xml")
+    r = run_tool([SEND, "--script", path, "--junit", junit])
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert r.stderr == (f"udp-send: --junit {junit}: cannot write the report: No such file or "
+                        "directory; nothing was sent\n"), r.stderr
+    assert r.stdout == ""
+    nothing_arrives(silent)
+
+
+@case
+def invalid_script_with_junit_writes_a_report_with_one_error_test_case():
+    path = script_file('target 127.0.0.1:9\nexpect regex "^h(i"\n')
+    junit = tempfile.mktemp(suffix=".xml")
+    r = run_tool([SEND, "--script", path, "--junit", junit])
+    assert r.returncode == 2, r.stderr
+    root = ElementTree.parse(junit).getroot()
+    assert (root.get("tests"), root.get("errors"), root.get("failures")) == ("1", "1", "0")
+    error = root.find("./testsuite/testcase/error")
+    assert error.get("message") == f"{path}:2:14: invalid regular expression: missing ): ^h(i"
+    assert r.stderr == f"udp-send: {error.get('message')}\n", r.stderr
+
+
+@case
+def file_that_is_a_directory_is_a_usage_error_with_nothing_sent():
+    silent = udp_client(timeout=0.3)
+    port = silent.getsockname()[1]
+    folder = tempfile.mkdtemp()
+    r = run_tool([SEND, f"127.0.0.1:{port}", "--file", folder])
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert f"--file {folder}: cannot read: Is a directory; nothing was sent" in r.stderr
+    nothing_arrives(silent)
+
+
 run()

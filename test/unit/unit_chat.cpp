@@ -103,7 +103,9 @@ TEST_CASE("chat: a plain line goes to the current target; /to changes it") {
     r = s.on_command_line("/to dave");
     CHECK(s.target() == &f.carol);
     REQUIRE(r.notices.size() == 1);
-    CHECK(r.notices[0] == "no peer named \"dave\"; known peers: alice, bob, carol");
+    CHECK(r.notices[0] ==
+          "no peer named \"dave\"; known peers: alice, bob, carol (or give an address, e.g. /to "
+          "127.0.0.1:9001)");
 
     r = s.on_command_line("/to");
     CHECK(r.notices == std::vector<std::string>{"talking to carol"});
@@ -124,15 +126,77 @@ TEST_CASE("chat: without a target nothing is sent and the user is told how to pi
     CHECK(s.counters().not_sent == 2);
 }
 
-TEST_CASE("chat: empty and blank lines are not sent") {
+TEST_CASE("chat: empty and blank typed lines are not sent") {
     fixture f;
     auto s = f.session(&f.bob);
     for (const char* line : {"", "   ", "\t"}) {
         CHECK(s.on_command_line(line).send_to.empty());
-        CHECK(s.on_message_line(line).send_to.empty());
         CHECK(s.on_command_line(line).notices.empty());
     }
+    CHECK(s.on_message_line("").send_to.empty());
     CHECK(s.counters().not_sent == 0);
+}
+
+TEST_CASE("chat: piped whitespace-only lines are sent verbatim, never dropped silently") {
+    fixture f;
+    auto s = f.session(&f.bob);
+    for (const char* line : {"   ", "\t", " \t "}) {
+        auto r = s.on_message_line(line);
+        CHECK(r.send_to == std::vector<const peer*>{&f.bob});
+        CHECK(r.payload == line);
+    }
+}
+
+TEST_CASE("chat: /to ADDR and /reply answer an unknown sender") {
+    fixture f;
+    auto s = f.session(&f.bob);
+    CHECK(s.on_command_line("/reply").notices ==
+          std::vector<std::string>{"no one has written to us yet; nothing to reply to"});
+    s.on_datagram("hi from nowhere", 15, f.stranger, noon);
+    CHECK(s.on_command_line("/reply").notices ==
+          std::vector<std::string>{
+              "now talking to 127.0.0.1:40000 (not in peers.toml; limit 1472 bytes)"});
+    CHECK(s.prompt() == "[to 127.0.0.1:40000]> ");
+    auto r = s.on_command_line("hello stranger");
+    REQUIRE(r.send_to.size() == 1);
+    CHECK(r.send_to[0]->address == f.stranger);
+    CHECK(r.payload == "hello stranger");
+    s.on_datagram("bob here", 8, f.bob.address, noon);
+    s.on_command_line("/reply");
+    CHECK(s.target() == &f.bob); // a known sender is answered as the peer it is
+    s.on_command_line("/to 127.0.0.1:40001");
+    CHECK(s.prompt() == "[to 127.0.0.1:40001]> ");
+    s.on_command_line("/to 127.0.0.1:9003");
+    CHECK(s.target() == &f.carol);
+}
+
+TEST_CASE("chat: /all does not list yourself") {
+    fixture f;
+    auto s = f.session(&f.bob);
+    CHECK(s.on_command_line("/all").notices ==
+          std::vector<std::string>{"now talking to everyone: bob, carol"});
+}
+
+TEST_CASE("chat: /to BOB and names ignore case, as the directory's uniqueness does") {
+    fixture f;
+    auto s = f.session();
+    CHECK(s.on_command_line("/to BOB").notices ==
+          std::vector<std::string>{"now talking to bob at 127.0.0.1:9002"});
+    CHECK(s.target() == &f.bob);
+    CHECK(f.dir.require("Carol").value() == &f.carol);
+}
+
+TEST_CASE("chat: a peer of the other IP family is not sent to: different IP families") {
+    auto dir = peer_directory::parse("[peers.alice]\naddress = \"127.0.0.1:9001\"\n"
+                                     "[peers.six]\naddress = \"[::1]:9002\"\n",
+                                     "peers.toml")
+                   .value();
+    chat_session s(dir, *dir.find("alice"), dir.find("six"), {});
+    auto r = s.on_message_line("hello");
+    CHECK(r.send_to.empty());
+    CHECK(r.notices == std::vector<std::string>{"six ([::1]:9002) and we (alice) are of different "
+                                                "IP families (IPv4 to IPv6); not sent"});
+    CHECK(s.counters().not_sent == 1);
 }
 
 TEST_CASE("chat: /all sends to every other peer, each checked against its own limit") {

@@ -126,4 +126,13 @@ TEST_CASE("chat options: --help shows the options and examples") {
                              "udp-chat --directory examples/peers.toml --as alice --to bob"})
         CHECK(e.out.find(part) != std::string::npos);
 }
+
+TEST_CASE("chat options: --help lists the exit codes") {
+    auto p = parse_chat_options({"--help"});
+    REQUIRE(std::holds_alternative<cli::exit_now>(p));
+    const auto& out = std::get<cli::exit_now>(p).out;
+    for (const char* part :
+         {"Exit codes: 0 done, 1 a runtime failure", "2 usage or directory error"})
+        CHECK(out.find(part) != std::string::npos);
+}
 TEST_SUITE_END();

@@ -153,6 +153,34 @@ TEST_CASE("echo options: --help lists the options and examples, exit 0") {
         CHECK(contains(exit.out, part));
 }
 
+TEST_CASE("echo options: --reply takes the script language's escapes, or --reply-hex") {
+    auto o =
+        ok({"--match", "^PING", "--reply", "PONG\\r\\n", "--reply", "\\x00\\xff \\\"q\\\" \\\\"});
+    REQUIRE(o.rules.size() == 2);
+    CHECK(o.rules[0].text == "PONG\r\n");
+    CHECK(o.rules[1].text == std::string("\x00\xff \"q\" \\", 8));
+    o = ok({"--match", "^A", "--reply-hex", "00 ff", "--reply", "plain"});
+    REQUIRE(o.rules.size() == 2);
+    CHECK(o.rules[0].text == std::string("\x00\xff", 2));
+    CHECK(o.rules[1].text == "plain");
+    CHECK(test::first_line(error_of({"--reply", "bad \\q"}).err) ==
+          "udp-echo: --reply \"bad \\\\q\": at character 5: unknown escape \\q; use \\\\ \\\" \\n "
+          "\\r \\t \\0 or \\xHH");
+    CHECK(test::first_line(error_of({"--reply-hex", "0g"}).err)
+              .rfind("udp-echo: --reply-hex \"0g\": at character 2: ", 0) == 0);
+}
+
+TEST_CASE("echo options: --help states upper mode's ASCII-only rule") {
+    CHECK(contains(error_of({"--help"}).out, "upper: the datagram with ASCII a-z upper-cased"));
+}
+
+TEST_CASE("echo options: --help lists the exit codes") {
+    const auto exit = error_of({"--help"});
+    for (const char* part : {"Exit codes: 0 stopped by SIGINT, SIGTERM or SIGHUP", "1 a\nruntime",
+                             "2 usage or configuration error"})
+        CHECK(contains(exit.out, part));
+}
+
 TEST_CASE("echo options: reply texts must fit the socket's limit") {
     const auto o = ok({"--match", "x", "--reply", std::string(100, 'r'), "--reply", "short"});
     CHECK(check_reply_sizes(o, *message_limit::make(100)));

@@ -24,9 +24,10 @@ TEST_CASE("xml_escape: markup, quotes, controls, invalid UTF-8 and non-character
 
 TEST_CASE("junit_xml: counts, one testcase per case, failures with messages") {
     junit_suite s{"smoke <1>", {}};
-    s.cases.push_back({"3:1 expect \"a\"", "smoke", 0.0015, false, "", "got \"a\""});
-    s.cases.push_back({"4:1 expect \"b\"", "smoke", 0.5, true, "no reply within 500.0 ms", ""});
-    s.cases.push_back({"5:1 expect none", "smoke", 0.1, false, "", ""});
+    s.cases.push_back({"3:1 expect \"a\"", "smoke", 0.0015, false, false, "", "got \"a\""});
+    s.cases.push_back(
+        {"4:1 expect \"b\"", "smoke", 0.5, true, false, "no reply within 500.0 ms", ""});
+    s.cases.push_back({"5:1 expect none", "smoke", 0.1, false, false, "", ""});
     const auto xml = junit_xml(s);
     CHECK(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"3\" "
                     "failures=\"1\"",
@@ -55,5 +56,25 @@ TEST_CASE("junit_from_script: expectations and failed sends become cases, other 
     CHECK(s.cases[1].failed);
     CHECK(s.cases[1].message == "not sent: \x1b");
     CHECK(contains(junit_xml(s), "message=\"not sent: \\x1b\""));
+}
+TEST_CASE("junit holds what the terminal showed: rendered step text is not escaped twice") {
+    using script::outcome;
+    std::vector<script::step_report> reports(1);
+    // the line as written in the script, the detail as the interpreter rendered it
+    reports[0] = {{3, 1},          "expect \"esc: \\n\"",         "", true,
+                  outcome::failed, "got \"a\\\"b\\n\" (4 bytes)", 0,  1};
+    const auto xml = junit_xml(junit_from_script("t.udps", reports));
+    CHECK(contains(xml, "name=\"3:1 expect &quot;esc: \\n&quot;\""));
+    CHECK(contains(xml, "message=\"got &quot;a\\&quot;b\\n&quot; (4 bytes)\""));
+    CHECK_FALSE(contains(xml, "\\\\"));
+}
+TEST_CASE("junit: an invalid script gives a report with one error test case") {
+    const auto xml = junit_xml(junit_for_invalid_script(
+        "bad.udps", "bad.udps:2:14: invalid regular expression: missing ): ^h(i"));
+    CHECK(contains(xml, "<testsuites tests=\"1\" failures=\"0\" errors=\"1\""));
+    CHECK(contains(xml, "<testcase name=\"bad.udps\" classname=\"bad.udps\" time=\"0.000000\">\n"
+                        "      <error message=\"bad.udps:2:14: invalid regular expression: "
+                        "missing ): ^h(i\">"));
+    CHECK(contains(xml, "</error>\n    </testcase>"));
 }
 } // TEST_SUITE("unit")

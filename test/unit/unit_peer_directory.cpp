@@ -42,7 +42,8 @@ TEST_CASE("a valid directory loads, with limits and lookups both ways") {
     CHECK(dir->find(*ip_endpoint::parse("127.0.0.1:9002")) == dir->find("bob"));
     CHECK(dir->find(*ip_endpoint::parse("[::1]:9003")) == dir->find("v6"));
     CHECK(dir->find(*ip_endpoint::parse("127.0.0.1:9999")) == nullptr);
-    CHECK(dir->find("Alice") == nullptr);
+    CHECK(dir->find("Alice") == dir->find("alice")); // names are unique ignoring case
+    CHECK(dir->find("alic") == nullptr);
 }
 
 TEST_CASE("require names the directory and lists known peers") {
@@ -99,6 +100,10 @@ TEST_CASE("invalid directories name file, line and column") {
          "is not a numeric IP address"},
         {"port 0", "[peers.a]\naddress = \"127.0.0.1:0\"\n", 2, 11,
          "has port 0; a peer needs a port 1-65535"},
+        {"wildcard IPv4 peer", "[peers.a]\naddress = \"0.0.0.0:9001\"\n", 2, 11,
+         "address 0.0.0.0:9001 of peer \"a\" is a wildcard: no datagram can come from it"},
+        {"wildcard IPv6 peer", "[peers.a]\naddress = \"[::]:9001\"\n", 2, 11,
+         "address [::]:9001 of peer \"a\" is a wildcard"},
         {"port 65536", "[peers.a]\naddress = \"127.0.0.1:65536\"\n", 2, 11,
          "port 65536 in \"127.0.0.1:65536\" is out of range"},
         {"duplicate address",

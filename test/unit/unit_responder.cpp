@@ -155,6 +155,16 @@ TEST_CASE("counters add up over every action") {
     CHECK_FALSE(c.adds_up());
 }
 
+TEST_CASE("stats lines carry a UTC time and why they were printed") {
+    echo_counters c;
+    CHECK(format_counters(c, false, 1714555800123, stats_reason::interval)
+              .ends_with(" gso_refusals=0 time=2024-05-01T09:30:00.123Z reason=interval"));
+    CHECK(format_counters(c, false, 0, stats_reason::sigusr1).ends_with(" reason=SIGUSR1"));
+    CHECK(format_counters(c, true, 1714555800123, stats_reason::final)
+              .ends_with(",\"gso_refusals\":0},\"time\":\"2024-05-01T09:30:00.123Z\","
+                         "\"reason\":\"final\"}"));
+}
+
 TEST_CASE("counters print as key=value text or as one JSON object") {
     echo_counters c;
     c.record(echo_action::replied, 5, 5);
@@ -164,21 +174,59 @@ TEST_CASE("counters print as key=value text or as one JSON object") {
     c.offload.gro = true;
     c.offload.gro_buffers = 2;
     c.offload.gro_datagrams = 7;
-    CHECK(format_counters(c, false) ==
-          "stats: received=2 replied=1 truncated=0 rate_limited=0 refused=1 "
+    CHECK(format_counters(c, false, 0, stats_reason::final) ==
+          "stats: received=2 replied=1 sunk=0 truncated=0 rate_limited=0 refused=1 "
           "refused_privileged_port=0 refused_own_address=0 refused_amplification=1 "
           "refused_no_match=0 refused_loop=0 send_errors=0 bytes_in=7 bytes_out=5 "
           "over_rate_limit=1 "
           "kernel_drops=3 gro=on gso=off gro_buffers=2 gro_datagrams=7 gso_sends=0 "
-          "gso_datagrams=0 gso_refusals=0");
-    CHECK(format_counters(c, true) ==
-          "{\"received\":2,\"replied\":1,\"truncated\":0,\"rate_limited\":0,\"refused\":1,"
-          "\"refused_privileged_port\":0,\"refused_own_address\":0,"
+          "gso_datagrams=0 gso_refusals=0 time=1970-01-01T00:00:00.000Z reason=final");
+    CHECK(format_counters(c, true, 0, stats_reason::final) ==
+          "{\"received\":2,\"replied\":1,\"sunk\":0,\"truncated\":0,\"rate_limited\":0,"
+          "\"refused\":1,\"refused_privileged_port\":0,\"refused_own_address\":0,"
           "\"refused_amplification\":1,\"refused_no_match\":0,\"refused_loop\":0,"
           "\"send_errors\":0,"
           "\"bytes_in\":7,\"bytes_out\":5,\"over_rate_limit\":1,\"kernel_drops\":3,"
           "\"offload\":{\"gro\":true,\"gso\":false,\"gro_buffers\":2,\"gro_datagrams\":7,"
-          "\"gso_sends\":0,\"gso_datagrams\":0,\"gso_refusals\":0}}");
+          "\"gso_sends\":0,\"gso_datagrams\":0,\"gso_refusals\":0},"
+          "\"time\":\"1970-01-01T00:00:00.000Z\",\"reason\":\"final\"}");
+}
+
+TEST_CASE("sink mode replies to nothing, even where a reply would be refused") {
+    responder r({echo_mode::sink, {}, false, false, {client}, 1472});
+    echo_counters c;
+    for (const auto& from : {client, *ip_endpoint::parse("127.0.0.1:53")}) {
+        const auto d = r.decide("hello", false, from);
+        CHECK(d.action == echo_action::sunk);
+        CHECK(d.reply.empty());
+        c.record(d.action, 5);
+    }
+    CHECK(r.decide("cut", true, client).action == echo_action::truncated);
+    CHECK(c.sunk == 2);
+    CHECK(c.adds_up());
+    CHECK(to_string(echo_mode::sink) == "sink");
+    CHECK(to_string(echo_action::sunk) == "sunk");
+}
+
+TEST_CASE("with --json every line is JSON: listening, log lines with payloads") {
+    CHECK(format_listening(client, true) == "{\"listening\":\"127.0.0.1:40000\"}");
+    CHECK(format_listening(client, false) == "listening on 127.0.0.1:40000");
+    std::string line;
+    format_log_line(line, 5, client, 2, "replied", true);
+    CHECK(line == "{\"time\":\"1970-01-01T00:00:00.005Z\",\"from\":\"127.0.0.1:40000\",\"size\":2,"
+                  "\"action\":\"replied\"}");
+    line.clear();
+    format_log_line(line, 5, client, 3, "sunk", true, log_payload::text, "a\"\n");
+    CHECK(line.ends_with(",\"action\":\"sunk\",\"text\":\"a\\\"\\n\"}"));
+    line.clear();
+    format_log_line(line, 5, client, 1, "sunk", true, log_payload::text, "\xff");
+    CHECK(line.ends_with(",\"hex\":\"ff\"}"));
+    line.clear();
+    format_log_line(line, 5, client, 3, "sunk", false, log_payload::text, "a\"\x1b");
+    CHECK(line == "1970-01-01T00:00:00.005Z 127.0.0.1:40000 3 sunk: \"a\\\"\\x1b\"");
+    line.clear();
+    format_log_line(line, 5, client, 2, "sunk", false, log_payload::hex, "hi");
+    CHECK(line.ends_with(" 2 sunk: 68 69"));
 }
 
 TEST_CASE("log lines: UTC time with milliseconds, source, size, action") {

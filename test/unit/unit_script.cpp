@@ -185,18 +185,18 @@ TEST_CASE("script: errors name FILE:LINE:COL and say what is accepted") {
         {"target echo\nsend file big.bin", "t.udps:2:11", "exceeds the limit of 1472 bytes"},
         {"target echo\nsend file nope.bin", "t.udps:2:11", "cannot open file nope.bin"},
         {"target echo\nsend bytes", "t.udps:2:6", "send needs a quoted string"},
-        {"target echo\nsend", "t.udps:2:6", "missing a quoted string, hex HEX or file PATH"},
+        {"target echo\nsend", "t.udps:2:5", "missing a quoted string, hex HEX or file PATH"},
         {"target echo\nexpect maybe", "t.udps:2:8", "unknown expectation \"maybe\""},
         {"target echo\nexpect size 10..2", "t.udps:2:13", "size range 10..2 is empty"},
         {"target echo\nexpect size 1..x", "t.udps:2:16", "size \"x\" is not a number"},
         {"target echo\nexpect hex \"00 01\" mask \"ff\"", "t.udps:2:25", "mask has 1 bytes"},
-        {"target echo\nexpect \"a\" within", "t.udps:2:19", "missing a duration"},
+        {"target echo\nexpect \"a\" within", "t.udps:2:18", "missing a duration"},
         {"target echo\nexpect \"a\" extra", "t.udps:2:12", "unexpected \"extra\""},
         {"rate 2000000", "t.udps:1:6",
          "rate \"2000000\" is out of range; expected a whole number from 0 to 1000000"},
         {"repeat 2 {\nsleep 1ms", "t.udps:1:1", "repeat block is not closed"},
         {"sleep 1ms\n}", "t.udps:2:1", "} without an open repeat block"},
-        {"repeat 2\n}", "t.udps:1:10", "missing { after \"repeat\""},
+        {"repeat 2\n}", "t.udps:1:9", "missing { after \"repeat\""},
         {"\"send\"", "t.udps:1:1", "expected a command, found a string"},
     };
     for (const auto& r : rows) {
@@ -364,6 +364,83 @@ TEST_CASE("interpreter: rate spaces sends on a schedule; sleep waits") {
     CHECK(d.step().what == action::kind::finished); // after a sleep the schedule restarts
     CHECK(d.sent.size() == 4);
     CHECK(d.run.reports()[3].detail == "slept 5.0 ms");
+}
+
+TEST_CASE("interpreter: rate paces every send, also across the expects and sleeps between them") {
+    // rate 10 with repeat 5 { send; expect }: replies come at once, the sends 100 ms apart.
+    driver d("target echo\nrate 10\nrepeat 5 {\nsend \"x\"\nexpect \"x\"\n}\n"
+             "sleep 1ms\nsend \"y\"\n");
+    std::vector<std::uint64_t> sent_at;
+    for (int i = 0; i < 20 && sent_at.size() < 6; ++i) {
+        const std::size_t before = d.sent.size();
+        auto a = d.step();
+        if (d.sent.size() > before) {
+            sent_at.push_back(d.now);
+            if (d.sent.back().second == "x")
+                d.reply("x");
+            continue;
+        }
+        if (a.what == action::kind::finished)
+            break;
+        d.now = a.until_ns;
+    }
+    CHECK(sent_at == std::vector<std::uint64_t>{0, 100 * ms, 200 * ms, 300 * ms, 400 * ms,
+                                                500 * ms}); // the sleep ends before y's slot
+    // A wait longer than the slot gives no credit: no catch-up burst after it.
+    driver late("target echo\nrate 100\nsend \"a\"\nsleep 50ms\nsend \"b\"\nsend \"c\"\n");
+    auto a = late.step();
+    late.now = a.until_ns; // 50 ms: the sleep is over, b may leave at once
+    a = late.step();
+    CHECK(late.sent.size() == 2);
+    CHECK(a.until_ns == 60 * ms); // c waits a whole slot after b
+}
+
+TEST_CASE("script: rate 0 means no limit") {
+    driver d("target echo\nrate 100\nsend \"a\"\nrate 0\nsend \"b\"\nsend \"c\"\n");
+    CHECK(d.step().what == action::kind::finished);
+    CHECK(d.sent.size() == 3);
+}
+
+TEST_CASE("script: columns count characters, not bytes") {
+    auto p = parse_text("target echo\nsend \"你好\" extra\n");
+    REQUIRE_FALSE(p);
+    CHECK(p.error().to_string().rfind("t.udps:2:11: unexpected \"extra\"", 0) == 0);
+    auto after = parse_text("target echo\nexpect \"é\" within 1x\n"); // é: two bytes, one column
+    REQUIRE_FALSE(after);
+    CHECK(after.error().to_string().rfind("t.udps:2:19: ", 0) == 0);
+    auto q = parse_text("target echo\nsend \"你好\"   # 好\n");
+    REQUIRE(q);
+    CHECK(q->commands[1].line == "send \"你好\"");
+}
+
+TEST_CASE("script: missing duration points at the end of the line") {
+    auto p = parse_text("sleep");
+    REQUIRE_FALSE(p);
+    CHECK(p.error().to_string().rfind("t.udps:1:6: missing a duration", 0) == 0);
+}
+
+TEST_CASE("script: a leading byte order mark is accepted, columns after it") {
+    auto p = parse_text("\xef\xbb\xbftarget echo\nsend \"x\"\n");
+    REQUIRE(p);
+    CHECK(p->commands[0].pos.column == 1);
+    CHECK(p->commands[0].line == "target echo");
+    auto bad = parse_text("\xef\xbb\xbfsnd");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().to_string().rfind("t.udps:1:1: unknown command \"snd\"", 0) == 0);
+}
+
+TEST_CASE("script: a switch from an IPv4 to an IPv6 target is an error with FILE:LINE:COL") {
+    auto p = parse_text("target echo\nsend \"x\"\ntarget [::1]:9007\n");
+    REQUIRE_FALSE(p);
+    CHECK(p.error().to_string() ==
+          "t.udps:3:8: target [::1]:9007 is IPv6 but target echo (line 1) is IPv4: different IP "
+          "families; a script sends from one socket, of one family");
+    auto c = context();
+    c.default_target = "[::1]:7";
+    auto q = parse("target 127.0.0.1:7\n", c);
+    REQUIRE_FALSE(q);
+    CHECK(q.error().message.find("(the command line's TARGET) is IPv6") != std::string::npos);
+    CHECK(parse_text("target 127.0.0.1:1\ntarget echo\ntarget localhost:9\n")); // a name: later
 }
 
 TEST_CASE("interpreter: unreachable targets and failed sends fail the script with the cause") {

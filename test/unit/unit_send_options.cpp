@@ -29,7 +29,7 @@ TEST_CASE("send options: one-shot text, hex, file and stdin") {
     CHECK_FALSE(o.payload_from_stdin);
     CHECK(o.count == 1);
     CHECK(o.timeout_ms == 1000);
-    CHECK(o.max_message == 1472);
+    CHECK_FALSE(o.max_message);
 
     o = ok({"9007", "--hex", "48 65 6C 00"});
     CHECK(o.payload == std::string("He\x6c\0", 4));
@@ -92,7 +92,8 @@ TEST_CASE("send options: usage errors exit 2 and say what is accepted") {
         {{"--burst", "10", "9007"}, "--burst needs --size BYTES (at least 8)"},
         {{"--burst", "10", "--size", "7", "9007"},
          "--size 7 is out of range: a probe needs 8 bytes"},
-        {{"--burst", "10", "--size", "2000", "9007"}, "at most --max-message 1472 bytes"},
+        {{"--burst", "10", "--size", "2000", "--max-message", "1472", "9007"},
+         "at most --max-message 1472 bytes"},
         {{"--burst", "2000000", "--size", "64", "9007"}, "--burst"},
         {{"--burst", "10", "--size", "64", "9007", "text"},
          "a text argument cannot be used with --burst"},
@@ -120,6 +121,12 @@ TEST_CASE("send options: usage errors exit 2 and say what is accepted") {
     }
 }
 
+TEST_CASE("send options: --help documents the script's \\r escape") {
+    auto parsed = parse_send_options({"--help"});
+    REQUIRE(std::holds_alternative<cli::exit_now>(parsed));
+    CHECK(std::get<cli::exit_now>(parsed).out.find("escapes \\n \\r \\t") != std::string::npos);
+}
+
 TEST_CASE("send options: --help lists the modes and exit codes") {
     auto parsed = parse_send_options({"--help"});
     REQUIRE(std::holds_alternative<cli::exit_now>(parsed));
@@ -142,6 +149,13 @@ std::string send_error(const std::vector<std::string>& args) {
 }
 } // namespace
 
+TEST_CASE("send options: --rate 0 means no limit, as the script's rate 0 does") {
+    auto once = ok({"9007", "x", "--count", "3", "--rate", "0"});
+    CHECK(once.rate_pps == 0);
+    auto burst = ok({"9007", "--burst", "10", "--size", "64", "--rate", "0"});
+    CHECK(burst.rate_pps == 0);
+}
+
 TEST_CASE("send options: no number option takes NaN, infinity, a negative or a non-number") {
     struct option {
         std::string name;
@@ -150,7 +164,7 @@ TEST_CASE("send options: no number option takes NaN, infinity, a negative or a n
     const option options[] = {
         {"--count", "a whole number from 1 to 1000000000"},
         {"--interval", "a whole number of milliseconds from 0 to 3600000"},
-        {"--rate", "a whole number of datagrams per second from 1 to 1000000"},
+        {"--rate", "a whole number of datagrams per second from 0 to 1000000"},
         {"--timeout", "a whole number of milliseconds from 1 to 3600000"},
         {"--max-message", "a whole number of bytes from 1 to 65527"},
         {"--burst", "a whole number of probes from 1 to 1000000"},
@@ -198,9 +212,9 @@ TEST_CASE("send options: range errors show readable bounds; negatives are not 2^
          "udp-send: --interval: \"3600001\" is out of range; "
          "expected a whole number of milliseconds from 0 to "
          "3600000"},
-        {{"9007", "--rate", "0"},
-         "udp-send: --rate: \"0\" is out of range; expected a whole "
-         "number of datagrams per second from 1 to 1000000"},
+        {{"9007", "--rate", "1000001"},
+         "udp-send: --rate: \"1000001\" is out of range; expected a whole "
+         "number of datagrams per second from 0 to 1000000"},
         {{"9007", "--timeout", "0"},
          "udp-send: --timeout: \"0\" is out of range; expected a "
          "whole number of milliseconds from 1 to 3600000"},

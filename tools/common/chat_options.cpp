@@ -24,7 +24,10 @@ cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args) {
         "message to --to PEER and each received message one output line.",
         "  udp-chat --directory examples/peers.toml --as alice --to bob\n"
         "  printf 'hi\\nbye\\n' | udp-chat --directory peers.toml --as alice --to bob --linger 2\n"
-        "  udp-chat --directory peers.toml --as bob --format json --linger forever </dev/null\n");
+        "  udp-chat --directory peers.toml --as bob --format json --linger forever </dev/null\n"
+        "\nExit codes: 0 done, 1 a runtime failure (e.g. our address is in use), or in piped\n"
+        "mode a line was not sent or a peer was unreachable, 2 usage or directory error\n"
+        "(FILE:LINE:COL).\n");
     app->add_option("--directory", o.directory, "the peer directory (TOML)")
         ->required()
         ->type_name("FILE");
@@ -42,6 +45,13 @@ cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args) {
     app->add_option("--to", o.to, "the peer to talk to (interactive: /to PEER changes it)")
         ->type_name("PEER")
         ->check(name_check);
+    std::string bind;
+    auto* bind_option =
+        app->add_option("--bind", bind,
+                        "bind here instead of our peer's address, e.g. the wildcard 0.0.0.0:9001 "
+                        "(replies leave from the address each peer wrote to)")
+            ->type_name("ADDR")
+            ->check(cli::address_validator);
     app->add_flag("--known-only", o.known_only,
                   "drop (and count) datagrams from addresses not in the directory");
     app->add_option("--format", format, "received messages as text lines or JSON lines")
@@ -58,6 +68,8 @@ cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args) {
     if (!linger_ms)
         return cli::usage_error("udp-chat", linger_ms.error().message);
     o.linger_ms = *linger_ms;
+    if (bind_option->count() > 0)
+        o.bind = *parse_host_port(bind);
     o.format = format == "json" ? chat_format::json : chat_format::text;
     return o;
 }

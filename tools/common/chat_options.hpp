@@ -12,10 +12,12 @@ namespace udpkit {
 
 /// udp-chat's options.
 struct chat_options {
-    std::string directory;   ///< --directory FILE (required)
-    std::string as;          ///< --as NAME (required): whom we are, hence where we bind
-    std::string to;          ///< --to PEER: whom lines go to (empty: none yet)
-    bool known_only = false; ///< --known-only: drop datagrams from unknown addresses
+    std::string directory; ///< --directory FILE (required)
+    std::string as;        ///< --as NAME (required): whom we are, hence where we bind
+    std::string to;        ///< --to PEER: whom lines go to (empty: none yet)
+    /// --bind ADDR: the local address instead of our peer's (e.g. a wildcard `0.0.0.0:9001`)
+    std::optional<host_port> bind;
+    bool known_only = false;                ///< --known-only: drop datagrams from unknown addresses
     chat_format format = chat_format::text; ///< --format text|json
     /// --linger: how long to keep receiving after the end of piped input; nullopt = forever.
     std::optional<std::uint64_t> linger_ms = 1000;

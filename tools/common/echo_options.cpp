@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <utility>
 
+#include "udpkit/hex.hpp"
+#include "udpkit/render.hpp"
+#include "udpkit/script.hpp"
+
 namespace udpkit {
 namespace {
 
@@ -13,30 +17,52 @@ const char* const examples =
     "  udp-echo --bind 0 --mode upper             upper-case replies on a free port\n"
     "  udp-echo --mode reply --match '^PING' --reply PONG --reply '?'\n"
     "  udp-echo --directory peers.toml --as echo --rate-limit 100 --burst 20 --log\n"
-    "  udp-echo --bind 0.0.0.0:9007 --stats-interval 10 --json\n";
+    "  udp-echo --bind 0.0.0.0:9007 --stats-interval 10 --json\n"
+    "\nExit codes: 0 stopped by SIGINT, SIGTERM or SIGHUP (after printing the counters), 1 a\n"
+    "runtime failure (e.g. the address is in use), 2 usage or configuration error (bad option,\n"
+    "invalid directory: FILE:LINE:COL).\n";
+
+// A reply as given: --reply TEXT with the script language's escapes, or --reply-hex HEX.
+result<std::string> decode_reply(const std::string& given, bool hex) {
+    auto bytes = hex ? parse_hex(given) : script::decode_escapes(given);
+    if (!bytes)
+        return fail(std::string(hex ? "--reply-hex" : "--reply") + " " + quote_untrusted(given) +
+                    ": at character " + std::to_string(bytes.error().column) + ": " +
+                    bytes.error().message);
+    return bytes;
+}
 
 // Pairs --match/--reply by their order on the command line: each --match takes the next
-// --reply; a --reply with no --match before it is the default, used when no rule matches.
-result<std::vector<std::pair<std::string, std::string>>>
-pair_rules(const CLI::App& app, const CLI::Option* match, const CLI::Option* reply) {
+// --reply (or --reply-hex); a reply with no --match before it is the default, used when no rule
+// matches.
+result<std::vector<std::pair<std::string, std::string>>> pair_rules(const CLI::App& app,
+                                                                    const CLI::Option* match,
+                                                                    const CLI::Option* reply,
+                                                                    const CLI::Option* reply_hex) {
     std::vector<std::pair<std::string, std::string>> pairs;
     std::optional<std::string> fallback;
     std::optional<std::string> pending;
     std::size_t next_match = 0;
     std::size_t next_reply = 0;
+    std::size_t next_hex = 0;
     for (const CLI::Option* opt : app.parse_order()) {
         if (opt == match) {
             if (pending)
                 return fail("--match \"" + *pending + "\" has no --reply TEXT after it");
             pending = match->results().at(next_match++);
-        } else if (opt == reply) {
-            std::string text = reply->results().at(next_reply++);
+        } else if (opt == reply || opt == reply_hex) {
+            const bool hex = opt == reply_hex;
+            auto decoded = decode_reply(opt->results().at(hex ? next_hex++ : next_reply++), hex);
+            if (!decoded)
+                return unexpected{std::move(decoded).error()};
+            std::string text = std::move(decoded).value();
             if (pending) {
                 pairs.emplace_back(std::move(*pending), std::move(text));
                 pending.reset();
             } else if (fallback) {
-                return fail("--reply \"" + text + "\": only one --reply without --match (the " +
-                            "default reply, now \"" + *fallback + "\") is allowed");
+                return fail("--reply " + quote_untrusted(text) +
+                            ": only one --reply without --match (the default reply, now " +
+                            quote_untrusted(*fallback) + ") is allowed");
             } else {
                 fallback = std::move(text);
             }
@@ -62,7 +88,7 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
         "A UDP responder: replies to each datagram with one datagram (echo, upper-case or a "
         "fixed text), safely: no replies to privileged ports or itself, no amplification, "
         "no echo loops, optional per-source rate limit. Prints 'listening on ADDR' first; "
-        "counters on SIGINT/SIGTERM (then exits 0), SIGUSR1 and every --stats-interval.",
+        "counters on SIGINT/SIGTERM/SIGHUP (then exits 0), SIGUSR1 and every --stats-interval.",
         examples);
     std::string bind_text;
     std::string mode_text;
@@ -73,16 +99,24 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
                                  "(default 127.0.0.1:9007; port 0 picks a free one)")
                      ->check(cli::address_validator);
     cli::add_directory_as(*app, o.directory, o.as, bind);
-    auto* mode = app->add_option("--mode", mode_text, "echo (default), upper or reply")
-                     ->check(CLI::IsMember({"echo", "upper", "reply"}));
+    auto* mode = app->add_option("--mode", mode_text,
+                                 "echo (default); upper: the datagram with ASCII a-z upper-cased, "
+                                 "every other byte (UTF-8 too) unchanged; reply; sink: no reply "
+                                 "at all (with --log --log-payload: what nc -u -l shows)")
+                     ->check(CLI::IsMember({"echo", "upper", "reply", "sink"}));
     auto* match = app->add_option("--match", "reply mode: a rule's pattern (RE2); the next "
                                              "--reply is its reply; first match wins")
                       ->type_name("REGEX")
                       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     auto* reply = app->add_option("--reply", "reply mode: the reply of the --match before it, "
-                                             "or the default reply")
+                                             "or the default reply; escapes as in udp-send "
+                                             "scripts: \\n \\r \\t \\\" \\\\ \\0 \\xHH")
                       ->type_name("TEXT")
                       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    auto* reply_hex =
+        app->add_option("--reply-hex", "as --reply, the reply given as hex bytes ('00 ff')")
+            ->type_name("HEX")
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     auto* max = cli::add_number(*app, "--max-message", max_message,
                                 "largest datagram accepted, bytes (default 1472, or the "
                                 "peer's; up to 65507 IPv4, 65527 IPv6); larger ones are "
@@ -113,7 +147,15 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
                   "no UDP GRO or GSO: read and answer one datagram per kernel buffer (by default "
                   "a batch of one client's same-size datagrams arrives as one buffer, split by "
                   "its segment size, and same-size replies to one client leave as one send)");
-    app->add_flag("--log", o.log, "one line per datagram: time, source, size, action");
+    auto* log = app->add_flag("--log", o.log, "one line per datagram: time, source, size, action");
+    std::string shown;
+    auto* log_payload_option =
+        app->add_option("--log-payload", shown,
+                        "with --log and --mode sink: each datagram's payload too, as "
+                        "terminal-safe text or hex, one datagram per line")
+            ->type_name("text|hex")
+            ->check(CLI::IsMember({"text", "hex"}))
+            ->needs(log);
     cli::add_stats_options(*app, o.stats_interval, o.json);
 
     if (auto exit = cli::parse(*app, std::move(args)))
@@ -130,9 +172,16 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
     if (*mode)
         o.mode = mode_text == "upper"   ? echo_mode::upper
                  : mode_text == "reply" ? echo_mode::reply
+                 : mode_text == "sink"  ? echo_mode::sink
                                         : echo_mode::echo;
+    if (*log_payload_option) {
+        if (o.mode != echo_mode::sink)
+            return cli::usage_error(tool, "--log-payload needs --mode sink (the other modes' "
+                                          "replies say what came)");
+        o.shown = shown == "hex" ? log_payload::hex : log_payload::text;
+    }
 
-    const bool has_rules = *match || *reply;
+    const bool has_rules = *match || *reply || *reply_hex;
     if (has_rules && *mode && o.mode != echo_mode::reply)
         return cli::usage_error(tool,
                                 "--match and --reply need --mode reply, not --mode " + mode_text);
@@ -141,7 +190,7 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
     else if (o.mode == echo_mode::reply)
         return cli::usage_error(tool, "--mode reply needs --reply TEXT (and optionally "
                                       "--match REGEX --reply TEXT rules)");
-    auto pairs = pair_rules(*app, match, reply);
+    auto pairs = pair_rules(*app, match, reply, reply_hex);
     if (!pairs)
         return cli::usage_error(tool, pairs.error().message);
     auto rules = compile_rules(*pairs);
@@ -154,8 +203,7 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
 result<void> check_reply_sizes(const echo_options& options, message_limit limit) {
     for (const auto& rule : options.rules)
         if (auto fits = limit.check(rule.text.size()); !fits)
-            return fail("--reply \"" + rule.text.substr(0, 40) +
-                        (rule.text.size() > 40 ? "...\"" : "\"") + ": " + fits.error().message +
+            return fail("--reply " + quote_untrusted(rule.text, 40) + ": " + fits.error().message +
                         " (--max-message)");
     return {};
 }

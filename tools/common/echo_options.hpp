@@ -33,7 +33,8 @@ struct echo_options {
     bool loop_breaker = true; ///< false with --no-loop-breaker
     bool offload = true;      ///< UDP GRO and GSO where the kernel has them; false with --no-offload
     bool log = false;
-    double stats_interval = 0; ///< seconds; 0: only on signals
+    log_payload shown = log_payload::none; ///< --log-payload text|hex (with --mode sink)
+    double stats_interval = 0;             ///< seconds; 0: only on signals
     bool json = false;
 
     /// The bucket parameters of --rate-limit/--burst (burst defaulting to one second's worth).

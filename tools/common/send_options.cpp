@@ -21,19 +21,21 @@ constexpr const char* examples =
     "--junit report.xml\n"
     "\nScript language (--script FILE), one command a line, # comments:\n"
     "  target PEER|ADDR            send to / expect from this peer or address\n"
-    "  send \"text ${seq}\"          text (escapes \\n \\t \\\" \\\\ \\0 \\xHH; $$ is a $)\n"
+    "  send \"text ${seq}\"          text (escapes \\n \\r \\t \\\" \\\\ \\0 \\xHH; $$ is a $)\n"
     "  send hex \"48 69\" | send file PATH\n"
     "  expect \"text\" | prefix \"t\" | regex \"^T.*$\" | hex \"48 00\" mask \"ff 00\"\n"
     "         | size 64 | size 10..20 | echo | none      [within 500ms]\n"
     "         (echo: byte for byte what the latest send sent)\n"
-    "  timeout 500ms   sleep 100ms   rate PPS   repeat N {  ...  }   counter NAME [START]\n"
+    "  timeout 500ms   sleep 100ms   rate PPS (paces every send; 0 = no limit)\n"
+    "  repeat N {  ...  }   counter NAME [START]\n"
     "  ${seq} counts every send; a counter advances on each send that mentions it; in an\n"
     "  expect, ${NAME} is the value of the latest send. Durations: 250us, 500ms, 2s.\n"
     "\nExit codes: 0 sent (and replied, with --wait-reply; every expectation held, with\n"
     "--script; the burst passed), 1 no reply, target not listening, an expectation failed or\n"
     "the burst failed (nothing valid came back, loss over --max-loss, corrupt or truncated\n"
-    "replies), 2 usage error, invalid script, or a message over the size limit (nothing is\n"
-    "sent).\n";
+    "replies), 2 usage error, invalid script, a message over the size limit, --max-message\n"
+    "over the target's IP family's maximum, a --junit path that cannot be written or a --file\n"
+    "that cannot be read (nothing is sent).\n";
 
 } // namespace
 
@@ -56,8 +58,10 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
     cli::add_number(*app, "--interval", o.interval_ms, "Milliseconds between sends",
                     {0, 3'600'000, "a whole number of milliseconds"})
         ->type_name("MS");
-    cli::add_number(*app, "--rate", o.rate_pps, "At most PPS sends per second (once and --burst)",
-                    {1, script::max_rate, "a whole number of datagrams per second"})
+    cli::add_number(*app, "--rate", o.rate_pps,
+                    "At most PPS sends per second (once and --burst); 0 = no limit, as a "
+                    "script's rate 0",
+                    {0, script::max_rate, "a whole number of datagrams per second"})
         ->type_name("PPS");
     app->add_flag("--wait-reply", o.wait_reply, "Wait for a reply to each send and print it");
     cli::add_number(*app, "--timeout", o.timeout_ms,
@@ -67,8 +71,10 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
     app->add_option("--output", output, "Reply format: text, hex or json (one line each)")
         ->check(CLI::IsMember({"text", "hex", "json"}));
     app->add_flag("--json", o.json, "JSON: reply lines (--wait-reply), or the burst report");
-    cli::add_number(*app, "--max-message", o.max_message,
-                    "Largest message in bytes for address targets (default 1472)",
+    std::size_t max_message = default_max_message;
+    cli::add_number(*app, "--max-message", max_message,
+                    "Largest message in bytes (default: a peer's max_message, 1472 for an "
+                    "address); given, it is every target's limit, peers too",
                     {1, max_payload_ipv6, "a whole number of bytes"})
         ->type_name("BYTES");
     cli::add_number(*app, "--burst", o.burst,
@@ -109,6 +115,8 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
         return *exit;
 
     auto given = [&](const char* name) { return app->get_option(name)->count() > 0; };
+    if (given("--max-message"))
+        o.max_message = max_message;
     auto refuse = [&](const std::string& message) { return cli::usage_error(tool, message); };
     auto none_of = [&](std::initializer_list<const char*> names,
                        const std::string& why) -> std::optional<cli::exit_now> {
@@ -162,12 +170,13 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
         if (!given("--size"))
             return refuse("--burst needs --size BYTES (at least " +
                           std::to_string(probe_header_bytes) + ")");
-        if (o.size < probe_header_bytes || o.size > o.max_message)
+        // Without --max-message the target's own limit applies (checked once it is known).
+        if (o.size < probe_header_bytes || (o.max_message && o.size > *o.max_message))
             return refuse("--size " + std::to_string(o.size) + " is out of range: a probe needs " +
                           std::to_string(probe_header_bytes) +
                           " bytes for its header (sequence number, timestamp) and at "
                           "most --max-message " +
-                          std::to_string(o.max_message) + " bytes");
+                          std::to_string(max_message) + " bytes");
         return o;
     }
 

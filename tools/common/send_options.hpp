@@ -33,12 +33,13 @@ struct send_options {
     bool payload_from_stdin = false;    ///< no TEXT, --hex or --file: read stdin whole
     std::string directory;              ///< --directory FILE
     std::string bind;                   ///< --bind ADDR; empty: chosen from the target
-    std::size_t max_message = 1472;     ///< --max-message (for address targets)
-    std::uint64_t count = 1;            ///< --count
-    std::uint64_t interval_ms = 0;      ///< --interval
-    std::uint64_t rate_pps = 0;         ///< --rate (once and burst)
-    bool wait_reply = false;            ///< --wait-reply
-    std::uint64_t timeout_ms = 1000;    ///< --timeout: reply wait, probe timeout, expect default
+    /// --max-message: every target's limit, peers too; unset: a peer's own, 1472 for addresses
+    std::optional<std::size_t> max_message;
+    std::uint64_t count = 1;         ///< --count
+    std::uint64_t interval_ms = 0;   ///< --interval
+    std::uint64_t rate_pps = 0;      ///< --rate (once and burst)
+    bool wait_reply = false;         ///< --wait-reply
+    std::uint64_t timeout_ms = 1000; ///< --timeout: reply wait, probe timeout, expect default
     reply_format format = reply_format::text; ///< --output / --json
     std::uint64_t burst = 0;                  ///< --burst N
     std::size_t size = 0;                     ///< --size BYTES

@@ -12,6 +12,7 @@
 
 #include "console.hpp"
 #include "udpkit/io/error_codes.hpp"
+#include "udpkit/io/resolve.hpp"
 #include "udpkit/io/signal.hpp"
 #include "udpkit/io/stdin_reader.hpp"
 #include "udpkit/io/timer.hpp"
@@ -53,11 +54,11 @@ message_limit socket_limit(const peer_directory& directory) {
 class chat_tool {
 public:
     chat_tool(event_loop& loop, const peer_directory& directory, const peer& self,
-              const peer* target, const chat_options& options, bool interactive)
+              const peer* target, const chat_options& options, bool interactive, ip_family family)
         : loop_(loop), directory_(directory), interactive_(interactive),
-          session_(
-              directory, self, target,
-              {options.format, options.known_only, interactive ? unknown_lines_per_second : 0}),
+          session_(directory, self, target,
+                   {options.format, options.known_only, interactive ? unknown_lines_per_second : 0,
+                    family}),
           linger_ms_(options.linger_ms), splitter_(socket_limit(directory).bytes()), tick_(loop),
           linger_(loop), winch_(loop), signals_(loop, [this](int) { stop(); }) {}
 
@@ -299,14 +300,21 @@ int run_chat(const chat_options& options) {
     event_loop loop;
     int code = cli::exit_code::ok;
     {
-        chat_tool chat(loop, *directory, **self, target, options, interactive);
-        if (auto started = chat.start((*self)->address, socket_limit(*directory)); !started) {
-            print_error(started.error().to_string());
+        auto local =
+            options.bind ? resolve_now(loop, *options.bind) : result<ip_endpoint>((*self)->address);
+        if (!local) {
+            print_error("--bind: " + local.error().message);
             code = cli::exit_code::failure;
         } else {
-            loop.run();
-            chat.finish();
-            code = chat.exit_code();
+            chat_tool chat(loop, *directory, **self, target, options, interactive, local->family());
+            if (auto started = chat.start(*local, socket_limit(*directory)); !started) {
+                print_error(started.error().to_string());
+                code = cli::exit_code::failure;
+            } else {
+                loop.run();
+                chat.finish();
+                code = chat.exit_code();
+            }
         }
     }
     if (auto closed = loop.close(); !closed) {

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cwchar>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -93,9 +94,59 @@ void console::set_prompt(const std::string& prompt) {
         rl_set_prompt(state_->prompt.c_str());
 }
 
+namespace {
+
+// Columns `text` takes on the terminal (UTF-8 by the locale; a character it cannot measure, e.g.
+// a control character readline shows as ^X, counts two).
+std::size_t display_width(const std::string& text) {
+    std::mbstate_t state{};
+    std::size_t columns = 0;
+    const char* p = text.data();
+    const char* end = p + text.size();
+    while (p < end) {
+        wchar_t c = 0;
+        const std::size_t n = std::mbrtowc(&c, p, static_cast<std::size_t>(end - p), &state);
+        if (n == 0 || n > static_cast<std::size_t>(end - p)) { // NUL, invalid or cut short
+            ++p;
+            columns += 2;
+            state = {};
+            continue;
+        }
+        const int w = ::wcwidth(c);
+        columns += w < 0 ? 2 : static_cast<std::size_t>(w);
+        p += n;
+    }
+    return columns;
+}
+
+// Erases the prompt and the typed text from the screen, however many rows they wrap over at the
+// terminal's current width, leaving the cursor at the start of their first row.
+void erase_input(const std::string& prompt) noexcept {
+    int rows = 0, columns = 0;
+    rl_get_screen_size(&rows, &columns);
+    if (columns <= 0)
+        columns = 80;
+    // The terminal (tmux, xterm, VTE) rewraps the input at the new width, so the cursor's row in
+    // it follows from what stands before the cursor: readline's own idea of the old layout does
+    // not, which left stale prompt copies and cleared received messages after a resize.
+    const std::size_t before_cursor =
+        display_width(prompt) + display_width(std::string(rl_line_buffer, rl_point));
+    const std::size_t up = before_cursor / static_cast<std::size_t>(columns);
+    if (up > 0)
+        std::fprintf(stdout, "\x1b[%zuA", up);
+    std::fputs("\r\x1b[J", stdout); // to the first row's start, and clear to the screen's end
+}
+
+} // namespace
+
 void console::resize() noexcept {
-    if (state_->installed)
-        rl_resize_terminal();
+    if (!state_->installed || state_->in_line_handler)
+        return;
+    rl_reset_screen_size(); // the new width, without readline's own redraw
+    erase_input(state_->prompt);
+    rl_on_new_line();
+    rl_redisplay();
+    std::fflush(stdout);
 }
 
 void console::print(const std::vector<std::string>& lines) {
@@ -105,7 +156,7 @@ void console::print(const std::vector<std::string>& lines) {
     // prompt when the handler returns; otherwise the input line is on screen and must make room.
     const bool redraw = state_->installed && !state_->in_line_handler;
     if (redraw)
-        rl_clear_visible_line();
+        erase_input(state_->prompt);
     for (const auto& line : lines) {
         std::fwrite(line.data(), 1, line.size(), stdout);
         std::fputc('\n', stdout);

@@ -108,7 +108,7 @@ public:
     echo_server(const echo_options& options, udp_socket& socket, responder_config config)
         : options_(options), socket_(socket), responder_(std::move(config)),
           batch_(batch_datagrams, std::max<std::size_t>(batch_arena_bytes, socket.limit().bytes())),
-          request_sizes_(batch_datagrams) {
+          request_sizes_(batch_datagrams), over_rate_limit_(batch_datagrams) {
         if (options.rate_limit > 0)
             limiter_.emplace(options.bucket(), max_rate_limited_sources, std::random_device{}());
         if (options.loop_breaker)
@@ -126,7 +126,9 @@ public:
         if (decision.action != echo_action::replied) {
             counters_.record(decision.action, d.size);
             if (options_.log)
-                log(d.from, d.size, decision.action);
+                log(d.from, d.size, to_string(decision.action),
+                    decision.action == echo_action::sunk ? options_.shown : log_payload::none,
+                    d.payload);
             return;
         }
         // The reply is copied: the receive buffer is reused by the next recvmmsg.
@@ -137,6 +139,8 @@ public:
             batch_.add(decision.reply, d.from, d.reply_from);
         }
         request_sizes_[batch_.size() - 1] = d.size;
+        over_rate_limit_[batch_.size() - 1] = over_limit_now_;
+        over_limit_now_ = false;
         // With --log every reply goes at once, so lines keep arrival order and each reply's
         // fate; otherwise the replies to one receive batch leave together (on_batch_end).
         if (options_.log)
@@ -157,7 +161,8 @@ public:
             const echo_action action = sent ? echo_action::replied : echo_action::send_error;
             counters_.record(action, request_sizes_[i], sent ? batch_.payload(i).size() : 0);
             if (options_.log)
-                log(batch_.destination(i), request_sizes_[i], action);
+                log(batch_.destination(i), request_sizes_[i],
+                    sent && over_rate_limit_[i] ? "replied-over-rate-limit" : to_string(action));
             if (!sent && notice_due())
                 notice(io_failure("send to " + batch_.destination(i).to_string(), results[i])
                            .value.message +
@@ -172,11 +177,11 @@ public:
     }
 
     /// Prints one stats line (text or JSON) on stdout, replies gathered so far included.
-    void print_stats() {
+    void print_stats(stats_reason reason) {
         flush();
         counters_.kernel_drops = socket_.kernel_drops();
         counters_.offload = socket_.offload();
-        const std::string line = format_counters(counters_, options_.json);
+        const std::string line = format_counters(counters_, options_.json, unix_ms(), reason);
         std::fprintf(stdout, "%s\n", line.c_str());
         std::fflush(stdout);
     }
@@ -219,12 +224,14 @@ private:
         if (!options_.rate_limit_log_only)
             return echo_action::rate_limited;
         ++counters_.over_rate_limit;
+        over_limit_now_ = true; // logged as such when its reply goes
         return echo_action::replied;
     }
 
-    void log(const ip_endpoint& from, std::size_t size, echo_action action) {
+    void log(const ip_endpoint& from, std::size_t size, std::string_view action,
+             log_payload shown = log_payload::none, std::string_view payload = {}) {
         log_line_.clear();
-        format_log_line(log_line_, unix_ms(), from, size, to_string(action));
+        format_log_line(log_line_, unix_ms(), from, size, action, options_.json, shown, payload);
         log_line_ += '\n';
         std::fwrite(log_line_.data(), 1, log_line_.size(), stdout);
     }
@@ -242,6 +249,8 @@ private:
     std::optional<loop_breaker> breaker_;
     send_batch batch_;
     std::vector<std::size_t> request_sizes_; ///< per batched reply: its request's size
+    std::vector<char> over_rate_limit_;      ///< per batched reply: over --rate-limit (log only)
+    bool over_limit_now_ = false;            ///< the datagram being decided is over the limit
     echo_counters counters_;
     std::string log_line_;
     cli::notices notices_{"udp-echo", notice_rate, event_loop::now_ns()};
@@ -284,10 +293,11 @@ int run_echo(const echo_options& options) {
 
         if (options.log)
             std::setvbuf(stdout, nullptr, _IOLBF, 0); // each --log line as it happens
-        std::printf("listening on %s\n", sock.local_address().to_string().c_str());
+        std::printf("%s\n", format_listening(sock.local_address(), options.json).c_str());
         std::fflush(stdout);
 
-        stats_reports reports(loop, options.stats_interval, [&] { server.print_stats(); });
+        stats_reports reports(loop, options.stats_interval,
+                              [&](stats_reason why) { server.print_stats(why); });
         if (auto started = reports.start(); !started) {
             std::fprintf(stderr, "udp-echo: %s\n", started.error().message.c_str());
             return 1;

@@ -341,7 +341,8 @@ int run_relay(const relay_options& options) {
                     static_cast<unsigned long long>(seed));
         std::fflush(stdout);
 
-        stats_reports reports(loop, options.stats_interval, [&] { server.print_stats(); });
+        stats_reports reports(loop, options.stats_interval,
+                              [&](stats_reason) { server.print_stats(); });
         if (auto started = reports.start(); !started) {
             std::fprintf(stderr, "udp-relay: %s\n", started.error().message.c_str());
             return 1;

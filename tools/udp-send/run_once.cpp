@@ -36,7 +36,12 @@ std::variant<std::string, int> message(const send_options& o, const resolved_tar
         if (f == nullptr)
             return report_failure(cli::usage, "--file " + o.file + ": " + std::strerror(errno));
         bytes = read_at_most(f, limit);
+        const bool unreadable = std::ferror(f) != 0; // a directory opens, and reads EISDIR
+        const int read_error = errno;
         std::fclose(f);
+        if (unreadable)
+            return report_failure(cli::usage, "--file " + o.file + ": cannot read: " +
+                                                  std::strerror(read_error) + "; nothing was sent");
         from = "--file " + o.file;
     } else {
         if (isatty(STDIN_FILENO) == 1)

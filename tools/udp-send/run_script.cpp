@@ -1,6 +1,8 @@
 // Script mode: the pure interpreter driven by the socket and the wake-up timer; a line per
 // step, a verdict, and optionally a JUnit XML report.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <unordered_map>
 
@@ -28,23 +30,43 @@ const char* tag(script::outcome o) {
 void print_step(const std::string& source, const script::step_report& r) {
     std::string line = std::string(tag(r.result)) + " " + source + ":" +
                        std::to_string(r.pos.line) + ":" + std::to_string(r.pos.column) + " " +
-                       render_untrusted(r.line);
+                       render_untrusted(r.line, render_style::written);
     if (!r.iteration.empty())
         line += " [" + r.iteration + "]";
     line += ": " + r.detail + "\n";
     std::fwrite(line.data(), 1, line.size(), stdout);
 }
 
-bool write_file(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    return static_cast<bool>(out);
-}
+// The --junit report, opened before anything is sent so that a path that cannot be written
+// (a directory that does not exist) is a usage error up front, not a lost report at the end.
+class junit_report {
+public:
+    explicit junit_report(const std::string& path) : path_(path) {
+        if (!path.empty())
+            out_.open(path, std::ios::binary | std::ios::trunc);
+    }
+    [[nodiscard]] bool usable() const { return path_.empty() || out_.is_open(); }
+    // Writes the report (nothing without --junit); false if it could not be written.
+    bool write(const junit_suite& suite) {
+        if (path_.empty())
+            return true;
+        out_ << junit_xml(suite);
+        out_.close();
+        return static_cast<bool>(out_);
+    }
+
+private:
+    std::string path_;
+    std::ofstream out_;
+};
 
 } // namespace
 
 int run_script(const send_options& o) {
+    junit_report report(o.junit);
+    if (!report.usable())
+        return report_failure(cli::usage, "--junit " + o.junit + ": cannot write the report: " +
+                                              std::strerror(errno) + "; nothing was sent");
     session s;
     if (auto exit = s.load_directory(o))
         return *exit;
@@ -52,11 +74,15 @@ int run_script(const send_options& o) {
     context.directory = s.directory();
     if (!o.target.empty())
         context.default_target = o.target;
-    context.default_limit = default_limit(o);
+    context.max_message = max_message(o);
     context.default_timeout_ns = o.timeout_ms * 1'000'000;
     auto program = script::load(o.script, context);
-    if (!program)
-        return report_failure(cli::usage, program.error().to_string());
+    if (!program) {
+        const std::string why = program.error().to_string();
+        if (!report.write(junit_for_invalid_script(o.script, why)))
+            report_failure(cli::failure, "cannot write the JUnit report " + o.junit);
+        return report_failure(cli::usage, why);
+    }
 
     std::vector<resolved_target> targets;
     std::vector<ip_endpoint> addresses;
@@ -67,6 +93,8 @@ int run_script(const send_options& o) {
         auto t = s.resolve(spec);
         if (!t)
             return report_failure(cli::failure, t.error().message);
+        if (auto fits = check_family_limit(*t); !fits)
+            return report_failure(cli::usage, fits.error().message);
         index_of.emplace(t->address, targets.size()); // the first name of an address wins
         addresses.push_back(t->address);
         labels.push_back(t->label);
@@ -154,8 +182,7 @@ int run_script(const send_options& o) {
     for (const auto& line :
          foreign.describe(targets.size() == 1 ? "the target " + labels[0] : "any target"))
         report_failure(cli::failure, line);
-    if (!o.junit.empty() &&
-        !write_file(o.junit, junit_xml(junit_from_script(o.script, run.reports()))))
+    if (!report.write(junit_from_script(o.script, run.reports())))
         return report_failure(cli::failure, "cannot write the JUnit report " + o.junit);
     if (!interrupted.empty())
         return report_failure(cli::failure, "interrupted");

@@ -27,12 +27,14 @@ std::optional<int> session::load_directory(const send_options& options) {
 std::variant<resolved_target, int> session::command_line_target(const send_options& options) {
     if (auto exit = load_directory(options))
         return *exit;
-    auto spec = script::make_target(options.target, directory(), default_limit(options));
+    auto spec = script::make_target(options.target, directory(), max_message(options));
     if (!spec)
         return report_failure(cli::usage, spec.error().message);
     auto to = resolve(*spec);
     if (!to)
         return report_failure(cli::failure, to.error().message);
+    if (auto fits = check_family_limit(*to); !fits)
+        return report_failure(cli::usage, fits.error().message);
     return std::move(to).value();
 }
 
@@ -101,10 +103,21 @@ bool session::close() {
     return static_cast<bool>(closed);
 }
 
-message_limit default_limit(const send_options& options) {
-    // Checked against the IPv6 maximum by the option parser; an IPv4 send over 65507 bytes
-    // is refused by the kernel with EMSGSIZE and reported.
-    return *message_limit::make(static_cast<long long>(options.max_message), ip_family::v6);
+std::optional<message_limit> max_message(const send_options& options) {
+    // Checked against the IPv6 maximum by the option parser, against the IPv4 one by
+    // check_family_limit once the target's family is known.
+    if (!options.max_message)
+        return std::nullopt;
+    return *message_limit::make(static_cast<long long>(*options.max_message), ip_family::v6);
+}
+
+result<void> check_family_limit(const resolved_target& t) {
+    if (auto fits =
+            message_limit::make(static_cast<long long>(t.spec.limit.bytes()), t.address.family());
+        !fits)
+        return fail("--max-message for " + t.label + ": " + fits.error().message +
+                    "; nothing was sent");
+    return {};
 }
 
 std::uint64_t now_ns() noexcept {

@@ -71,8 +71,12 @@ private:
     std::unique_ptr<timer> wake_ = std::make_unique<timer>(loop_);
 };
 
-/// The limit of address targets: --max-message (peers have their own).
-message_limit default_limit(const send_options& options);
+/// --max-message if given: the limit of every target, peers too (see script::make_target).
+std::optional<message_limit> max_message(const send_options& options);
+
+/// Refuses a target whose limit is over its family's maximum (`--max-message 65508` to an IPv4
+/// address: 65507 is the most an IPv4 datagram carries).
+result<void> check_family_limit(const resolved_target& t);
 
 /// Monotonic nanoseconds (event_loop::now_ns, not cached by the loop).
 std::uint64_t now_ns() noexcept;

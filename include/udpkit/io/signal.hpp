@@ -6,6 +6,7 @@
 #include "udpkit/io/event_loop.hpp"
 #include "udpkit/io/handle.hpp"
 #include "udpkit/io/timer.hpp"
+#include "udpkit/stats_reason.hpp"
 
 struct uv_signal_s;
 
@@ -48,19 +49,24 @@ private:
     signal_watcher term_;
 };
 
-/// How a long-running tool (udp-echo, udp-relay) reports its counters: SIGINT and SIGTERM call
-/// `print` and stop the loop, SIGUSR1 calls `print`, and so does a timer every
-/// `interval_seconds` if that is above 0. None of them keeps the loop running.
+/// How a long-running tool (udp-echo, udp-relay) reports its counters: SIGINT, SIGTERM and
+/// SIGHUP (a closed terminal, a service manager) call `print` with stats_reason::final and stop
+/// the loop, SIGUSR1 calls it with sigusr1, and a timer every `interval_seconds` (if above 0)
+/// with interval. None of them keeps the loop running.
 class stats_reports {
 public:
-    stats_reports(event_loop& loop, double interval_seconds, std::function<void()> print);
+    stats_reports(event_loop& loop, double interval_seconds,
+                  std::function<void(stats_reason)> print);
 
-    /// Starts watching SIGUSR1 and the interval timer. Error: SIGUSR1 cannot be watched.
+    /// Starts watching SIGHUP, SIGUSR1 and the interval timer. Error: a signal cannot be
+    /// watched.
     result<void> start();
 
 private:
-    std::function<void()> print_;
+    event_loop& loop_;
+    std::function<void(stats_reason)> print_;
     stop_signals stop_;
+    signal_watcher hup_;
     signal_watcher usr1_;
     timer interval_;
     std::uint64_t interval_ms_;
