@@ -14,29 +14,12 @@ below 1 by construction: it is the cost of the relay in the same run, on the sam
 import argparse
 import os
 import re
-import select
 import statistics
 import subprocess
 
+from echo_bench import Responder  # the same "listening on ADDR" start-up, unpinned
+
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-
-
-class Server:
-    """A spawned tool whose first line is `listening on ADDR`."""
-
-    def __init__(self, args):
-        self.p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                  text=True)
-        ready, _, _ = select.select([self.p.stdout], [], [], 10)
-        line = self.p.stdout.readline() if ready else ""
-        if not line.startswith("listening on "):
-            self.stop()
-            raise SystemExit(f"{args[0]} did not start: {line!r}")
-        self.address = line.split()[-1]
-
-    def stop(self):
-        self.p.terminate()
-        self.p.wait(10)
 
 
 def flood(build_dir, address, size, seconds):
@@ -59,11 +42,11 @@ def main():
     tools = os.path.join(a.build, "tools")
     direct, relayed = [], []
     for r in range(a.rounds):
-        echo = Server([os.path.join(tools, "udp-echo", "udp-echo"), "--bind", "127.0.0.1:0"])
+        echo = Responder([os.path.join(tools, "udp-echo", "udp-echo"), "--bind", "127.0.0.1:0"], False)
         try:
             d = flood(a.build, echo.address, a.size, a.seconds)
-            relay = Server([os.path.join(tools, "udp-relay", "udp-relay"), "--listen",
-                            "127.0.0.1:0", "--to", echo.address, "--seed", "1"])
+            relay = Responder([os.path.join(tools, "udp-relay", "udp-relay"), "--listen",
+                            "127.0.0.1:0", "--to", echo.address, "--seed", "1"], False)
             try:
                 t = flood(a.build, relay.address, a.size, a.seconds)
             finally:
