@@ -57,6 +57,11 @@ public:
     [[nodiscard]] bool is_loopback() const noexcept;
     /// The wildcard address `0.0.0.0` or `::` (a socket bound to it receives on every address).
     [[nodiscard]] bool is_unspecified() const noexcept;
+    /// A multicast group address: IPv4 224.0.0.0/4 or IPv6 ff00::/8.
+    [[nodiscard]] bool is_multicast() const noexcept;
+    /// IPv4's limited broadcast `255.255.255.255` (subnet broadcasts such as `10.0.0.255` look
+    /// like unicast addresses: only the interface's netmask, or the kernel, tells them apart).
+    [[nodiscard]] bool is_limited_broadcast() const noexcept;
     /// The address without port, e.g. `127.0.0.1` or `::1`.
     [[nodiscard]] std::string host() const;
     /// `127.0.0.1:9000` or `[::1]:9000`.
@@ -68,6 +73,24 @@ public:
 private:
     sockaddr_storage storage_{};
 };
+
+/// How a datagram was addressed, as its receiver sees it.
+enum class destination_kind : std::uint8_t {
+    unicast,  ///< to one of the host's own addresses
+    group,    ///< to a multicast group the socket joined
+    broadcast ///< to a broadcast address (limited or a subnet's)
+};
+
+/// `unicast`, `group`, `broadcast`.
+std::string_view to_string(destination_kind kind) noexcept;
+
+/// Classifies a received datagram from its IP destination `to` and the source the kernel
+/// chose for a reply (IP_PKTINFO's ipi_spec_dst; for IPv6 pass `to` again). Linux answers a
+/// datagram to one of its own addresses from that very address and picks an interface address
+/// for a broadcast or group one, so a different reply source marks an IPv4 subnet broadcast
+/// without knowing any netmask.
+destination_kind classify_destination(const ip_endpoint& to,
+                                      const ip_endpoint& reply_source) noexcept;
 
 struct ip_endpoint_hash {
     std::size_t operator()(const ip_endpoint& e) const noexcept { return e.hash(); }

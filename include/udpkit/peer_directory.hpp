@@ -19,12 +19,37 @@ struct peer {
     message_limit limit; ///< the peer's own max_message, or the directory's default
 };
 
+/// One named group of the directory: a multicast group or a broadcast address that peers send
+/// to and (for a multicast group) join.
+struct group {
+    std::string name;
+    ip_endpoint address; ///< a multicast group, or with `broadcast` a broadcast address
+    bool broadcast = false;
+    std::vector<std::string> members; ///< peer names as the directory spells them, sorted
+    int ttl = 1;                      ///< hops a datagram to the group may take (multicast TTL)
+    std::string interface;            ///< a name, index or address; empty: the routing table's
+    bool loop = true;                 ///< a member's own datagrams to the group come back to it
+    message_limit limit;              ///< the group's own max_message, or the directory's default
+
+    /// True when `peer_name` is a member (ignoring case, as names are unique that way).
+    [[nodiscard]] bool has_member(std::string_view peer_name) const noexcept;
+};
+
 /// The TOML peer directory shared by the tools (see examples/peers.toml):
 ///
 ///     max_message = 1472            # optional default for every peer
 ///     [peers.alice]
 ///     address = "127.0.0.1:9001"    # numeric IPv4 or [IPv6] with a port 1-65535
 ///     max_message = 512             # optional per-peer override
+///     [groups.team]
+///     address = "239.1.2.3:9100"    # an IPv4 or IPv6 multicast group with its port, or a
+///     broadcast = false             # broadcast address such as "10.0.0.255:9100" with true
+///     members = ["alice", "bob"]    # optional; every peer by default
+///     ttl = 1                       # optional, 0-255
+///     interface = "eth0"            # optional name, index or address
+///     loop = true                   # optional
+///
+/// Peer and group names share one namespace.
 class peer_directory {
 public:
     /// Files larger than this are refused before parsing.
@@ -52,10 +77,23 @@ public:
     /// Like find(name), but the error names the directory and lists the known names.
     [[nodiscard]] result<const peer*> require(std::string_view name) const;
 
+    /// The group with this name, ignoring case, or nullptr.
+    [[nodiscard]] const group* find_group(std::string_view name) const noexcept;
+    /// The group whose address (with its port) is `address`, or nullptr: labels datagrams
+    /// received on a group.
+    [[nodiscard]] const group* find_group(const ip_endpoint& address) const noexcept;
+    /// All groups, sorted by name.
+    [[nodiscard]] const std::vector<group>& groups() const noexcept { return groups_; }
+    /// The groups `peer_name` is a member of, sorted by name.
+    [[nodiscard]] std::vector<const group*> groups_of(std::string_view peer_name) const;
+    /// `team, lan`: for "unknown group" messages ("none" when there is no group).
+    [[nodiscard]] std::string group_names() const;
+
 private:
     std::string source_;
     message_limit default_limit_;
     std::vector<peer> peers_;
+    std::vector<group> groups_;
     std::unordered_map<ip_endpoint, std::size_t, ip_endpoint_hash> by_address_;
 };
 

@@ -188,6 +188,46 @@ bool ip_endpoint::is_unspecified() const noexcept {
     return reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr.s_addr == htonl(INADDR_ANY);
 }
 
+bool ip_endpoint::is_multicast() const noexcept {
+    if (storage_.ss_family == AF_INET6)
+        return IN6_IS_ADDR_MULTICAST(&reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr);
+    return storage_.ss_family == AF_INET &&
+           IN_MULTICAST(ntohl(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr.s_addr));
+}
+
+bool ip_endpoint::is_limited_broadcast() const noexcept {
+    return storage_.ss_family == AF_INET &&
+           reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr.s_addr ==
+               htonl(INADDR_BROADCAST);
+}
+
+std::string_view to_string(destination_kind kind) noexcept {
+    switch (kind) {
+    case destination_kind::group:
+        return "group";
+    case destination_kind::broadcast:
+        return "broadcast";
+    default:
+        return "unicast";
+    }
+}
+
+destination_kind classify_destination(const ip_endpoint& to,
+                                      const ip_endpoint& reply_source) noexcept {
+    if (to.is_multicast())
+        return destination_kind::group;
+    if (to.family() != ip_family::v4)
+        return destination_kind::unicast; // IPv6 has no broadcast
+    // Per datagram on a responder's hot path: compare the addresses without formatting them.
+    const auto address = [](const ip_endpoint& e) {
+        return reinterpret_cast<const sockaddr_in*>(e.sockaddr_ptr())->sin_addr.s_addr;
+    };
+    if (to.is_limited_broadcast() || reply_source.family() != ip_family::v4 ||
+        address(to) != address(reply_source))
+        return destination_kind::broadcast;
+    return destination_kind::unicast;
+}
+
 std::string ip_endpoint::host() const {
     char buf[INET6_ADDRSTRLEN] = {};
     if (storage_.ss_family == AF_INET6)

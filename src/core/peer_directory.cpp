@@ -44,23 +44,33 @@ const char* type_name(toml::node_type type) {
 
 // Integers and floats (which TOML lets be nan or inf) get the same checks and messages as
 // numbers on the command line; a float is accepted only when it is a whole number in range.
+// `what` names the value in messages ("max_message", "ttl of group \"t\""), `example` shows it.
+result<std::uint64_t> read_whole(const toml::node& node, const whole_rule& rule,
+                                 const std::string& what, std::string_view example,
+                                 std::string_view source) {
+    result<std::uint64_t> value = fail("");
+    if (const auto* integer = node.as_integer())
+        value = check_whole(integer->get(), rule);
+    else if (const auto* real = node.as_floating_point())
+        value = check_whole(real->get(), rule);
+    else
+        return at(node.source(), source,
+                  what + " is " + type_name(node.type()) + ", not a number; expected " +
+                      std::string(rule.expected) + ", e.g. " + std::string(example));
+    if (!value)
+        return at(node.source(), source, what + " " + value.error().message);
+    return value;
+}
+
 result<message_limit> read_limit(const toml::node& node, std::string_view source,
                                  ip_family family) {
     const auto max = max_payload(family);
     const std::string expected = "a whole number of bytes from 1 to " + std::to_string(max) +
                                  (family == ip_family::v6 ? " (IPv6)" : " (IPv4)");
-    const whole_rule rule{1, max, {}, expected};
-    result<std::uint64_t> bytes = fail("");
-    if (const auto* integer = node.as_integer())
-        bytes = check_whole(integer->get(), rule);
-    else if (const auto* real = node.as_floating_point())
-        bytes = check_whole(real->get(), rule);
-    else
-        return at(node.source(), source,
-                  std::string("max_message is ") + type_name(node.type()) +
-                      ", not a number; expected " + expected + ", e.g. max_message = 1472");
+    auto bytes = read_whole(node, whole_rule{1, max, {}, expected}, "max_message",
+                            "max_message = 1472", source);
     if (!bytes)
-        return at(node.source(), source, "max_message " + bytes.error().message);
+        return unexpected{std::move(bytes).error()};
     return *message_limit::make(static_cast<long long>(*bytes), family);
 }
 
@@ -218,6 +228,229 @@ ip_endpoint index_key(const ip_endpoint& address) noexcept {
     return ip_endpoint::from_sockaddr(address.sockaddr_ptr()).value_or(address);
 }
 
+// Names are unique ignoring case, so `BOB` can only mean bob.
+bool same_name(std::string_view a, std::string_view b) noexcept {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        return std::tolower(static_cast<unsigned char>(x)) ==
+               std::tolower(static_cast<unsigned char>(y));
+    });
+}
+
+// Peer and group names: the rules, and one namespace ignoring case.
+class name_registry {
+public:
+    // Registers `key` as the name of a `kind` ("peer" or "group"), or says why it cannot be.
+    result<void> add(const toml::key& key, std::string_view kind, std::string_view source) {
+        const std::string name(key.str());
+        if (!is_valid_peer_name(name))
+            return at(key.source(), source,
+                      "invalid " + std::string(kind) + " name " + quote_untrusted(name) +
+                          "; names are 1-32 characters of A-Z, a-z, 0-9, '_' and '-'");
+        auto [it, fresh] = by_folded_.emplace(lower(name), entry{&key, std::string(kind)});
+        if (fresh)
+            return {};
+        // Point at whichever of the two comes later in the file.
+        entry first = it->second;
+        entry later{&key, std::string(kind)};
+        if (first.key->source().begin > later.key->source().begin)
+            std::swap(first, later);
+        const std::string later_name(later.key->str());
+        const std::string first_name(first.key->str());
+        if (first.kind != later.kind)
+            return at(later.key->source(), source,
+                      later.kind + " name \"" + later_name + "\" is already the name of " +
+                          first.kind + " \"" + first_name + "\" (line " +
+                          std::to_string(first.key->source().begin.line) +
+                          "); peers and groups share one namespace, ignoring case");
+        return at(later.key->source(), source,
+                  later.kind + " name \"" + later_name + "\" differs from \"" + first_name +
+                      "\" only in case; names must be unique");
+    }
+
+private:
+    struct entry {
+        const toml::key* key;
+        std::string kind;
+    };
+    std::unordered_map<std::string, entry> by_folded_;
+};
+
+result<bool> read_bool(const toml::node& node, std::string_view what, std::string_view example,
+                       std::string_view source) {
+    if (const auto* b = node.as_boolean())
+        return b->get();
+    return at(node.source(), source,
+              std::string(what) + " is " + type_name(node.type()) + ", not a boolean; expected " +
+                  std::string(example));
+}
+
+const char* const group_keys = "address, broadcast, members, ttl, interface, loop or max_message";
+
+result<group> parse_group(const std::string& name, const toml::table& table,
+                          const peer_directory& dir, std::string_view source) {
+    const std::string of = " of group \"" + name + "\"";
+    group g;
+    g.name = name;
+    g.limit = dir.default_limit();
+    const toml::node* address_node = nullptr;
+    const toml::node* members_node = nullptr;
+    const toml::node* limit_node = nullptr;
+    for (const auto& [field, value] : table) {
+        if (field == "address") {
+            address_node = &value;
+        } else if (field == "members") {
+            members_node = &value;
+        } else if (field == "max_message") {
+            limit_node = &value;
+        } else if (field == "broadcast" || field == "loop") {
+            auto on = read_bool(value, std::string(field.str()) + of,
+                                std::string(field.str()) + " = true or false", source);
+            if (!on)
+                return unexpected{std::move(on).error()};
+            (field == "loop" ? g.loop : g.broadcast) = *on;
+        } else if (field == "ttl") {
+            auto hops =
+                read_whole(value, whole_rule{0, 255, {}, "a whole number of hops from 0 to 255"},
+                           "ttl" + of, "ttl = 1", source);
+            if (!hops)
+                return unexpected{std::move(hops).error()};
+            g.ttl = static_cast<int>(*hops);
+        } else if (field == "interface") {
+            const auto* text = value.as_string();
+            if (text == nullptr || text->get().empty() || text->get().size() > 64 ||
+                !std::all_of(text->get().begin(), text->get().end(),
+                             [](char c) { return c > 0x20 && c < 0x7f; }))
+                return at(value.source(), source,
+                          "interface" + of +
+                              " must be an interface name, index or address, e.g. "
+                              "interface = \"eth0\" or \"10.0.0.1\"");
+            g.interface = text->get();
+        } else {
+            return at(field.source(), source,
+                      "unknown key " + quote_untrusted(field.str()) + " in group \"" + name +
+                          "\"; expected " + group_keys);
+        }
+    }
+
+    const std::string examples = "e.g. \"239.1.2.3:9100\" or \"[ff15::77]:9100\"";
+    if (address_node == nullptr)
+        return at(table.source(), source,
+                  "group \"" + name + "\" has no address; add one, " + examples);
+    const auto* address_text = address_node->as_string();
+    if (address_text == nullptr)
+        return at(address_node->source(), source,
+                  "address" + of + " must be a string, " + examples);
+    auto address = ip_endpoint::parse(address_text->get());
+    if (!address)
+        return at(address_node->source(), source, "address" + of + ": " + address.error().message);
+    if (address->port() == 0)
+        return at(address_node->source(), source,
+                  "address" + of + " has port 0; a group needs a port 1-65535");
+    const std::string shown = address->to_string();
+    if (g.broadcast) {
+        if (address->is_multicast())
+            return at(address_node->source(), source,
+                      "address " + shown + of +
+                          " is a multicast group, not a broadcast address; remove "
+                          "broadcast = true");
+        if (address->family() == ip_family::v6)
+            return at(address_node->source(), source,
+                      "address " + shown + of +
+                          ": IPv6 has no broadcast; use a multicast group such as "
+                          "\"[ff02::1]:" +
+                          std::to_string(address->port()) + "\" (all nodes)");
+        if (address->is_unspecified())
+            return at(address_node->source(), source,
+                      "address " + shown + of +
+                          " is a wildcard, not a broadcast address; give the subnet's, e.g. "
+                          "\"192.168.1.255:" +
+                          std::to_string(address->port()) + "\"");
+    } else if (!address->is_multicast()) {
+        return at(address_node->source(), source,
+                  "address " + shown + of +
+                      " is not a multicast group (IPv4 224.0.0.0/4, IPv6 ff00::/8), " + examples +
+                      "; for a broadcast address add broadcast = true");
+    }
+    g.address = *address;
+
+    if (limit_node != nullptr) {
+        auto limit = read_limit(*limit_node, source, address->family());
+        if (!limit)
+            return unexpected{std::move(limit).error()};
+        g.limit = *limit;
+    }
+
+    if (members_node == nullptr) {
+        for (const auto& p : dir.peers())
+            if (p.address.family() == address->family())
+                g.members.push_back(p.name);
+        return g;
+    }
+    const auto* members = members_node->as_array();
+    if (members == nullptr)
+        return at(members_node->source(), source,
+                  "members" + of +
+                      " must be a list of peer names, e.g. members = [\"alice\", "
+                      "\"bob\"]");
+    if (members->empty())
+        return at(members_node->source(), source,
+                  "members" + of +
+                      " is empty; list at least one peer, or leave members out for "
+                      "every peer");
+    for (const auto& element : *members) {
+        const auto* member = element.as_string();
+        if (member == nullptr)
+            return at(element.source(), source,
+                      "members" + of + " holds " + type_name(element.type()) +
+                          "; each member is a peer name in quotes");
+        const peer* p = dir.find(member->get());
+        if (p == nullptr)
+            return at(element.source(), source,
+                      "unknown member " + quote_untrusted(member->get()) + of +
+                          "; known peers: " + dir.names());
+        if (std::find(g.members.begin(), g.members.end(), p->name) != g.members.end())
+            return at(element.source(), source,
+                      "peer \"" + p->name + "\" is listed twice in members" + of);
+        if (p->address.family() != address->family())
+            return at(element.source(), source,
+                      "member \"" + p->name + "\"" + of + " has the " +
+                          (p->address.family() == ip_family::v6 ? "IPv6" : "IPv4") + " address " +
+                          p->address.to_string() + ", but the group's " + shown + " is " +
+                          (address->family() == ip_family::v6 ? "IPv6" : "IPv4") +
+                          "; members send from their own address, so the families must match");
+        g.members.push_back(p->name);
+    }
+    std::sort(g.members.begin(), g.members.end());
+    return g;
+}
+
+result<std::vector<group>> parse_groups(const toml::table& groups, const peer_directory& dir,
+                                        name_registry& names_folded, std::string_view source) {
+    std::vector<group> out;
+    for (const auto& [key, node] : groups) {
+        if (auto named = names_folded.add(key, "group", source); !named)
+            return unexpected{std::move(named).error()};
+        const std::string name(key.str());
+        const auto* table = node.as_table();
+        if (table == nullptr)
+            return at(node.source(), source,
+                      "group \"" + name + "\" must be a table, e.g. [groups." + name +
+                          "] with address = \"239.1.2.3:9100\"");
+        auto g = parse_group(name, *table, dir, source);
+        if (!g)
+            return unexpected{std::move(g).error()};
+        const auto first = std::find_if(out.begin(), out.end(),
+                                        [&](const group& o) { return o.address == g->address; });
+        if (first != out.end()) // groups are few: a linear search is the clearest
+            return at(table->get("address")->source(), source,
+                      "address " + g->address.to_string() + " of group \"" + name +
+                          "\" is already used by group \"" + first->name +
+                          "\"; each group needs its own address and port");
+        out.push_back(std::move(*g));
+    }
+    return out;
+}
+
 } // namespace
 
 bool is_valid_peer_name(std::string_view name) noexcept {
@@ -251,6 +484,7 @@ result<peer_directory> peer_directory::parse(std::string_view text, std::string_
     peer_directory dir;
     dir.source_ = std::string(source);
     const toml::table* peers = nullptr;
+    const toml::table* groups = nullptr;
     for (const auto& [key, node] : root) {
         if (key == "max_message") {
             auto limit = read_limit(node, source, ip_family::v4);
@@ -261,34 +495,27 @@ result<peer_directory> peer_directory::parse(std::string_view text, std::string_
             peers = node.as_table();
             if (peers == nullptr)
                 return at(node.source(), source, "peers must be a table of [peers.NAME] sections");
+        } else if (key == "groups") {
+            groups = node.as_table();
+            if (groups == nullptr)
+                return at(node.source(), source,
+                          "groups must be a table of [groups.NAME] sections");
         } else {
             return at(key.source(), source,
                       "unknown key " + quote_untrusted(key.str()) +
-                          "; expected max_message or [peers.NAME]");
+                          "; expected max_message, [peers.NAME] or [groups.NAME]");
         }
     }
     if (peers == nullptr || peers->empty())
         return at(toml::source_region{{1, 1}, {1, 1}, {}}, source,
                   "the directory defines no peers; add a [peers.NAME] section with an address");
 
-    std::unordered_map<std::string, const toml::key*> names_folded; // by lower-case name
-    std::vector<toml::source_region> address_positions;             // parallel to peers_
+    name_registry names_folded;
+    std::vector<toml::source_region> address_positions; // parallel to peers_
     for (const auto& [key, node] : *peers) {
         const std::string name(key.str());
-        if (!is_valid_peer_name(name))
-            return at(key.source(), source,
-                      "invalid peer name " + quote_untrusted(name) +
-                          "; names are 1-32 characters of A-Z, a-z, 0-9, '_' and '-'");
-        if (auto [it, fresh] = names_folded.emplace(lower(name), &key); !fresh) {
-            // Point at whichever of the two comes later in the file.
-            const toml::key* first = it->second;
-            const toml::key* later = &key;
-            if (first->source().begin > later->source().begin)
-                std::swap(first, later);
-            return at(later->source(), source,
-                      "peer name \"" + std::string(later->str()) + "\" differs from \"" +
-                          std::string(first->str()) + "\" only in case; names must be unique");
-        }
+        if (auto named = names_folded.add(key, "peer", source); !named)
+            return unexpected{std::move(named).error()};
         const auto* table = node.as_table();
         if (table == nullptr)
             return at(node.source(), source,
@@ -322,6 +549,11 @@ result<peer_directory> peer_directory::parse(std::string_view text, std::string_
         if (address->port() == 0)
             return at(address_node->source(), source,
                       "address of peer \"" + name + "\" has port 0; a peer needs a port 1-65535");
+        if (address->is_multicast() || address->is_limited_broadcast())
+            return at(address_node->source(), source,
+                      "address " + address->to_string() + " of peer \"" + name + "\" is a " +
+                          (address->is_multicast() ? "multicast group" : "broadcast address") +
+                          ", not one host; name it in a [groups.NAME] section instead");
         if (address->is_unspecified())
             return at(address_node->source(), source,
                       "address " + address->to_string() + " of peer \"" + name +
@@ -355,19 +587,18 @@ result<peer_directory> peer_directory::parse(std::string_view text, std::string_
         address_positions.push_back(address_node->source());
         dir.peers_.push_back(std::move(p));
     }
+    if (groups != nullptr) {
+        auto parsed = parse_groups(*groups, dir, names_folded, source);
+        if (!parsed)
+            return unexpected{std::move(parsed).error()};
+        dir.groups_ = std::move(*parsed);
+    }
     return dir;
 }
 
 const peer* peer_directory::find(std::string_view name) const noexcept {
-    // Names are unique ignoring case, so `BOB` can only mean bob.
-    auto same = [&](const std::string& n) {
-        return std::equal(n.begin(), n.end(), name.begin(), name.end(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) ==
-                   std::tolower(static_cast<unsigned char>(b));
-        });
-    };
     for (const auto& p : peers_)
-        if (same(p.name))
+        if (same_name(p.name, name))
             return &p;
     return nullptr;
 }
@@ -392,6 +623,44 @@ result<const peer*> peer_directory::require(std::string_view name) const {
         return p;
     return fail("no peer named \"" + std::string(name) + "\" in " + source_ +
                 "; known peers: " + names());
+}
+
+} // namespace udpkit
+
+namespace udpkit {
+
+bool group::has_member(std::string_view peer_name) const noexcept {
+    return std::any_of(members.begin(), members.end(),
+                       [&](const std::string& m) { return same_name(m, peer_name); });
+}
+
+const group* peer_directory::find_group(std::string_view name) const noexcept {
+    for (const auto& g : groups_)
+        if (same_name(g.name, name))
+            return &g;
+    return nullptr;
+}
+
+const group* peer_directory::find_group(const ip_endpoint& address) const noexcept {
+    for (const auto& g : groups_)
+        if (g.address == address)
+            return &g;
+    return nullptr;
+}
+
+std::vector<const group*> peer_directory::groups_of(std::string_view peer_name) const {
+    std::vector<const group*> out;
+    for (const auto& g : groups_)
+        if (g.has_member(peer_name))
+            out.push_back(&g);
+    return out;
+}
+
+std::string peer_directory::group_names() const {
+    std::string out;
+    for (const auto& g : groups_)
+        out += (out.empty() ? "" : ", ") + g.name;
+    return out.empty() ? "none" : out;
 }
 
 } // namespace udpkit

@@ -71,6 +71,7 @@ receive_info read_receive_info(const msghdr& message) noexcept {
             // ipi_spec_dst is the kernel's own choice of reply source: the address the
             // datagram reached, or for a broadcast or group datagram the interface's address.
             info.reply_from = {v4_address(p.ipi_spec_dst), 0};
+            info.kind = classify_destination(info.to, info.reply_from.address);
             info.has_destination = true;
         } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
             in6_pktinfo p;
@@ -83,6 +84,7 @@ receive_info read_receive_info(const msghdr& message) noexcept {
             else
                 info.reply_from = {info.to,
                                    IN6_IS_ADDR_LINKLOCAL(&p.ipi6_addr) ? p.ipi6_ifindex : 0u};
+            info.kind = classify_destination(info.to, info.to);
             info.has_destination = true;
         } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
             timespec ts;

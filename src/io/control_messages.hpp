@@ -43,6 +43,7 @@ struct receive_info {
     std::int64_t kernel_realtime_ns = -1; ///< SO_TIMESTAMPNS (CLOCK_REALTIME), -1 if absent
     std::optional<std::uint32_t> drops;   ///< SO_RXQ_OVFL running count, when present
     std::size_t segment_size = 0;         ///< UDP_GRO: the buffer holds datagrams of this size
+    destination_kind kind = destination_kind::unicast; ///< how `to` was addressed
 };
 
 /// Reads the control messages of a received datagram.

@@ -1,6 +1,12 @@
 #include "udpkit/io/interfaces.hpp"
 
+#include <net/if.h>
 #include <uv.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "udpkit/render.hpp"
 
 #include "udpkit/io/event_loop.hpp"
 
@@ -22,6 +28,41 @@ result<std::vector<interface_address>> local_interface_addresses() {
     }
     uv_free_interface_addresses(interfaces, count);
     return list;
+}
+
+} // namespace udpkit
+
+namespace udpkit {
+
+result<unsigned> find_interface(std::string_view name_or_address) {
+    const std::string text(name_or_address);
+    unsigned index = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), index);
+    const bool numeric = ec == std::errc() && end == text.data() + text.size() && index > 0;
+    char name[IF_NAMESIZE] = {};
+    if (numeric && if_indextoname(index, name) != nullptr)
+        return index;
+    if (!numeric && !text.empty() && text.size() < IF_NAMESIZE)
+        if (unsigned found = if_nametoindex(text.c_str()); found != 0)
+            return found;
+    auto addresses = local_interface_addresses();
+    if (!addresses)
+        return unexpected{std::move(addresses).error()};
+    if (auto address = ip_endpoint::parse(text.find(':') != std::string::npos ? "[" + text + "]:0"
+                                                                              : text + ":0")) {
+        for (const auto& a : *addresses)
+            if (a.address.host() == address->host())
+                return if_nametoindex(a.interface.c_str());
+    }
+    std::vector<std::string> names; // each interface once, in the kernel's order
+    for (const auto& a : *addresses)
+        if (std::find(names.begin(), names.end(), a.interface) == names.end())
+            names.push_back(a.interface);
+    std::string known;
+    for (const auto& n : names)
+        known += (known.empty() ? "" : ", ") + n;
+    return fail("no interface " + quote_untrusted(text) +
+                "; give a name, an index or one of its addresses (interfaces here: " + known + ")");
 }
 
 } // namespace udpkit

@@ -129,6 +129,7 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_
         return errno_failure("getsockname", errno);
     self->local_ = ip_endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&bound)).value_or(local);
     self->wildcard_ = self->local_.is_unspecified();
+    self->bound_kind_ = classify_destination(self->local_, self->local_);
 
     if (auto watched =
             self->poll_.open(loop, self.get(), "watch the socket", &uv_poll_init_socket, self->fd_);
@@ -282,7 +283,8 @@ void udp_socket::read_datagrams() noexcept {
                                  info.has_destination ? info.to : local_,
                                  use_reply_from ? &info.reply_from : nullptr,
                                  received_ns,
-                                 last_kernel_drops_};
+                                 last_kernel_drops_,
+                                 info.has_destination ? info.kind : bound_kind_};
                 on_datagram_(d);
                 if (!*alive || !receiving_)
                     return;
@@ -508,46 +510,58 @@ result<void> udp_socket::set_multicast_loop(bool on) {
                : set_option("set multicast loop", IPPROTO_IP, IP_MULTICAST_LOOP, on ? 1 : 0);
 }
 
-namespace {
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL 29 // linux/in6.h, Linux 4.20; glibc 2.36 does not define it
+#endif
 
-// An IPv6 interface: a name (`eth0`), an index (`2`), or empty for the default.
-std::optional<unsigned> interface_index(const std::string& text) {
-    if (text.empty())
-        return 0u;
-    unsigned index = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), index);
-    if (ec == std::errc() && end == text.data() + text.size())
-        return index;
-    if (unsigned found = if_nametoindex(text.c_str()); found != 0)
-        return found;
-    return std::nullopt;
+result<void> udp_socket::set_multicast_interface(unsigned interface_index) {
+    if (is_v6(local_))
+        return set_option("set multicast interface", IPPROTO_IPV6, IPV6_MULTICAST_IF,
+                          static_cast<int>(interface_index));
+    if (fd_ < 0)
+        return fail("set multicast interface: socket is closed", UV_EBADF);
+    ip_mreqn m{};
+    m.imr_ifindex = static_cast<int>(interface_index);
+    if (setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_IF, &m, sizeof m) != 0)
+        return errno_failure("set multicast interface", errno);
+    return {};
 }
 
-result<void> membership(int fd, const ip_endpoint& local, const std::string& group,
-                        const std::string& interface_address, bool join) {
-    const std::string what = std::string(join ? "join" : "leave") + " multicast group " + group;
+namespace {
+
+result<void> membership(int fd, const ip_endpoint& local, const ip_endpoint& group,
+                        unsigned interface_index, bool join) {
+    const std::string what =
+        std::string(join ? "join" : "leave") + " multicast group " + group.host();
     if (fd < 0)
         return fail(what + ": socket is closed", UV_EBADF);
+    if (!group.is_multicast())
+        return fail(what + ": not a multicast address (IPv4 224.0.0.0/4, IPv6 ff00::/8)",
+                    UV_EINVAL);
+    if (group.family() != local.family())
+        return fail(what + ": the socket is bound to " + local.to_string() +
+                        ", a different IP family",
+                    UV_EINVAL);
     if (!is_v6(local)) {
-        ip_mreq m{};
-        if (inet_pton(AF_INET, group.c_str(), &m.imr_multiaddr) != 1)
-            return fail(what + ": not an IPv4 address", UV_EINVAL);
-        if (!interface_address.empty() &&
-            inet_pton(AF_INET, interface_address.c_str(), &m.imr_interface) != 1)
-            return fail(what + ": interface " + interface_address + " is not an IPv4 address",
-                        UV_EINVAL);
+        ip_mreqn m{};
+        m.imr_multiaddr = reinterpret_cast<const sockaddr_in*>(group.sockaddr_ptr())->sin_addr;
+        m.imr_ifindex = static_cast<int>(interface_index);
+        // Without this a wildcard socket would also get every group that any other socket of
+        // the host joined on its port.
+        const int all = 0;
+        if (join && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &all, sizeof all) != 0)
+            return errno_failure(what + ": turn off IP_MULTICAST_ALL", errno);
         if (setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m,
                        sizeof m) != 0)
             return errno_failure(what, errno);
         return {};
     }
     ipv6_mreq m{};
-    if (inet_pton(AF_INET6, group.c_str(), &m.ipv6mr_multiaddr) != 1)
-        return fail(what + ": not an IPv6 address", UV_EINVAL);
-    auto index = interface_index(interface_address);
-    if (!index)
-        return fail(what + ": no interface named " + interface_address, UV_EINVAL);
-    m.ipv6mr_interface = *index;
+    m.ipv6mr_multiaddr = reinterpret_cast<const sockaddr_in6*>(group.sockaddr_ptr())->sin6_addr;
+    m.ipv6mr_interface = interface_index;
+    const int all = 0; // as above; kernels before 4.20 lack the option and keep the old rule
+    if (join)
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &all, sizeof all);
     if (setsockopt(fd, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &m, sizeof m) != 0)
         return errno_failure(what, errno);
     return {};
@@ -555,13 +569,11 @@ result<void> membership(int fd, const ip_endpoint& local, const std::string& gro
 
 } // namespace
 
-result<void> udp_socket::join_multicast(const std::string& group,
-                                        const std::string& interface_address) {
-    return membership(fd_, local_, group, interface_address, true);
+result<void> udp_socket::join_multicast(const ip_endpoint& group, unsigned interface_index) {
+    return membership(fd_, local_, group, interface_index, true);
 }
-result<void> udp_socket::leave_multicast(const std::string& group,
-                                         const std::string& interface_address) {
-    return membership(fd_, local_, group, interface_address, false);
+result<void> udp_socket::leave_multicast(const ip_endpoint& group, unsigned interface_index) {
+    return membership(fd_, local_, group, interface_index, false);
 }
 
 result<void> udp_socket::set_buffer_sizes(int receive_bytes, int send_bytes) {

@@ -1,6 +1,7 @@
 // peer_directory::parse on arbitrary text: never crash, hang or overflow the stack; an error
 // names the file, a line and a column and is terminal-safe; a directory that loads keeps every
-// promise of the header (valid unique names in order, lookups both ways, limits in range).
+// promise of the header (valid unique names in order, lookups both ways, limits in range,
+// groups of members that exist).
 
 #include <algorithm>
 #include <cstdint>
@@ -49,5 +50,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(std::count(names.begin(), names.end(), ',') ==
                 static_cast<std::ptrdiff_t>(peers.size() - 1),
             "names() lists every peer");
+
+    const auto& groups = dir->groups();
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+        const auto& g = groups[i];
+        require(udpkit::is_valid_peer_name(g.name), "group names are valid");
+        require(i == 0 || groups[i - 1].name < g.name, "groups are sorted by name");
+        require(dir->find_group(g.name) == &g && dir->find(g.name) == nullptr,
+                "a group is found by its name and is not a peer");
+        require(dir->find_group(g.address) == &g, "find_group(address) finds the group");
+        require(g.address.port() != 0, "a group's port is not 0");
+        require(g.broadcast
+                    ? g.address.family() == udpkit::ip_family::v4 && !g.address.is_multicast()
+                    : g.address.is_multicast(),
+                "a group is a multicast group, or an IPv4 broadcast address");
+        require(g.ttl >= 0 && g.ttl <= 255, "a group's TTL is 0-255");
+        for (const auto& m : g.members) {
+            const auto* member = dir->find(m);
+            require(member != nullptr && member->name == m, "every member is a peer");
+            require(member->address.family() == g.address.family(),
+                    "members have the group's family");
+        }
+        require(std::is_sorted(g.members.begin(), g.members.end()), "members are sorted");
+    }
     return 0;
 }

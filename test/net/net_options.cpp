@@ -1,13 +1,17 @@
 #include <doctest/doctest.h>
 
+#include <net/if.h>
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "net_support.hpp"
+#include "udpkit/io/interfaces.hpp"
 #include "udpkit/io/udp_socket.hpp"
 
 using namespace udpkit;
@@ -27,9 +31,13 @@ TEST_CASE("socket options: broadcast and TTL accept valid values and refuse bad 
         CHECK(bad.error().message == "set TTL: 256 is not in 1..255");
         CHECK((*s)->set_multicast_ttl(4));
         CHECK((*s)->set_multicast_loop(true));
-        auto group = (*s)->join_multicast("not-an-address");
-        REQUIRE_FALSE(group);
-        CHECK(group.error().message.rfind("join multicast group not-an-address: ", 0) == 0);
+        auto unicast = (*s)->join_multicast(*ip_endpoint::parse("127.0.0.2:0"));
+        REQUIRE_FALSE(unicast);
+        CHECK(unicast.error().message == "join multicast group 127.0.0.2: not a multicast "
+                                         "address (IPv4 224.0.0.0/4, IPv6 ff00::/8)");
+        auto other_family = (*s)->join_multicast(*ip_endpoint::parse("[ff15::77]:0"));
+        REQUIRE_FALSE(other_family);
+        CHECK(other_family.error().message.find("a different IP family") != std::string::npos);
     }
     REQUIRE(loop.close());
 }
@@ -55,19 +63,22 @@ TEST_CASE("multicast: a member receives what is sent to the group") {
                 test::watchdog guard(loop, 3000);
                 auto member = udp_socket::bind(loop, *ip_endpoint::parse("0.0.0.0:0"));
                 auto sender = udp_socket::bind(loop, *ip_endpoint::parse("127.0.0.1:0"));
-                if (member && sender && (*member)->join_multicast("239.1.2.3", "127.0.0.1") &&
+                const unsigned lo = if_nametoindex("lo");
+                auto group = *ip_endpoint::parse("239.1.2.3:0");
+                if (member && sender && (*member)->join_multicast(group, lo) &&
                     (*sender)->set_multicast_loop(true) && (*sender)->set_multicast_ttl(1)) {
-                    auto group = *ip_endpoint::parse("239.1.2.3:0");
                     group.set_port((*member)->local_address().port());
                     (void)(*member)->start_receive([&](const datagram& d) {
-                        status = d.payload == "to the group" ? 0 : 2;
+                        status = d.payload == "to the group" && d.kind == destination_kind::group
+                                     ? 0
+                                     : 2;
                         loop.stop();
                     });
                     if ((*sender)->send("to the group", group))
                         loop.run();
                     if (guard.fired())
                         status = 3;
-                    (void)(*member)->leave_multicast("239.1.2.3", "127.0.0.1");
+                    (void)(*member)->leave_multicast(group, lo);
                 }
             }
             (void)loop.close();
@@ -82,5 +93,56 @@ TEST_CASE("multicast: a member receives what is sent to the group") {
         return;
     }
     CHECK(WEXITSTATUS(status) == 0);
+}
+} // TEST_SUITE("net")
+
+TEST_SUITE("net") {
+// 127.255.255.255 is loopback's broadcast address (Linux's local routing table lists it), so a
+// wildcard socket shows how each datagram was addressed without any other interface.
+TEST_CASE("destination kind: a wildcard socket tells a loopback broadcast from unicast") {
+    event_loop loop;
+    {
+        test::watchdog guard(loop, 3000);
+        auto receiver = udp_socket::bind(loop, *ip_endpoint::parse("0.0.0.0:0"));
+        auto sender = udp_socket::bind(loop, *ip_endpoint::parse("127.0.0.1:0"));
+        REQUIRE(receiver);
+        REQUIRE(sender);
+        REQUIRE((*sender)->set_broadcast(true));
+        const auto port = (*receiver)->local_address().port();
+        auto unicast = *ip_endpoint::parse("127.0.0.1:0");
+        auto broadcast = *ip_endpoint::parse("127.255.255.255:0");
+        unicast.set_port(port);
+        broadcast.set_port(port);
+        std::vector<std::pair<std::string, destination_kind>> seen;
+        REQUIRE((*receiver)->start_receive([&](const datagram& d) {
+            seen.emplace_back(std::string(d.payload), d.kind);
+            if (seen.size() == 2)
+                loop.stop();
+        }));
+        REQUIRE((*sender)->send("one", unicast));
+        REQUIRE((*sender)->send("all", broadcast));
+        loop.run();
+        REQUIRE_FALSE(guard.fired());
+        REQUIRE(seen.size() == 2);
+        CHECK(seen[0] ==
+              std::pair<std::string, destination_kind>{"one", destination_kind::unicast});
+        CHECK(seen[1] ==
+              std::pair<std::string, destination_kind>{"all", destination_kind::broadcast});
+    }
+    REQUIRE(loop.close());
+}
+
+TEST_CASE("find_interface takes a name, an index or an address, and lists the interfaces") {
+    const unsigned lo = if_nametoindex("lo");
+    REQUIRE(lo != 0);
+    CHECK(find_interface("lo").value_or(0) == lo);
+    CHECK(find_interface(std::to_string(lo)).value_or(0) == lo);
+    CHECK(find_interface("127.0.0.1").value_or(0) == lo);
+    auto missing = find_interface("nosuch0");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().message.rfind("no interface \"nosuch0\"; give a name, an index or one "
+                                        "of its addresses (interfaces here: ",
+                                        0) == 0);
+    CHECK(missing.error().message.find("lo") != std::string::npos);
 }
 } // TEST_SUITE("net")

@@ -157,3 +157,33 @@ TEST_CASE("a host never contains brackets, so every parsed address prints back t
     CHECK(parse_host_port("[::1]:1"));
 }
 } // TEST_SUITE("unit")
+
+TEST_CASE("multicast and broadcast addresses are told apart from unicast ones") {
+    auto e = [](const char* text) { return *ip_endpoint::parse(text); };
+    CHECK(e("239.1.2.3:9").is_multicast());
+    CHECK(e("224.0.0.1:9").is_multicast());
+    CHECK_FALSE(e("223.255.255.255:9").is_multicast());
+    CHECK_FALSE(e("240.0.0.1:9").is_multicast());
+    CHECK(e("[ff15::77]:9").is_multicast());
+    CHECK(e("[ff02::1]:9").is_multicast());
+    CHECK_FALSE(e("[fe80::1]:9").is_multicast());
+    CHECK(e("255.255.255.255:9").is_limited_broadcast());
+    CHECK_FALSE(e("10.0.0.255:9").is_limited_broadcast());
+    CHECK_FALSE(e("[ff02::1]:9").is_limited_broadcast());
+}
+
+TEST_CASE("classify_destination: a group, a broadcast seen by the kernel's reply source, unicast") {
+    auto e = [](const char* text) { return *ip_endpoint::parse(text); };
+    using k = destination_kind;
+    CHECK(classify_destination(e("239.1.2.3:9"), e("10.0.0.1:9")) == k::group);
+    CHECK(classify_destination(e("[ff15::77]:9"), e("[ff15::77]:9")) == k::group);
+    CHECK(classify_destination(e("255.255.255.255:9"), e("10.0.0.1:9")) == k::broadcast);
+    // A subnet broadcast: the kernel would answer from an interface address, not from it.
+    CHECK(classify_destination(e("10.0.0.255:9"), e("10.0.0.1:9")) == k::broadcast);
+    // Unicast: the kernel answers from the address the datagram reached (ports do not matter).
+    CHECK(classify_destination(e("10.0.0.1:9"), e("10.0.0.1:0")) == k::unicast);
+    CHECK(classify_destination(e("[::1]:9"), e("[::1]:9")) == k::unicast);
+    CHECK(to_string(k::unicast) == "unicast");
+    CHECK(to_string(k::group) == "group");
+    CHECK(to_string(k::broadcast) == "broadcast");
+}

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "udpkit/peer_directory.hpp"
 
@@ -74,8 +75,10 @@ TEST_CASE("invalid directories name file, line and column") {
     const row rows[] = {
         {"TOML syntax", "[peers.a\naddress = \"127.0.0.1:1\"\n", 1, 9, ""},
         {"unknown top-level key", "colour = 1\n[peers.a]\naddress = \"127.0.0.1:1\"\n", 1, 1,
-         "unknown key \"colour\"; expected max_message or [peers.NAME]"},
+         "unknown key \"colour\"; expected max_message, [peers.NAME] or [groups.NAME]"},
         {"peers not a table", "peers = 3\n", 1, 9, "peers must be a table"},
+        {"groups not a table", "groups = 3\n[peers.a]\naddress = \"127.0.0.1:1\"\n", 1, 10,
+         "groups must be a table of [groups.NAME] sections"},
         {"no peers", "max_message = 100\n", 1, 1, "the directory defines no peers"},
         {"bad name", "[peers.\"a b\"]\naddress = \"127.0.0.1:1\"\n", 1, 8,
          "invalid peer name \"a b\"; names are 1-32 characters"},
@@ -121,6 +124,11 @@ TEST_CASE("invalid directories name file, line and column") {
          15, "expected a whole number of bytes from 1 to 65527 (IPv6)"},
         {"max_message not a number", "max_message = \"big\"\n", 1, 15,
          "max_message is a string, not a number"},
+        {"multicast peer", "[peers.a]\naddress = \"239.1.2.3:9000\"\n", 2, 11,
+         "address 239.1.2.3:9000 of peer \"a\" is a multicast group, not one host; name it in "
+         "a [groups.NAME] section instead"},
+        {"broadcast peer", "[peers.a]\naddress = \"255.255.255.255:9000\"\n", 2, 11,
+         "is a broadcast address, not one host"},
     };
     for (const auto& r : rows) {
         CAPTURE(std::string(r.what));
@@ -134,6 +142,189 @@ TEST_CASE("invalid directories name file, line and column") {
                                                 std::to_string(r.column) + ": ",
                                             0) == 0);
     }
+}
+
+namespace {
+const char* const with_groups = R"([peers.alice]
+address = "10.0.0.1:9001"
+
+[peers.bob]
+address = "10.0.0.2:9001"
+
+[peers.carol]
+address = "10.0.0.3:9001"
+
+[peers.six]
+address = "[fd00::6]:9001"
+
+[groups.team]
+address = "239.1.2.3:9100"
+members = ["bob", "Alice"]
+ttl = 4
+interface = "eth0"
+loop = false
+
+[groups.lan]
+address = "10.0.0.255:9200"
+broadcast = true
+
+[groups.v6room]
+address = "[ff15::77]:9300"
+max_message = 1200
+)";
+} // namespace
+
+TEST_CASE("groups: multicast and broadcast, members by name, options and their defaults") {
+    auto dir = peer_directory::parse(with_groups, "peers.toml");
+    REQUIRE(dir);
+    REQUIRE(dir->groups().size() == 3);
+    CHECK(dir->group_names() == "lan, team, v6room");
+
+    const group* team = dir->find_group("TEAM");
+    REQUIRE(team != nullptr);
+    CHECK(team->name == "team");
+    CHECK(team->address.to_string() == "239.1.2.3:9100");
+    CHECK_FALSE(team->broadcast);
+    CHECK(team->members == std::vector<std::string>{"alice", "bob"}); // as the peers spell them
+    CHECK(team->has_member("Bob"));
+    CHECK_FALSE(team->has_member("carol"));
+    CHECK(team->ttl == 4);
+    CHECK(team->interface == "eth0");
+    CHECK_FALSE(team->loop);
+    CHECK(team->limit.bytes() == 1472);
+
+    // Defaults: every peer of the group's family, TTL 1, loop on, the routing table's interface.
+    const group* lan = dir->find_group("lan");
+    REQUIRE(lan != nullptr);
+    CHECK(lan->broadcast);
+    CHECK(lan->members == std::vector<std::string>{"alice", "bob", "carol"});
+    CHECK(lan->ttl == 1);
+    CHECK(lan->loop);
+    CHECK(lan->interface.empty());
+    const group* v6room = dir->find_group("v6room");
+    REQUIRE(v6room != nullptr);
+    CHECK(v6room->members == std::vector<std::string>{"six"});
+    CHECK(v6room->limit.bytes() == 1200);
+
+    CHECK(dir->find_group(*ip_endpoint::parse("239.1.2.3:9100")) == team);
+    CHECK(dir->find_group(*ip_endpoint::parse("239.1.2.3:9101")) == nullptr);
+    CHECK(dir->find_group("alice") == nullptr); // a peer is not a group
+    CHECK(dir->find("team") == nullptr);        // and a group not a peer
+    const auto of_bob = dir->groups_of("bob");
+    REQUIRE(of_bob.size() == 2);
+    CHECK(of_bob[0] == lan);
+    CHECK(of_bob[1] == team);
+    CHECK(dir->groups_of("carol") == std::vector<const group*>{lan});
+    CHECK(dir->groups_of("six") == std::vector<const group*>{v6room});
+
+    auto none = peer_directory::parse("[peers.a]\naddress = \"127.0.0.1:1\"\n", "d.toml");
+    REQUIRE(none);
+    CHECK(none->groups().empty());
+    CHECK(none->group_names() == "none");
+}
+
+// Each group rule, at the exact position of the value (or key) at fault.
+TEST_CASE("invalid groups name file, line and column") {
+    const std::string peers = "[peers.alice]\naddress = \"10.0.0.1:9001\"\n"
+                              "[peers.six]\naddress = \"[fd00::6]:9001\"\n"; // lines 1-4
+    struct row {
+        const char* what;
+        const char* text; // after the four lines of peers
+        int line;
+        int column;
+        const char* says;
+    };
+    const row rows[] = {
+        {"group not a table", "[groups]\nteam = 1\n", 6, 8,
+         "group \"team\" must be a table, e.g. [groups.team] with address = \"239.1.2.3:9100\""},
+        {"bad group name", "[groups.\"a.b\"]\naddress = \"239.1.2.3:9\"\n", 5, 9,
+         "invalid group name \"a.b\"; names are 1-32 characters"},
+        {"name clash with a peer", "[groups.Alice]\naddress = \"239.1.2.3:9\"\n", 5, 9,
+         "group name \"Alice\" is already the name of peer \"alice\" (line 1); peers and "
+         "groups share one namespace, ignoring case"},
+        {"group names differing in case",
+         "[groups.t]\naddress = \"239.1.2.3:9\"\n[groups.T]\naddress = \"239.1.2.4:9\"\n", 7, 9,
+         "group name \"T\" differs from \"t\" only in case"},
+        {"unknown group key", "[groups.t]\naddress = \"239.1.2.3:9\"\nhops = 2\n", 7, 1,
+         "unknown key \"hops\" in group \"t\"; expected address, broadcast, members, ttl, "
+         "interface, loop or max_message"},
+        {"no address", "[groups.t]\nttl = 2\n", 5, 1,
+         "group \"t\" has no address; add one, e.g. \"239.1.2.3:9100\""},
+        {"address not a string", "[groups.t]\naddress = 5\n", 6, 11,
+         "address of group \"t\" must be a string"},
+        {"unicast address", "[groups.t]\naddress = \"10.0.0.7:9\"\n", 6, 11,
+         "address 10.0.0.7:9 of group \"t\" is not a multicast group (IPv4 224.0.0.0/4, IPv6 "
+         "ff00::/8), e.g. \"239.1.2.3:9100\" or \"[ff15::77]:9100\"; for a broadcast address add "
+         "broadcast = true"},
+        {"bad address", "[groups.t]\naddress = \"239.1.2:9\"\n", 6, 11, "address of group \"t\": "},
+        {"port 0", "[groups.t]\naddress = \"239.1.2.3:0\"\n", 6, 11,
+         "address of group \"t\" has port 0; a group needs a port 1-65535"},
+        {"broadcast on a multicast address",
+         "[groups.t]\naddress = \"239.1.2.3:9\"\nbroadcast = true\n", 6, 11,
+         "is a multicast group, not a broadcast address; remove broadcast = true"},
+        {"IPv6 broadcast", "[groups.t]\naddress = \"[fd00::ff]:9\"\nbroadcast = true\n", 6, 11,
+         "IPv6 has no broadcast; use a multicast group such as \"[ff02::1]:9\""},
+        {"broadcast to the wildcard", "[groups.t]\naddress = \"0.0.0.0:9\"\nbroadcast = true\n", 6,
+         11, "is a wildcard, not a broadcast address"},
+        {"broadcast not a boolean", "[groups.t]\naddress = \"10.0.0.255:9\"\nbroadcast = \"yes\"\n",
+         7, 13,
+         "broadcast of group \"t\" is a string, not a boolean; expected broadcast = true or "
+         "false"},
+        {"loop not a boolean", "[groups.t]\naddress = \"239.1.2.3:9\"\nloop = 1\n", 7, 8,
+         "loop of group \"t\" is "},
+        {"ttl out of range", "[groups.t]\naddress = \"239.1.2.3:9\"\nttl = 256\n", 7, 7,
+         "ttl of group \"t\" 256 is out of range; expected a whole number of hops from 0 to 255"},
+        {"ttl negative", "[groups.t]\naddress = \"239.1.2.3:9\"\nttl = -1\n", 7, 7,
+         "ttl of group \"t\" -1 is negative; expected a whole number of hops from 0 to 255"},
+        {"ttl nan", "[groups.t]\naddress = \"239.1.2.3:9\"\nttl = nan\n", 7, 7,
+         "ttl of group \"t\" "},
+        {"ttl not a number", "[groups.t]\naddress = \"239.1.2.3:9\"\nttl = \"1\"\n", 7, 7,
+         "ttl of group \"t\" is a string, not a number"},
+        {"interface empty", "[groups.t]\naddress = \"239.1.2.3:9\"\ninterface = \"\"\n", 7, 13,
+         "interface of group \"t\" must be an interface name, index or address"},
+        {"members not a list", "[groups.t]\naddress = \"239.1.2.3:9\"\nmembers = \"alice\"\n", 7,
+         11, "members of group \"t\" must be a list of peer names"},
+        {"members empty", "[groups.t]\naddress = \"239.1.2.3:9\"\nmembers = []\n", 7, 11,
+         "members of group \"t\" is empty"},
+        {"unknown member",
+         "[groups.t]\naddress = \"239.1.2.3:9\"\nmembers = [\"alice\", \"carol\"]\n", 7, 21,
+         "unknown member \"carol\" of group \"t\"; known peers: alice, six"},
+        {"member not a string", "[groups.t]\naddress = \"239.1.2.3:9\"\nmembers = [1]\n", 7, 12,
+         "members of group \"t\" holds "},
+        {"member listed twice",
+         "[groups.t]\naddress = \"239.1.2.3:9\"\nmembers = [\"alice\", \"ALICE\"]\n", 7, 21,
+         "peer \"alice\" is listed twice in members of group \"t\""},
+        {"member of the other family",
+         "[groups.t]\naddress = \"239.1.2.3:9\"\nmembers = [\"six\"]\n", 7, 12,
+         "member \"six\" of group \"t\" has the IPv6 address [fd00::6]:9001, but the group's "
+         "239.1.2.3:9 is IPv4"},
+        {"two groups on one address",
+         "[groups.a]\naddress = \"239.1.2.3:9\"\n[groups.b]\naddress = \"239.1.2.3:9\"\n", 8, 11,
+         "address 239.1.2.3:9 of group \"b\" is already used by group \"a\""},
+        {"group max_message over IPv6's range",
+         "[groups.t]\naddress = \"[ff15::1]:9\"\nmax_message = 65528\n", 7, 15,
+         "expected a whole number of bytes from 1 to 65527 (IPv6)"},
+    };
+    for (const auto& r : rows) {
+        CAPTURE(std::string(r.what));
+        auto dir = peer_directory::parse(peers + r.text, "peers.toml");
+        REQUIRE_FALSE(dir);
+        CHECK(dir.error().source == "peers.toml");
+        CHECK(dir.error().line == r.line);
+        CHECK(dir.error().column == r.column);
+        CHECK(dir.error().message.find(r.says) != std::string::npos);
+    }
+}
+
+TEST_CASE("a group name clash is reported at whichever name comes later in the file") {
+    auto dir = peer_directory::parse("[groups.team]\naddress = \"239.1.2.3:9\"\n"
+                                     "[peers.Team]\naddress = \"127.0.0.1:1\"\n",
+                                     "d.toml");
+    REQUIRE_FALSE(dir);
+    CHECK(dir.error().line == 3);
+    CHECK(dir.error().column == 8);
+    CHECK(dir.error().message == "peer name \"Team\" is already the name of group \"team\" "
+                                 "(line 1); peers and groups share one namespace, ignoring case");
 }
 
 TEST_CASE("load reports unreadable and oversized files") {

@@ -2,6 +2,7 @@
 // The host's network interface addresses.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "udpkit/address.hpp"
@@ -19,5 +20,10 @@ struct interface_address {
 /// Every address of every interface that is up, IPv4 and IPv6, in the kernel's order.
 /// Errors: the list could not be read ("list interface addresses: ENOMEM (not enough memory)").
 result<std::vector<interface_address>> local_interface_addresses();
+
+/// The index of the interface that `name_or_address` names: its name (`eth0`), its index
+/// (`2`) or one of its addresses (`10.0.0.1`, `fe80::1`), as --interface takes it. The error
+/// quotes the text and lists the interfaces there are.
+result<unsigned> find_interface(std::string_view name_or_address);
 
 } // namespace udpkit

@@ -51,6 +51,8 @@ struct datagram {
     /// The socket's running count of datagrams the kernel dropped (receive buffer full) before
     /// this one was queued (SO_RXQ_OVFL; 0 without socket_options::drop_counts).
     std::uint64_t kernel_drops;
+    /// Whether `to` is one of the host's addresses, a joined group or a broadcast address.
+    destination_kind kind;
 };
 
 /// An error reported by the socket outside a send call, e.g. an ICMP "port unreachable" for an
@@ -160,12 +162,15 @@ public:
     result<void> set_ttl(int ttl);
     result<void> set_multicast_ttl(int ttl);
     result<void> set_multicast_loop(bool on);
-    /// Joins (or leaves) a multicast group, on `interface_address` (an address of the
-    /// interface; for IPv6 an interface name or index) or the default interface.
-    result<void> join_multicast(const std::string& group,
-                                const std::string& interface_address = {});
-    result<void> leave_multicast(const std::string& group,
-                                 const std::string& interface_address = {});
+    /// The interface that datagrams to a group leave by (IP_MULTICAST_IF / IPV6_MULTICAST_IF;
+    /// an index from find_interface(), 0 for the routing table's choice).
+    result<void> set_multicast_interface(unsigned interface_index);
+    /// Joins (or leaves) the multicast group `group` (its port is ignored; the family must be
+    /// the socket's) on the interface with this index, 0 for the routing table's choice. A
+    /// socket receives only the groups it joined itself (IP_MULTICAST_ALL is off), not those
+    /// other sockets of the host joined on the same port.
+    result<void> join_multicast(const ip_endpoint& group, unsigned interface_index = 0);
+    result<void> leave_multicast(const ip_endpoint& group, unsigned interface_index = 0);
     /// Sets SO_RCVBUF / SO_SNDBUF (the kernel may double or cap the value).
     result<void> set_buffer_sizes(int receive_bytes, int send_bytes);
     /// The receive buffer the kernel gave the socket (SO_RCVBUF as read back: the kernel
@@ -212,6 +217,7 @@ private:
     int poll_events_ = 0;
     ip_endpoint local_;
     bool wildcard_ = false;
+    destination_kind bound_kind_ = destination_kind::unicast; // of datagrams without pktinfo
     bool receiving_ = false;
     std::unique_ptr<receive_slots> slots_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true); // false once closed
