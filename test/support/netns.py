@@ -2,7 +2,9 @@
 
 testnet(n) builds n hosts h1..hn joined by a bridge in a switch namespace, each with one veth
 interface addressed from the documentation ranges 192.0.2.0/24 and 2001:db8::/64 (never a real
-network), and removes everything on exit. unavailable() says why namespaces cannot be made here,
+network), and removes everything on exit. The hosts route IPv4 multicast (224.0.0.0/4) out of
+eth0, as a host with a default route would, and the bridge floods multicast to every port (no
+IGMP/MLD snooping), so group tests do not wait on membership reports. unavailable() says why namespaces cannot be made here,
 so a test can skip with a clear message instead of failing on a machine that cannot.
 """
 import os
@@ -43,7 +45,7 @@ class testnet:
         try:
             subprocess.run(["ip", "netns", "add", self.switch], check=True, timeout=10,
                            capture_output=True)
-            _ip("link", "add", "br0", "type", "bridge", ns=self.switch)
+            _ip("link", "add", "br0", "type", "bridge", "mcast_snooping", "0", ns=self.switch)
             _ip("link", "set", "br0", "up", ns=self.switch)
             for i, host in enumerate(self.hosts):
                 subprocess.run(["ip", "netns", "add", host], check=True, timeout=10,
@@ -58,6 +60,7 @@ class testnet:
                 _ip("addr", "add", f"{self.v4[i]}/24", "dev", "eth0", ns=host)
                 _ip("addr", "add", f"{self.v6[i]}/64", "dev", "eth0", "nodad", ns=host)
                 _ip("link", "set", "eth0", "up", ns=host)
+                _ip("route", "add", "224.0.0.0/4", "dev", "eth0", ns=host)
             self._wait_ipv6_ready()
         except Exception:
             self.__exit__(None, None, None)
