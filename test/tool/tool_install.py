@@ -91,6 +91,12 @@ def installed_completion_offers_options_choices_and_directory_names():
             ["bob"]
         assert complete(dest, "udp-send --directory examples/peers.toml --burst 10 e") == ["echo"]
         assert "--linger" in complete(dest, "udp-chat --directory examples/peers.toml ")
+        groups = os.path.join(dest, "groups.toml")
+        with open(groups, "w", encoding="utf-8") as f:
+            f.write('[peers.alice]\naddress = "127.0.0.1:9001"\n'
+                    '[groups.team]\naddress = "239.1.2.3:9100"\n')
+        # --join takes a group, never a peer.
+        assert complete(dest, f"udp-echo --directory {groups} --join ") == ["team"]
 
 
 @case
