@@ -104,6 +104,7 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_
          v6 ? IPV6_RECVPKTINFO : IP_PKTINFO},
         {options.receive_timestamps, "ask for receive timestamps", SOL_SOCKET, SO_TIMESTAMPNS},
         {options.drop_counts, "ask for drop counts", SOL_SOCKET, SO_RXQ_OVFL},
+        {options.reuse_address, "set SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR},
     };
     for (const auto& w : control)
         if (w.on)

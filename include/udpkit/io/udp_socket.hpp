@@ -78,6 +78,10 @@ struct socket_options {
     /// still sees one datagram at a time) and UDP_SEGMENT in send_now() (runs of same-size
     /// datagrams to one destination leave as one message). See offload().
     bool offload = true;
+    /// SO_REUSEADDR, set before bind: several sockets of the host (each with this on) share the
+    /// address, and each gets its own copy of every multicast or broadcast datagram to it. Off
+    /// by default: on a unicast address it lets another socket take the port silently.
+    bool reuse_address = false;
 };
 
 /// What happened to one send() call that did not fail.
