@@ -259,7 +259,7 @@ def broadcast_room_on_loopback_reaches_its_members_once_and_not_the_others():
               f'[groups.nowhere]\naddress = "239.77.0.9:{room_port}"\ninterface = "nosuch0"\n'
               f'members = ["bob"]\n')
     with tempfile.TemporaryDirectory() as tmp:
-        _, procs, ports = start_peers(
+        directory, procs, ports = start_peers(
             tmp, {"alice": ["--to", "lan", "--linger", "forever"],
                   "bob": ["--format", "json", "--linger", "forever"],
                   "carol": ["--linger", "forever"], "dave": ["--linger", "forever"]},
@@ -307,6 +307,12 @@ def broadcast_room_on_loopback_reaches_its_members_once_and_not_the_others():
         assert "chatting without it" in err, err
         c = summary_counts(err)
         assert (c["received"], c["shown"], c["rooms_not_joined"]) == (3, 3, 1), err
+        # --to takes a peer or a group; anything else is a usage error listing both.
+        r = harness.run_tool([CHAT, "--directory", directory, "--as", "carol", "--to", "kitchen"],
+                             input="")
+        assert r.returncode == 2, r
+        assert (f'udp-chat: --to: no peer or group named "kitchen" in {directory}; known peers: '
+                f'alice, bob, carol, dave; groups: lan, nowhere') in r.stderr, r.stderr
 
 
 INVISIBLE = ["\u200e", "\u200f", "\u061c", "\u200b", "\ufeff", "\u2028", "\u2029", "\U000e0041"]

@@ -22,14 +22,14 @@ cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args) {
         "Chat with the peers of a TOML directory over UDP, one message per datagram, and in\n"
         "the rooms of its groups (multicast or broadcast), each member joined at start.\n"
         "Interactive when stdin and stdout are terminals; otherwise each input line is one\n"
-        "message to --to PEER and each received message one output line.",
+        "message to --to PEER (or GROUP) and each received message one output line.",
         "  udp-chat --directory examples/peers.toml --as alice --to bob\n"
         "  printf 'hi\\nbye\\n' | udp-chat --directory peers.toml --as alice --to bob --linger 2\n"
         "  udp-chat --directory peers.toml --as bob --format json --linger forever </dev/null\n"
         "  udp-chat --directory peers.toml --as alice --to team   # a [groups.team] room\n"
         "\nExit codes: 0 done, 1 a runtime failure (e.g. our address is in use), or in piped\n"
-        "mode a line was not sent or a peer was unreachable, 2 usage or directory error\n"
-        "(FILE:LINE:COL).\n");
+        "mode a line was not sent, a peer was unreachable or a room could not be joined,\n"
+        "2 usage or directory error (FILE:LINE:COL).\n");
     app->add_option("--directory", o.directory, "the peer directory (TOML)")
         ->required()
         ->type_name("FILE");
