@@ -6,7 +6,8 @@ member. Skipped, with the reason, only where namespaces cannot be created.
 
 What a room must do: a message to it reaches every member, labelled with the sender's peer name
 and the room, once (the sender does not see it come back), and not dave; anyone may send to it;
-/leave stops delivery and /join brings it back (bob on a terminal: a pty)."""
+/leave stops delivery and /join brings it back (bob on a terminal: a pty); a room's ttl and loop
+take effect, and two members on one host share a room."""
 import fcntl
 import json
 import os
@@ -229,6 +230,54 @@ def leave_stops_delivery_and_join_brings_it_back():
                 bob.p.kill()
                 bob.p.wait()
         end_all(procs)
+
+
+@case
+def ttl_and_loop_of_a_room_take_effect_and_members_on_one_host_share_it():
+    """alice and erin on h1, bob on h2, all members of two rooms: "near" with ttl = 0 (its
+    datagrams never leave the host) and "quiet" with loop = false (they never come back to the
+    sender's host). alice writes to both from a terminal."""
+    with testnet(2) as net, tempfile.TemporaryDirectory() as tmp:
+        directory = os.path.join(tmp, "peers.toml")
+        with open(directory, "w", encoding="utf-8") as f:
+            for name, host in (("alice", net.v4[0]), ("erin", net.v4[0]), ("bob", net.v4[1])):
+                f.write(f'[peers.{name}]\naddress = "{host}:{unused_port()}"\n')
+            f.write(f'[groups.near]\naddress = "239.77.0.4:{unused_port()}"\nttl = 0\n'
+                    f'[groups.quiet]\naddress = "239.77.0.5:{unused_port()}"\nloop = false\n')
+        forever = ["--linger", "forever"]
+        erin = spawn(net.cmd(0, [CHAT, "--directory", directory, "--as", "erin", *forever]),
+                     stdin=subprocess.PIPE)
+        bob = spawn(net.cmd(1, [CHAT, "--directory", directory, "--as", "bob", *forever]),
+                    stdin=subprocess.PIPE)
+        for p in (erin, bob):
+            assert p.readline(5).startswith("listening on "), p.stderr()
+        alice = terminal(net.cmd(0, [CHAT, "--directory", directory, "--as", "alice"]))
+        try:
+            alice.wait_for(r"in room quiet at .*\n.*\[/to PEER\]> $")
+            for room in ("near", "quiet"):
+                alice.type(f"/to {room}")
+                alice.wait_for(rf"\[to {room}\]> $")
+                alice.type(f"hello {room}")
+            # erin shares near with alice on h1 (both rooms' sockets on one address and port)
+            # and hears it by loop; quiet does not loop back, so its datagram never reaches h1's
+            # sockets.
+            assert re.fullmatch(STAMP + r" \[near\] alice: hello near", erin.readline(5))
+            time.sleep(0.2)  # time for what must not come, to show up if it did
+            # bob is on another host: near (ttl 0) never reached him, quiet did.
+            assert re.fullmatch(STAMP + r" \[quiet\] alice: hello quiet", bob.readline(5))
+            alice.type("/quit")
+            code, err = alice.end()
+            assert code == 0, err
+            # alice got her own "hello near" back (loop) and did not show it; nothing of quiet.
+            assert harness_counts(err) == (1, 0, 1), err
+        finally:
+            if alice.p.poll() is None:
+                alice.p.kill()
+                alice.p.wait()
+        results = end_all({"erin": erin, "bob": bob})
+        for name, (code, out, err) in results.items():
+            assert (code, out) == (0, ""), (name, code, out, err)
+            assert harness_counts(err)[:2] == (1, 1), (name, err)
 
 
 if __name__ == "__main__":
