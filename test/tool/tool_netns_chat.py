@@ -236,14 +236,17 @@ def leave_stops_delivery_and_join_brings_it_back():
 def ttl_and_loop_of_a_room_take_effect_and_members_on_one_host_share_it():
     """alice and erin on h1, bob on h2, all members of two rooms: "near" with ttl = 0 (its
     datagrams never leave the host) and "quiet" with loop = false (they never come back to the
-    sender's host). alice writes to both from a terminal."""
+    sender's host); alice and bob of "lan", the subnet's broadcast address. alice writes to each
+    from a terminal."""
     with testnet(2) as net, tempfile.TemporaryDirectory() as tmp:
         directory = os.path.join(tmp, "peers.toml")
         with open(directory, "w", encoding="utf-8") as f:
             for name, host in (("alice", net.v4[0]), ("erin", net.v4[0]), ("bob", net.v4[1])):
                 f.write(f'[peers.{name}]\naddress = "{host}:{unused_port()}"\n')
             f.write(f'[groups.near]\naddress = "239.77.0.4:{unused_port()}"\nttl = 0\n'
-                    f'[groups.quiet]\naddress = "239.77.0.5:{unused_port()}"\nloop = false\n')
+                    f'[groups.quiet]\naddress = "239.77.0.5:{unused_port()}"\nloop = false\n'
+                    f'[groups.lan]\naddress = "192.0.2.255:{unused_port()}"\nbroadcast = true\n'
+                    f'members = ["alice", "bob"]\n')
         forever = ["--linger", "forever"]
         erin = spawn(net.cmd(0, [CHAT, "--directory", directory, "--as", "erin", *forever]),
                      stdin=subprocess.PIPE)
@@ -254,7 +257,7 @@ def ttl_and_loop_of_a_room_take_effect_and_members_on_one_host_share_it():
         alice = terminal(net.cmd(0, [CHAT, "--directory", directory, "--as", "alice"]))
         try:
             alice.wait_for(r"in room quiet at .*\n.*\[/to PEER\]> $")
-            for room in ("near", "quiet"):
+            for room in ("near", "quiet", "lan"):
                 alice.type(f"/to {room}")
                 alice.wait_for(rf"\[to {room}\]> $")
                 alice.type(f"hello {room}")
@@ -265,11 +268,14 @@ def ttl_and_loop_of_a_room_take_effect_and_members_on_one_host_share_it():
             time.sleep(0.2)  # time for what must not come, to show up if it did
             # bob is on another host: near (ttl 0) never reached him, quiet did.
             assert re.fullmatch(STAMP + r" \[quiet\] alice: hello quiet", bob.readline(5))
+            # The subnet's broadcast room: bob is a member, erin (on alice's host) is not.
+            assert re.fullmatch(STAMP + r" \[lan\] alice: hello lan", bob.readline(5))
             alice.type("/quit")
             code, err = alice.end()
             assert code == 0, err
-            # alice got her own "hello near" back (loop) and did not show it; nothing of quiet.
-            assert harness_counts(err) == (1, 0, 1), err
+            # alice got her own "hello near" (loop) and "hello lan" (a broadcast always comes
+            # back) and showed neither; nothing of quiet.
+            assert harness_counts(err) == (2, 0, 2), err
         finally:
             if alice.p.poll() is None:
                 alice.p.kill()
@@ -277,7 +283,7 @@ def ttl_and_loop_of_a_room_take_effect_and_members_on_one_host_share_it():
         results = end_all({"erin": erin, "bob": bob})
         for name, (code, out, err) in results.items():
             assert (code, out) == (0, ""), (name, code, out, err)
-            assert harness_counts(err)[:2] == (1, 1), (name, err)
+            assert harness_counts(err) == {"erin": (1, 1, 0), "bob": (2, 2, 0)}[name], (name, err)
 
 
 if __name__ == "__main__":
