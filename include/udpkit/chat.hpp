@@ -49,6 +49,13 @@ struct chat_command {
 /// lower-case forms; arguments are separated by spaces or tabs.
 chat_command parse_chat_command(std::string_view line);
 
+/// Tab completion of a typed line: the candidates for the word being typed (`word`, a prefix,
+/// matched ignoring case), given what stands before it on the line (`before`). At the start of
+/// the line, the commands; after `/to`, the peers and groups of `directory`; after `/join` or
+/// `/leave`, its groups; elsewhere none (a message is free text). Sorted.
+std::vector<std::string> chat_completions(const peer_directory& directory, std::string_view before,
+                                          std::string_view word);
+
 /// How received messages are written.
 enum class chat_format { text, json };
 

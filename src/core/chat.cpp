@@ -1,6 +1,7 @@
 #include "udpkit/chat.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 
 #include "udpkit/hex.hpp"
@@ -116,6 +117,35 @@ chat_command parse_chat_command(std::string_view line) {
     if (word == "/quit" && is_blank(rest))
         return {kind::quit, {}};
     return {kind::unknown, std::string(word)};
+}
+
+std::vector<std::string> chat_completions(const peer_directory& directory, std::string_view before,
+                                          std::string_view word) {
+    const auto starts_with = [word](std::string_view candidate) {
+        return candidate.size() >= word.size() &&
+               std::equal(word.begin(), word.end(), candidate.begin(), [](char a, char b) {
+                   return std::tolower(static_cast<unsigned char>(a)) ==
+                          std::tolower(static_cast<unsigned char>(b));
+               });
+    };
+    std::vector<std::string> out;
+    const auto command = trim(before);
+    if (command.empty()) {
+        for (const char* c : {"/all", "/help", "/join", "/leave", "/quit", "/reply", "/to", "/who"})
+            if (word.starts_with('/') && starts_with(c))
+                out.emplace_back(c);
+        return out;
+    }
+    if (command == "/to")
+        for (const auto& p : directory.peers())
+            if (starts_with(p.name))
+                out.push_back(p.name);
+    if (command == "/to" || command == "/join" || command == "/leave")
+        for (const auto& g : directory.groups())
+            if (starts_with(g.name))
+                out.push_back(g.name);
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 chat_session::chat_session(const peer_directory& directory, const peer& self, const peer* target,

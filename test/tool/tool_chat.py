@@ -145,6 +145,37 @@ def interactive_terminal_message_above_half_typed_line():
 
 
 @case
+def tab_completes_commands_and_the_names_of_peers_and_rooms():
+    room = f'[groups.team]\naddress = "127.255.255.255:{unused_port()}"\nbroadcast = true\n'
+    with tmux_chat(groups=room) as t:
+        t.keys("/jo")
+        t.keys("Tab", literal=False)
+        t.wait_screen(lambda s: s.last_line() == "[to bob]> /join", "/join completed")
+        t.keys("t")
+        t.keys("Tab", literal=False)
+        t.wait_screen(lambda s: s.last_line() == "[to bob]> /join team", "a group's name")
+        t.keys("Enter", literal=False)
+        t.wait_screen(lambda s: s.has("already in room team"), "/join's answer")
+        t.keys("/to ")
+        t.keys("Tab", "Tab", literal=False)  # twice: every candidate is listed
+        t.wait_screen(lambda s: s.has(r"alice +bob +team"), "peers and groups listed")
+        t.keys("t")
+        t.keys("Tab", literal=False)
+        t.wait_screen(lambda s: s.last_line() == "[to bob]> /to team", "/to's group name")
+        t.keys("Enter", literal=False)
+        t.wait_screen(lambda s: s.last_line() == "[to team]>", "the room as target")
+        # A message is free text: Tab offers nothing, never file names.
+        t.keys("see /etc/passw")
+        t.keys("Tab", literal=False)
+        time.sleep(0.2)
+        assert t.screen().last_line() == "[to team]> see /etc/passw", t.screen().lines()
+        t.keys("C-u", literal=False)
+        t.keys("/quit", "Enter")
+        code, err = t.exit_status()
+        assert code == 0, err
+
+
+@case
 def interactive_leaves_cleanly_on_sigterm_and_ctrl_d():
     with tmux_chat() as t:
         t.keys("unsent words")
@@ -565,8 +596,9 @@ class tmux_chat:
     """udp-chat as alice in a real terminal: a private tmux server (its own socket name), a fixed
     size, stderr to a file; ended by name however the test ends."""
 
-    def __init__(self, extra=()):
+    def __init__(self, extra=(), groups=""):
         self.extra = list(extra)
+        self.groups = groups  # [groups.NAME] tables for the directory
         self.name = f"udpkit-chat-{os.getpid()}"
 
     def __enter__(self):
@@ -578,7 +610,8 @@ class tmux_chat:
         self.stty_file = os.path.join(self.tmp.name, "stty.txt")
         for _attempt in range(5):
             port = unused_port()
-            write_directory(directory, {"alice": port, "bob": self.bob.getsockname()[1]})
+            write_directory(directory, {"alice": port, "bob": self.bob.getsockname()[1]},
+                            groups=self.groups)
             self.tmux("kill-server", check=False)
             for stale in (self.status, self.stty_file):  # from an attempt whose port was taken
                 if os.path.exists(stale):

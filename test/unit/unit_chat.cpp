@@ -585,6 +585,24 @@ TEST_CASE("chat rooms: received group messages carry the group in text and JSON"
     CHECK(k.counters().dropped_unknown == 1);
 }
 
+TEST_CASE("chat: Tab completes commands, and names after /to, /join and /leave") {
+    rooms f;
+    using names = std::vector<std::string>;
+    CHECK(chat_completions(f.dir, "", "/") ==
+          names{"/all", "/help", "/join", "/leave", "/quit", "/reply", "/to", "/who"});
+    CHECK(chat_completions(f.dir, "", "/j") == names{"/join"});
+    CHECK(chat_completions(f.dir, "", "/x").empty());
+    CHECK(chat_completions(f.dir, "", "jo").empty()); // a message, not a command
+    CHECK(chat_completions(f.dir, "/to ", "") ==
+          names{"alice", "bob", "carol", "dave6", "lan", "ops", "six", "team"});
+    CHECK(chat_completions(f.dir, "/to  ", "B") == names{"bob"}); // names ignore case
+    CHECK(chat_completions(f.dir, "/join ", "") == names{"lan", "ops", "six", "team"});
+    CHECK(chat_completions(f.dir, "/leave ", "t") == names{"team"});
+    CHECK(chat_completions(f.dir, "/join ", "b").empty()); // bob is a peer, not a group
+    CHECK(chat_completions(f.dir, "hello ", "b").empty());
+    CHECK(chat_completions(f.dir, "/to bob ", "").empty());
+}
+
 TEST_CASE("chat rooms: /who lists the groups with address, limit, members and our rooms") {
     rooms f;
     auto s = f.joined();

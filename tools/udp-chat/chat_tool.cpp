@@ -164,6 +164,9 @@ private:
         if (!c)
             return unexpected{std::move(c).error()};
         console_ = std::move(*c);
+        console_->set_completer([this](std::string_view before, std::string_view word) {
+            return chat_completions(directory_, before, word);
+        });
         (void)winch_.start(SIGWINCH, [this](int) {
             if (console_)
                 console_->resize();
