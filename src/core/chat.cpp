@@ -1,6 +1,7 @@
 #include "udpkit/chat.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 
 #include "udpkit/hex.hpp"
@@ -37,7 +38,37 @@ std::string_view trim(std::string_view s) {
     return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
-// Appends `\u00XX` style escapes: JSON's only escape for code points outside the named ones.
+// Why a message of `size` bytes cannot go to `name` at `address` from a socket of `family`, or
+// nullopt when it can.
+std::optional<std::string> refusal(std::string_view name, const ip_endpoint& address,
+                                   message_limit limit, std::size_t size, std::string_view self,
+                                   ip_family family) {
+    if (address.family() != family) {
+        std::string why(name);
+        why += " (" + address.to_string() + ") and we (";
+        why += self;
+        why += ") are of different IP families (";
+        why += family == ip_family::v4 ? "IPv4 to IPv6" : "IPv6 to IPv4";
+        return why + "); not sent";
+    }
+    if (limit.check(size))
+        return std::nullopt;
+    std::string why = "line of " + std::to_string(size) + " bytes exceeds ";
+    why += name;
+    return why + "'s limit of " + std::to_string(limit.bytes()) + " bytes; not sent";
+}
+
+std::string joined_names(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names)
+        out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
+// `239.77.0.2:9200`, or `192.0.2.255:9300 (broadcast)`.
+std::string group_address(const group& g) {
+    return g.address.to_string() + (g.broadcast ? " (broadcast)" : "");
+}
 
 } // namespace
 
@@ -77,6 +108,10 @@ chat_command parse_chat_command(std::string_view line) {
         return {kind::reply, {}};
     if (word == "/who" && is_blank(rest))
         return {kind::who, {}};
+    if (word == "/join")
+        return {kind::join, std::string(trim(rest))};
+    if (word == "/leave")
+        return {kind::leave, std::string(trim(rest))};
     if (word == "/help" && is_blank(rest))
         return {kind::help, {}};
     if (word == "/quit" && is_blank(rest))
@@ -84,9 +119,95 @@ chat_command parse_chat_command(std::string_view line) {
     return {kind::unknown, std::string(word)};
 }
 
+std::vector<std::string> chat_completions(const peer_directory& directory, std::string_view before,
+                                          std::string_view word) {
+    const auto starts_with = [word](std::string_view candidate) {
+        return candidate.size() >= word.size() &&
+               std::equal(word.begin(), word.end(), candidate.begin(), [](char a, char b) {
+                   return std::tolower(static_cast<unsigned char>(a)) ==
+                          std::tolower(static_cast<unsigned char>(b));
+               });
+    };
+    std::vector<std::string> out;
+    const auto command = trim(before);
+    if (command.empty()) {
+        for (const char* c : {"/all", "/help", "/join", "/leave", "/quit", "/reply", "/to", "/who"})
+            if (word.starts_with('/') && starts_with(c))
+                out.emplace_back(c);
+        return out;
+    }
+    if (command == "/to")
+        for (const auto& p : directory.peers())
+            if (starts_with(p.name))
+                out.push_back(p.name);
+    if (command == "/to" || command == "/join" || command == "/leave")
+        for (const auto& g : directory.groups())
+            if (starts_with(g.name))
+                out.push_back(g.name);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 chat_session::chat_session(const peer_directory& directory, const peer& self, const peer* target,
                            settings s)
     : directory_(directory), self_(self), target_(target), settings_(s) {}
+
+chat_session::chat_session(const peer_directory& directory, const peer& self, const group& target,
+                           settings s)
+    : directory_(directory), self_(self), target_(nullptr), target_group_(&target), settings_(s) {}
+
+std::vector<const group*> chat_session::rooms_to_join() const {
+    return directory_.groups_of(self_.name);
+}
+
+std::string chat_session::on_joined(const group& room, std::string_view error) {
+    const std::string where = "room " + room.name + " at " + group_address(room);
+    if (!error.empty()) {
+        ++counters_.not_joined;
+        std::string notice = "cannot join " + where + ": ";
+        notice += error;
+        return notice + "; chatting without it (/join " + room.name + " tries again)";
+    }
+    if (!in_room(room))
+        rooms_.push_back(&room);
+    return "in " + where + " with " + joined_names(room.members);
+}
+
+std::string chat_session::on_left(const group& room) {
+    rooms_.erase(std::remove(rooms_.begin(), rooms_.end(), &room), rooms_.end());
+    std::string notice = "left room " + room.name + " at " + group_address(room);
+    if (target_group_ == &room)
+        notice += "; lines still go to it (/to PEER talks to someone else)";
+    return notice;
+}
+
+bool chat_session::in_room(const group& room) const noexcept {
+    return std::find(rooms_.begin(), rooms_.end(), &room) != rooms_.end();
+}
+
+chat_reaction chat_session::join_or_leave(std::string_view name, bool join) {
+    chat_reaction r;
+    const std::string command = join ? "/join" : "/leave";
+    if (name.empty()) {
+        r.notices.push_back(command + " GROUP: which room? groups in " + directory_.source() +
+                            ": " + directory_.group_names());
+        return r;
+    }
+    const group* g = directory_.find_group(name);
+    if (g == nullptr) {
+        std::string notice = "no group named \"" + render_untrusted(name) + "\"";
+        if (directory_.find(name) != nullptr)
+            notice += " (that is a peer: /to " + render_untrusted(name) + " talks to it)";
+        r.notices.push_back(notice + "; known groups: " + directory_.group_names());
+    } else if (join && in_room(*g)) {
+        r.notices.push_back("already in room " + g->name);
+    } else if (!join && !in_room(*g)) {
+        r.notices.push_back("not in room " + g->name + " (/join " + g->name + " joins it)");
+    } else {
+        (join ? r.join : r.leave) = g;
+    }
+    return r;
+}
 
 chat_reaction chat_session::on_command_line(std::string_view line) {
     using kind = chat_command::kind;
@@ -102,25 +223,40 @@ chat_reaction chat_session::on_command_line(std::string_view line) {
             return send_line(command.text, command.text.size(), true);
         to_everyone_ = true;
         target_ = nullptr;
+        target_group_ = nullptr;
         r.notices.push_back("now talking to everyone: " + names_of_everyone_else());
         break;
     case kind::to:
         if (command.text.empty()) {
-            r.notices.push_back(to_everyone_ ? "talking to everyone"
-                                : target_    ? "talking to " + target_->name
-                                             : "no one to talk to yet: /to PEER picks one");
+            r.notices.push_back(to_everyone_    ? "talking to everyone"
+                                : target_       ? "talking to " + target_->name
+                                : target_group_ ? "talking to room " + target_group_->name
+                                                : "no one to talk to yet: /to PEER picks one");
         } else if (const peer* p = directory_.find(command.text)) {
             target_ = p;
+            target_group_ = nullptr;
             to_everyone_ = false;
             r.notices.push_back("now talking to " + p->name + " at " + p->address.to_string() +
                                 (p == &self_ ? " (that is you)" : ""));
+        } else if (const group* g = directory_.find_group(command.text)) {
+            target_ = nullptr;
+            target_group_ = g;
+            to_everyone_ = false;
+            r.notices.push_back("now talking to room " + g->name + " at " + group_address(*g) +
+                                (in_room(*g) ? ""
+                                             : " (you are not in it, so you will not see what "
+                                               "others say there: /join " +
+                                                   g->name + ")"));
         } else if (auto address = ip_endpoint::parse(command.text);
                    address && address->port() != 0) {
             r.notices.push_back(talk_to(*address));
         } else {
-            r.notices.push_back("no peer named \"" + render_untrusted(command.text) +
-                                "\"; known peers: " + directory_.names() +
-                                " (or give an address, e.g. /to 127.0.0.1:9001)");
+            const bool groups = !directory_.groups().empty();
+            r.notices.push_back(
+                std::string(groups ? "no peer or group named \"" : "no peer named \"") +
+                render_untrusted(command.text) + "\"; known peers: " + directory_.names() +
+                (groups ? "; groups: " + directory_.group_names() : "") +
+                " (or give an address, e.g. /to 127.0.0.1:9001)");
         }
         break;
     case kind::reply:
@@ -130,6 +266,9 @@ chat_reaction chat_session::on_command_line(std::string_view line) {
     case kind::who:
         r.notices = who();
         break;
+    case kind::join:
+    case kind::leave:
+        return join_or_leave(command.text, command.what == kind::join);
     case kind::help:
         r.notices = help();
         break;
@@ -158,26 +297,19 @@ chat_reaction chat_session::on_overlong_line(std::size_t size) {
 }
 
 chat_reaction chat_session::send_line(std::string_view text, std::size_t size, bool to_everyone) {
+    if (!to_everyone && target_group_ != nullptr)
+        return send_to_group(text, size);
     if (!to_everyone && target_ == nullptr)
         return refuse("no one to talk to yet: pick a peer with /to PEER or --to PEER (known: " +
                       directory_.names() + "); line not sent");
     chat_reaction r;
     const auto peers = to_everyone ? everyone_else() : std::vector<const peer*>{target_};
     for (const peer* p : peers) {
-        if (p->address.family() != settings_.family) {
+        if (auto why = refusal(p->name, p->address, p->limit, size, self_.name, settings_.family)) {
             ++counters_.not_sent;
-            r.notices.push_back(
-                p->name + " (" + p->address.to_string() + ") and we (" + self_.name +
-                ") are of different IP families (" +
-                (settings_.family == ip_family::v4 ? "IPv4 to IPv6" : "IPv6 to IPv4") +
-                "); not sent");
-        } else if (p->limit.check(size)) {
-            r.send_to.push_back(p);
+            r.notices.push_back(std::move(*why));
         } else {
-            ++counters_.not_sent;
-            r.notices.push_back("line of " + std::to_string(size) + " bytes exceeds " + p->name +
-                                "'s limit of " + std::to_string(p->limit.bytes()) +
-                                " bytes; not sent");
+            r.send_to.push_back(p);
         }
     }
     if (!r.send_to.empty())
@@ -185,8 +317,20 @@ chat_reaction chat_session::send_line(std::string_view text, std::size_t size, b
     return r;
 }
 
+chat_reaction chat_session::send_to_group(std::string_view text, std::size_t size) {
+    const group& g = *target_group_;
+    if (auto why =
+            refusal("room " + g.name, g.address, g.limit, size, self_.name, settings_.family))
+        return refuse(*why);
+    chat_reaction r;
+    r.send_to_group = &g;
+    r.payload = std::string(text);
+    return r;
+}
+
 std::string chat_session::talk_to(const ip_endpoint& address) {
     to_everyone_ = false;
+    target_group_ = nullptr;
     if (const peer* p = directory_.find(address)) {
         target_ = p;
         return "now talking to " + p->name + " at " + address.to_string();
@@ -220,9 +364,14 @@ std::vector<const peer*> chat_session::everyone_else() const {
 }
 
 std::optional<std::string> chat_session::on_datagram(std::string_view payload, std::size_t size,
-                                                     const ip_endpoint& from, chat_time now) {
+                                                     const ip_endpoint& from, chat_time now,
+                                                     const group* room) {
     ++counters_.received;
     const peer* sender = directory_.find(from);
+    if (room != nullptr && sender == &self_) {
+        ++counters_.own; // we wrote it; multicast loop (or broadcast) brought it back
+        return std::nullopt;
+    }
     if (sender == nullptr) {
         if (settings_.known_only) {
             ++counters_.dropped_unknown;
@@ -244,8 +393,9 @@ std::optional<std::string> chat_session::on_datagram(std::string_view payload, s
     }
     last_sender_ = from; // shown: /reply answers it
     // Our own limit decides truncation, also when the socket's is larger (it is sized for the
-    // largest peer so that it can send to every one).
-    const auto limit = self_.limit.bytes();
+    // largest peer so that it can send to every one). A room's datagrams are held to the
+    // room's limit, the one its members agreed on.
+    const auto limit = room ? room->limit.bytes() : self_.limit.bytes();
     const bool truncated = size > limit;
     if (payload.size() > limit)
         payload = payload.substr(0, limit);
@@ -257,6 +407,7 @@ std::optional<std::string> chat_session::on_datagram(std::string_view payload, s
         std::string line =
             "{\"time\":\"" + format_utc(now) +
             "\",\"peer\":" + (sender ? "\"" + sender->name + "\"" : std::string("null")) +
+            ",\"group\":" + (room ? "\"" + room->name + "\"" : std::string("null")) +
             ",\"address\":\"" + from.to_string() + "\",\"size\":" + std::to_string(size) +
             ",\"truncated\":" + (truncated ? "true" : "false");
         if (auto text = json_text(payload))
@@ -268,6 +419,8 @@ std::optional<std::string> chat_session::on_datagram(std::string_view payload, s
     // Everything before the first ": " is ours; the sender's bytes only ever follow it.
     std::string line = "[";
     line += format_clock(now) + "] ";
+    if (room != nullptr)
+        line += "[" + room->name + "] ";
     line += sender ? sender->name : from.to_string() + " (unknown)";
     if (truncated)
         line += " (truncated: " + std::to_string(size) + " bytes, over our limit of " +
@@ -297,10 +450,11 @@ std::optional<std::string> chat_session::take_suppressed_notice() {
 }
 
 void chat_session::on_sent(const peer&, std::string_view error) {
-    if (error.empty())
-        ++counters_.sent;
-    else
-        ++counters_.not_sent;
+    ++(error.empty() ? counters_.sent : counters_.not_sent);
+}
+
+void chat_session::on_sent(const group&, std::string_view error) {
+    ++(error.empty() ? counters_.sent : counters_.not_sent);
 }
 
 std::string chat_session::on_unreachable(const ip_endpoint* destination, std::string_view error) {
@@ -317,14 +471,21 @@ std::string chat_session::prompt() const {
         return "[to all]> ";
     if (target_ != nullptr)
         return "[to " + target_->name + "]> ";
+    if (target_group_ != nullptr)
+        return "[to " + target_group_->name + "]> ";
     return "[/to PEER]> ";
 }
 
 std::vector<std::string> chat_session::who() const {
+    // Peers and groups share the columns.
     std::size_t name_width = 0, address_width = 0;
     for (const auto& p : directory_.peers()) {
         name_width = std::max(name_width, p.name.size());
         address_width = std::max(address_width, p.address.to_string().size());
+    }
+    for (const auto& g : directory_.groups()) {
+        name_width = std::max(name_width, g.name.size());
+        address_width = std::max(address_width, group_address(g).size());
     }
     std::vector<std::string> lines{"peers in " + render_untrusted(directory_.source()) + ":"};
     for (const auto& p : directory_.peers()) {
@@ -338,6 +499,23 @@ std::vector<std::string> chat_session::who() const {
             line += "  <- talking to";
         lines.push_back(std::move(line));
     }
+    if (directory_.groups().empty())
+        return lines;
+    lines.push_back("groups in " + render_untrusted(directory_.source()) + ":");
+    for (const auto& g : directory_.groups()) {
+        std::string line = "  " + g.name + std::string(name_width - g.name.size() + 2, ' ');
+        const auto address = group_address(g);
+        line += address + std::string(address_width - address.size() + 2, ' ');
+        line +=
+            "max " + std::to_string(g.limit.bytes()) + " bytes  members " + joined_names(g.members);
+        if (in_room(g))
+            line += "  (in room)";
+        else if (g.has_member(self_.name))
+            line += "  (a member, not in room)";
+        if (&g == target_group_)
+            line += "  <- talking to";
+        lines.push_back(std::move(line));
+    }
     return lines;
 }
 
@@ -345,9 +523,12 @@ std::vector<std::string> chat_session::help() {
     return {
         "commands:",
         "  /to PEER     talk to PEER from now on (/to alone: who is it now); /to ADDR too",
+        "  /to GROUP    talk to the room GROUP (a group of the directory) from now on",
+        "  /join GROUP  join the room GROUP: see what is sent to it",
+        "  /leave GROUP leave the room GROUP",
         "  /reply       talk to whoever wrote last, also an unknown sender",
         "  /all TEXT    send TEXT to every peer; /all alone: talk to everyone from now on",
-        "  /who         list the peers, their addresses and limits",
+        "  /who         list the peers and groups, their addresses, limits and members",
         "  /help        this list",
         "  /quit        leave (so does Ctrl-D)",
         "  TEXT         send TEXT to the current peer (//TEXT sends /TEXT)",
@@ -357,11 +538,12 @@ std::vector<std::string> chat_session::help() {
 std::string chat_session::summary() const {
     const auto& c = counters_;
     return "received " + std::to_string(c.received) + ", shown " + std::to_string(c.shown) +
-           ", dropped " + std::to_string(c.dropped_unknown + c.suppressed) + " (known-only " +
-           std::to_string(c.dropped_unknown) + ", over display rate " +
-           std::to_string(c.suppressed) + "), truncated " + std::to_string(c.truncated) +
-           "; sent " + std::to_string(c.sent) + ", not sent " + std::to_string(c.not_sent) +
-           ", unreachable " + std::to_string(c.unreachable);
+           ", dropped " + std::to_string(c.dropped_unknown + c.suppressed + c.own) +
+           " (known-only " + std::to_string(c.dropped_unknown) + ", over display rate " +
+           std::to_string(c.suppressed) + ", own " + std::to_string(c.own) + "), truncated " +
+           std::to_string(c.truncated) + "; sent " + std::to_string(c.sent) + ", not sent " +
+           std::to_string(c.not_sent) + ", unreachable " + std::to_string(c.unreachable) +
+           ", rooms not joined " + std::to_string(c.not_joined);
 }
 
 } // namespace udpkit

@@ -114,6 +114,7 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_
         // IPV6_PKTINFO gives an IPv4 datagram's destination but not the kernel's choice of
         // reply source, which tells a subnet broadcast apart (classify_destination).
         {dual_stack, "ask for IPv4 destination addresses", IPPROTO_IP, IP_PKTINFO},
+        {options.reuse_address, "set SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR},
     };
     for (const auto& w : control)
         if (w.on)

@@ -132,6 +132,48 @@ TEST_CASE("destination kind: a wildcard socket tells a loopback broadcast from u
     REQUIRE(loop.close());
 }
 
+// What lets several chat peers of one host share a broadcast (or multicast) room: with
+// SO_REUSEADDR on both, two sockets bind the same broadcast address and port, and each gets its
+// own copy; without it the second bind is refused.
+TEST_CASE("reuse_address: two sockets share a broadcast address and each gets every datagram") {
+    event_loop loop;
+    {
+        test::watchdog guard(loop, 3000);
+        socket_options shared;
+        shared.reuse_address = true;
+        auto first = udp_socket::bind(loop, *ip_endpoint::parse("127.255.255.255:0"), shared);
+        REQUIRE(first);
+        const auto room = (*first)->local_address();
+        auto refused = udp_socket::bind(loop, room);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().message.find("EADDRINUSE") != std::string::npos);
+        auto second = udp_socket::bind(loop, room, shared);
+        REQUIRE(second);
+        auto sender = udp_socket::bind(loop, *ip_endpoint::parse("127.0.0.1:0"));
+        REQUIRE(sender);
+        REQUIRE((*sender)->set_broadcast(true));
+        std::vector<std::string> seen_first, seen_second;
+        auto stop_when_both = [&] {
+            if (seen_first.size() == 1 && seen_second.size() == 1)
+                loop.stop();
+        };
+        REQUIRE((*first)->start_receive([&](const datagram& d) {
+            seen_first.emplace_back(d.payload);
+            stop_when_both();
+        }));
+        REQUIRE((*second)->start_receive([&](const datagram& d) {
+            seen_second.emplace_back(d.payload);
+            stop_when_both();
+        }));
+        REQUIRE((*sender)->send("to the room", room));
+        loop.run();
+        REQUIRE_FALSE(guard.fired());
+        CHECK(seen_first == std::vector<std::string>{"to the room"});
+        CHECK(seen_second == std::vector<std::string>{"to the room"});
+    }
+    REQUIRE(loop.close());
+}
+
 TEST_CASE("find_interface takes a name, an index or an address, and lists the interfaces") {
     const unsigned lo = if_nametoindex("lo");
     REQUIRE(lo != 0);

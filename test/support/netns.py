@@ -10,7 +10,9 @@ so a test can skip with a clear message instead of failing on a machine that can
 import contextlib
 import os
 import subprocess
+import sys
 
+import harness
 from harness import wait_until
 
 
@@ -104,3 +106,13 @@ class testnet:
                     pass
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
         return False
+
+
+def run_or_skip():
+    """A netns test file's main: runs its cases (harness.run), or exits with meson's "skipped"
+    code 77 and the reason where namespaces cannot be made."""
+    reason = unavailable()
+    if reason:
+        print(f"skipped: {reason}")
+        sys.exit(77)
+    harness.run()

@@ -28,24 +28,26 @@ CHAT = tool("udp-chat")
 STAMP = r"\[\d\d:\d\d:\d\d\]"
 
 
-def write_directory(path, ports, limits=None):
+def write_directory(path, ports, limits=None, groups=""):
     limits = limits or {}
     with open(path, "w", encoding="utf-8") as f:
         for name, port in ports.items():
             f.write(f'[peers.{name}]\naddress = "127.0.0.1:{port}"\n')
             if name in limits:
                 f.write(f"max_message = {limits[name]}\n")
+        f.write(groups)
 
 
-def start_peers(tmp, chats, fixed=None, limits=None, stdin=subprocess.PIPE):
+def start_peers(tmp, chats, fixed=None, limits=None, stdin=subprocess.PIPE, groups=""):
     """Starts one udp-chat per entry of `chats` ({name: [extra args]}) over a directory that also
-    holds `fixed` ({name: port} of sockets the test owns). Returns (directory, {name: Proc},
-    {name: port}). Retries with new ports when one was taken in the meantime."""
+    holds `fixed` ({name: port} of sockets the test owns) and the `groups` tables (TOML text).
+    Returns (directory, {name: Proc}, {name: port}). Retries with new ports when one was taken in
+    the meantime."""
     directory = os.path.join(tmp, "peers.toml")
     for _attempt in range(5):
         ports = dict(fixed or {})
         ports.update({name: unused_port() for name in chats})
-        write_directory(directory, ports, limits)
+        write_directory(directory, ports, limits, groups)
         procs = {}
         taken = False
         for name, extra in chats.items():
@@ -140,6 +142,37 @@ def interactive_terminal_message_above_half_typed_line():
         assert code == 0
         c = summary_counts(err)
         assert (c["received"], c["shown"], c["sent"]) == (2, 2, 2), err
+
+
+@case
+def tab_completes_commands_and_the_names_of_peers_and_rooms():
+    room = f'[groups.team]\naddress = "127.255.255.255:{unused_port()}"\nbroadcast = true\n'
+    with tmux_chat(groups=room) as t:
+        t.keys("/jo")
+        t.keys("Tab", literal=False)
+        t.wait_screen(lambda s: s.last_line() == "[to bob]> /join", "/join completed")
+        t.keys("t")
+        t.keys("Tab", literal=False)
+        t.wait_screen(lambda s: s.last_line() == "[to bob]> /join team", "a group's name")
+        t.keys("Enter", literal=False)
+        t.wait_screen(lambda s: s.has("already in room team"), "/join's answer")
+        t.keys("/to ")
+        t.keys("Tab", "Tab", literal=False)  # twice: every candidate is listed
+        t.wait_screen(lambda s: s.has(r"alice +bob +team"), "peers and groups listed")
+        t.keys("t")
+        t.keys("Tab", literal=False)
+        t.wait_screen(lambda s: s.last_line() == "[to bob]> /to team", "/to's group name")
+        t.keys("Enter", literal=False)
+        t.wait_screen(lambda s: s.last_line() == "[to team]>", "the room as target")
+        # A message is free text: Tab offers nothing, never file names.
+        t.keys("see /etc/passw")
+        t.keys("Tab", literal=False)
+        time.sleep(0.2)
+        assert t.screen().last_line() == "[to team]> see /etc/passw", t.screen().lines()
+        t.keys("C-u", literal=False)
+        t.keys("/quit", "Enter")
+        code, err = t.exit_status()
+        assert code == 0, err
 
 
 @case
@@ -244,6 +277,73 @@ def json_lines_carry_exact_payloads():
         msg = json.loads(line)
         assert msg["peer"] is None and msg["text"] == "hi"
         assert msg["address"] == f"127.0.0.1:{stranger.getsockname()[1]}"
+
+
+@case
+def broadcast_room_on_loopback_reaches_its_members_once_and_not_the_others():
+    """127.255.255.255 is loopback's broadcast address: a room without any network. alice, bob
+    and dave are members (sharing the room's address and port on one host), carol is not; bob is
+    also a member of a room on an interface that does not exist, which he cannot join."""
+    room_port = unused_port()
+    groups = (f'[groups.lan]\naddress = "127.255.255.255:{room_port}"\nbroadcast = true\n'
+              f'members = ["alice", "bob", "dave"]\n'
+              f'[groups.nowhere]\naddress = "239.77.0.9:{room_port}"\ninterface = "nosuch0"\n'
+              f'members = ["bob"]\n')
+    with tempfile.TemporaryDirectory() as tmp:
+        directory, procs, ports = start_peers(
+            tmp, {"alice": ["--to", "lan", "--linger", "forever"],
+                  "bob": ["--format", "json", "--linger", "forever"],
+                  "carol": ["--linger", "forever"], "dave": ["--linger", "forever"]},
+            groups=groups)
+        alice, bob, carol, dave = (procs[n] for n in ("alice", "bob", "carol", "dave"))
+        alice.p.stdin.write("hello room 你好\n".encode())
+        alice.p.stdin.flush()
+        assert re.fullmatch(STAMP + " \\[lan\\] alice: hello room 你好", dave.readline())
+        msg = json.loads(bob.readline())
+        assert (msg["peer"], msg["group"], msg["text"]) == ("alice", "lan", "hello room 你好"), msg
+        assert msg["address"] == f"127.0.0.1:{ports['alice']}", msg
+        # A sender that is not in the directory: the unknown-sender form, with the room.
+        stranger = harness.udp_client()
+        stranger.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        stranger.sendto(b"anyone?", ("127.255.255.255", room_port))
+        assert re.fullmatch(STAMP + r" \[lan\] 127\.0\.0\.1:%d \(unknown\): anyone\?"
+                            % stranger.getsockname()[1], dave.readline())
+        assert json.loads(bob.readline())["group"] == "lan"
+        # A unicast message still reads as before, and carries "group": null in JSON.
+        stranger.sendto(b"direct", ("127.0.0.1", ports["bob"]))
+        msg = json.loads(bob.readline())
+        assert (msg["group"], msg["text"]) == (None, "direct"), msg
+        results = {}
+        for name, p in procs.items():
+            p.signal(signal.SIGTERM)
+            results[name] = p.wait(5)
+        # carol is in no room: nothing reached her. alice did not see her own message twice:
+        # it came back (broadcast always loops) and was dropped as her own.
+        code, out, err = results["carol"]
+        assert (code, out) == (0, ""), results["carol"]
+        assert summary_counts(err)["received"] == 0, err
+        code, out, err = results["alice"]
+        assert code == 0 and re.fullmatch(STAMP + r" \[lan\] 127\.0\.0\.1:\d+ \(unknown\): "
+                                          r"anyone\?\n", out), results["alice"]
+        assert "udp-chat: in room lan at 127.255.255.255:%d (broadcast) with alice, bob, dave" \
+            % room_port in err, err
+        c = summary_counts(err)
+        assert (c["sent"], c["own"], c["shown"]) == (1, 1, 1), err  # the stranger's message
+        # bob could not join "nowhere" (no such interface): a notice naming the room, its
+        # address and why; he chatted on in lan, and piped, exits 1 for it.
+        code, out, err = results["bob"]
+        assert code == 1, results["bob"]
+        assert (f'udp-chat: cannot join room nowhere at 239.77.0.9:{room_port}: no interface '
+                f'"nosuch0"') in err, err
+        assert "chatting without it" in err, err
+        c = summary_counts(err)
+        assert (c["received"], c["shown"], c["rooms_not_joined"]) == (3, 3, 1), err
+        # --to takes a peer or a group; anything else is a usage error listing both.
+        r = harness.run_tool([CHAT, "--directory", directory, "--as", "carol", "--to", "kitchen"],
+                             input="")
+        assert r.returncode == 2, r
+        assert (f'udp-chat: --to: no peer or group named "kitchen" in {directory}; known peers: '
+                f'alice, bob, carol, dave; groups: lan, nowhere') in r.stderr, r.stderr
 
 
 INVISIBLE = ["\u200e", "\u200f", "\u061c", "\u200b", "\ufeff", "\u2028", "\u2029", "\U000e0041"]
@@ -496,8 +596,9 @@ class tmux_chat:
     """udp-chat as alice in a real terminal: a private tmux server (its own socket name), a fixed
     size, stderr to a file; ended by name however the test ends."""
 
-    def __init__(self, extra=()):
+    def __init__(self, extra=(), groups=""):
         self.extra = list(extra)
+        self.groups = groups  # [groups.NAME] tables for the directory
         self.name = f"udpkit-chat-{os.getpid()}"
 
     def __enter__(self):
@@ -509,7 +610,8 @@ class tmux_chat:
         self.stty_file = os.path.join(self.tmp.name, "stty.txt")
         for _attempt in range(5):
             port = unused_port()
-            write_directory(directory, {"alice": port, "bob": self.bob.getsockname()[1]})
+            write_directory(directory, {"alice": port, "bob": self.bob.getsockname()[1]},
+                            groups=self.groups)
             self.tmux("kill-server", check=False)
             for stale in (self.status, self.stty_file):  # from an attempt whose port was taken
                 if os.path.exists(stale):

@@ -91,12 +91,16 @@ def installed_completion_offers_options_choices_and_directory_names():
             ["bob"]
         assert complete(dest, "udp-send --directory examples/peers.toml --burst 10 e") == ["echo"]
         assert "--linger" in complete(dest, "udp-chat --directory examples/peers.toml ")
-        groups = os.path.join(dest, "groups.toml")
-        with open(groups, "w", encoding="utf-8") as f:
-            f.write('[peers.alice]\naddress = "127.0.0.1:9001"\n'
-                    '[groups.team]\naddress = "239.1.2.3:9100"\n')
+        # Groups are names after --to too (a room for udp-chat, a target for udp-send).
+        rooms = os.path.join(dest, "rooms.toml")
+        with open(rooms, "w", encoding="utf-8") as f:
+            f.write('[peers.alice]\naddress = "127.0.0.1:9001"\n[peers.tom]\n'
+                    'address = "127.0.0.1:9002"\n[groups.team]\naddress = "239.77.0.2:9200"\n')
+        assert complete(dest, f"udp-chat --directory {rooms} --as alice --to t") == \
+            ["team", "tom"]
+        assert complete(dest, f"udp-chat --directory {rooms} --as ") == ["alice", "tom"]
         # --join takes a group, never a peer.
-        assert complete(dest, f"udp-echo --directory {groups} --join ") == ["team"]
+        assert complete(dest, f"udp-echo --directory {rooms} --join ") == ["team"]
 
 
 @case

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,14 @@ TEST_CASE("chat: parsing typed lines") {
         {"/all", kind::all, ""},
         {"/all   ", kind::all, ""},
         {"/who", kind::who, ""},
+        {"/join team", kind::join, "team"},
+        {"/join  \tteam \t", kind::join, "team"},
+        {"/join", kind::join, ""},
+        {"/leave team", kind::leave, "team"},
+        {"/leave", kind::leave, ""},
+        {"/to team", kind::to, "team"},
+        {"/jointeam", kind::unknown, "/jointeam"},
+        {"/JOIN team", kind::unknown, "/JOIN"},
         {"/help", kind::help, ""},
         {"/quit", kind::quit, ""},
         {"/quit now", kind::unknown, "/quit"},
@@ -312,8 +321,9 @@ TEST_CASE("chat: --known-only drops and counts unknown senders") {
     CHECK(c.received == 2);
     CHECK(c.shown == 1);
     CHECK(c.dropped_unknown == 1);
-    CHECK(s.summary() == "received 2, shown 1, dropped 1 (known-only 1, over display rate 0), "
-                         "truncated 0; sent 0, not sent 0, unreachable 0");
+    CHECK(s.summary() == "received 2, shown 1, dropped 1 (known-only 1, over display rate 0, "
+                         "own 0), truncated 0; sent 0, not sent 0, unreachable 0, rooms not "
+                         "joined 0");
 }
 
 TEST_CASE("chat: the display rate caps unknown senders per second, never known peers") {
@@ -340,12 +350,13 @@ TEST_CASE("chat: JSON lines carry time, peer or address, size, truncation and th
     fixture f;
     auto s = f.session(&f.bob, {chat_format::json, false, 0});
     CHECK(s.on_datagram("say \"hi\"\n", 9, f.bob.address, noon) ==
-          R"({"time":"2024-05-01T12:34:56.789Z","peer":"bob","address":"127.0.0.1:9002",)"
+          R"({"time":"2024-05-01T12:34:56.789Z","peer":"bob","group":null,)"
+          R"("address":"127.0.0.1:9002",)"
           R"("size":9,"truncated":false,"text":"say \"hi\"\n"})");
-    CHECK(
-        s.on_datagram(std::string_view("\xff\x00", 2), 2, f.stranger, noon) ==
-        std::string(R"({"time":"2024-05-01T12:34:56.789Z","peer":null,"address":"127.0.0.1:40000",)"
-                    R"("size":2,"truncated":false,"hex":"ff00"})"));
+    CHECK(s.on_datagram(std::string_view("\xff\x00", 2), 2, f.stranger, noon) ==
+          std::string(R"({"time":"2024-05-01T12:34:56.789Z","peer":null,"group":null,)"
+                      R"("address":"127.0.0.1:40000",)"
+                      R"("size":2,"truncated":false,"hex":"ff00"})"));
 }
 
 TEST_CASE("chat: json_text escapes every control and keeps valid UTF-8") {
@@ -375,5 +386,246 @@ TEST_CASE("chat: send outcomes and ICMP notices are counted and name the peer") 
     CHECK(c.sent == 1);
     CHECK(c.not_sent == 1);
     CHECK(c.unreachable == 2);
+}
+
+namespace {
+const char* rooms_text = R"(
+[peers.alice]
+address = "127.0.0.1:9001"
+[peers.bob]
+address = "127.0.0.1:9002"
+[peers.carol]
+address = "127.0.0.1:9003"
+[peers.dave6]
+address = "[::1]:9004"
+[groups.team]
+address = "239.77.0.2:9200"
+members = ["alice", "bob"]
+[groups.lan]
+address = "127.255.255.255:9300"
+broadcast = true
+max_message = 16
+members = ["alice", "bob", "carol"]
+[groups.ops]
+address = "239.77.0.3:9201"
+members = ["bob", "carol"]
+[groups.six]
+address = "[ff15::77]:9202"
+members = ["dave6"]
+)";
+
+struct rooms {
+    peer_directory dir = peer_directory::parse(rooms_text, "rooms.toml").value();
+    const peer& alice = *dir.find("alice");
+    const peer& bob = *dir.find("bob");
+    const peer& carol = *dir.find("carol");
+    const group& team = *dir.find_group("team");
+    const group& lan = *dir.find_group("lan");
+    const group& ops = *dir.find_group("ops");
+    const group& six = *dir.find_group("six");
+    ip_endpoint stranger = ip_endpoint::parse("192.0.2.9:5000").value();
+
+    // alice in the rooms she is a member of, as the tool does at start.
+    chat_session joined(chat_session::settings s = {}) {
+        chat_session session(dir, alice, nullptr, s);
+        for (const group* g : session.rooms_to_join())
+            session.on_joined(*g);
+        return session;
+    }
+};
+} // namespace
+
+TEST_CASE("chat rooms: a member joins its groups at start; a failed join is a notice") {
+    rooms f;
+    chat_session s(f.dir, f.alice, nullptr, {});
+    CHECK(s.rooms_to_join() == std::vector<const group*>{&f.lan, &f.team});
+    CHECK(s.on_joined(f.lan) ==
+          "in room lan at 127.255.255.255:9300 (broadcast) with alice, bob, carol");
+    CHECK(s.in_room(f.lan));
+    CHECK(s.on_joined(f.team, "join multicast group 239.77.0.2: ENODEV (no such device)") ==
+          "cannot join room team at 239.77.0.2:9200: join multicast group 239.77.0.2: ENODEV (no "
+          "such device); chatting without it (/join team tries again)");
+    CHECK_FALSE(s.in_room(f.team));
+    CHECK(s.counters().not_joined == 1);
+    CHECK(s.summary().ends_with(", rooms not joined 1"));
+}
+
+TEST_CASE("chat rooms: --to GROUP and /to GROUP send one datagram to the group, to its limit") {
+    rooms f;
+    chat_session s(f.dir, f.alice, f.team, {});
+    CHECK(s.prompt() == "[to team]> ");
+    auto r = s.on_message_line("hi team");
+    CHECK(r.send_to_group == &f.team);
+    CHECK(r.send_to.empty());
+    CHECK(r.payload == "hi team");
+    CHECK(r.notices.empty());
+
+    r = s.on_command_line("/to lan");
+    CHECK(s.target_group() == &f.lan);
+    CHECK(s.target() == nullptr);
+    CHECK(s.prompt() == "[to lan]> ");
+    CHECK(r.notices == std::vector<std::string>{
+                           "now talking to room lan at 127.255.255.255:9300 (broadcast) (you are "
+                           "not in it, so you will not see what others say there: /join lan)"});
+    CHECK(s.on_command_line("/to").notices == std::vector<std::string>{"talking to room lan"});
+    // lan's limit is 16 bytes: one byte more is refused, never cut.
+    r = s.on_command_line("sixteen bytes!!!");
+    CHECK(r.send_to_group == &f.lan);
+    r = s.on_command_line("seventeen bytes!!");
+    CHECK(r.send_to_group == nullptr);
+    CHECK(r.notices == std::vector<std::string>{
+                           "line of 17 bytes exceeds room lan's limit of 16 bytes; not sent"});
+    r = s.on_overlong_line(70000);
+    CHECK(r.send_to_group == nullptr);
+    CHECK(s.counters().not_sent == 2);
+    // An IPv6 room from an IPv4 socket: refused like a peer of the other family.
+    s.on_command_line("/to six");
+    r = s.on_command_line("hello");
+    CHECK(r.send_to_group == nullptr);
+    CHECK(r.notices ==
+          std::vector<std::string>{"room six ([ff15::77]:9202) and we (alice) are of different IP "
+                                   "families (IPv4 to IPv6); not sent"});
+    // A peer again: plain lines go to it, not to the room.
+    s.on_command_line("/to bob");
+    r = s.on_command_line("hi bob");
+    CHECK(r.send_to_group == nullptr);
+    CHECK(r.send_to == std::vector<const peer*>{&f.bob});
+    s.on_command_line("/to team");
+    r = s.on_command_line("/all everyone");
+    CHECK(r.send_to_group == nullptr);
+    CHECK(r.send_to == std::vector<const peer*>{&f.bob, &f.carol}); // dave6: other family
+    s.on_sent(f.team);
+    s.on_sent(f.team, "send to 239.77.0.2:9200: ENETUNREACH");
+    CHECK(s.counters().sent == 1);
+    CHECK(s.counters().not_sent == 5);
+}
+
+TEST_CASE("chat rooms: unknown /to names list the peers and the groups") {
+    rooms f;
+    auto s = f.joined();
+    CHECK(s.on_command_line("/to nobody").notices ==
+          std::vector<std::string>{
+              "no peer or group named \"nobody\"; known peers: alice, bob, carol, dave6; groups: "
+              "lan, ops, six, team (or give an address, e.g. /to 127.0.0.1:9001)"});
+}
+
+TEST_CASE("chat rooms: /join and /leave take a group of the directory, members or not") {
+    rooms f;
+    auto s = f.joined();
+    auto r = s.on_command_line("/join ops"); // alice is not a member: allowed
+    CHECK(r.join == &f.ops);
+    CHECK(r.notices.empty());
+    CHECK_FALSE(s.in_room(f.ops)); // until the tool reports the outcome
+    CHECK(s.on_joined(f.ops) == "in room ops at 239.77.0.3:9201 with bob, carol");
+    CHECK(s.in_room(f.ops));
+    r = s.on_command_line("/join OPS");
+    CHECK(r.join == nullptr);
+    CHECK(r.notices == std::vector<std::string>{"already in room ops"});
+
+    r = s.on_command_line("/leave team");
+    CHECK(r.leave == &f.team);
+    CHECK(s.on_left(f.team) == "left room team at 239.77.0.2:9200");
+    CHECK_FALSE(s.in_room(f.team));
+    r = s.on_command_line("/leave team");
+    CHECK(r.leave == nullptr);
+    CHECK(r.notices == std::vector<std::string>{"not in room team (/join team joins it)"});
+
+    r = s.on_command_line("/join kitchen\x1b[2J");
+    CHECK(r.join == nullptr);
+    CHECK(r.notices ==
+          std::vector<std::string>{
+              "no group named \"kitchen\\x1b[2J\"; known groups: lan, ops, six, team"});
+    r = s.on_command_line("/join bob");
+    CHECK(r.notices == std::vector<std::string>{"no group named \"bob\" (that is a peer: /to bob "
+                                                "talks to it); known groups: lan, ops, six, team"});
+    r = s.on_command_line("/leave");
+    CHECK(r.notices == std::vector<std::string>{
+                           "/leave GROUP: which room? groups in rooms.toml: lan, ops, six, team"});
+    // Leaving the room we talk to keeps it as the target: sending needs no membership.
+    s.on_command_line("/to lan");
+    CHECK(s.on_left(f.lan) ==
+          "left room lan at 127.255.255.255:9300 (broadcast); lines still go to it (/to PEER "
+          "talks to someone else)");
+    CHECK(s.on_command_line("hi").send_to_group == &f.lan);
+}
+
+TEST_CASE("chat rooms: received group messages carry the group in text and JSON") {
+    rooms f;
+    auto s = f.joined();
+    CHECK(s.on_datagram("hi", 2, f.bob.address, noon, &f.team) == "[12:34:56] [team] bob: hi");
+    CHECK(s.on_datagram("hi", 2, f.stranger, noon, &f.team) ==
+          "[12:34:56] [team] 192.0.2.9:5000 (unknown): hi");
+    CHECK(s.on_datagram("", 0, f.carol.address, noon, &f.lan) == "[12:34:56] [lan] carol (empty)");
+    // The room's limit decides truncation (lan: 16 bytes).
+    CHECK(s.on_datagram("0123456789abcdefXYZ", 19, f.carol.address, noon, &f.lan) ==
+          "[12:34:56] [lan] carol (truncated: 19 bytes, over our limit of 16): 0123456789abcdef");
+    // Unicast as before, without a group.
+    CHECK(s.on_datagram("direct", 6, f.bob.address, noon) == "[12:34:56] bob: direct");
+    // Our own message back by multicast loop is not shown (we wrote it), only counted.
+    CHECK_FALSE(s.on_datagram("mine", 4, f.alice.address, noon, &f.team));
+    // ... while a unicast message to ourselves is shown, as before.
+    CHECK(s.on_datagram("note", 4, f.alice.address, noon) == "[12:34:56] alice: note");
+    const auto& c = s.counters();
+    CHECK(c.own == 1);
+    CHECK(c.received == 7);
+    CHECK(c.received == c.shown + c.dropped_unknown + c.suppressed + c.own);
+    CHECK(s.summary().starts_with("received 7, shown 6, dropped 1 (known-only 0, over display "
+                                  "rate 0, own 1)"));
+
+    auto j = f.joined({chat_format::json, false, 0});
+    CHECK(j.on_datagram("hi", 2, f.bob.address, noon, &f.team) ==
+          R"({"time":"2024-05-01T12:34:56.789Z","peer":"bob","group":"team",)"
+          R"("address":"127.0.0.1:9002","size":2,"truncated":false,"text":"hi"})");
+    CHECK(j.on_datagram("?", 1, f.stranger, noon, &f.lan) ==
+          R"({"time":"2024-05-01T12:34:56.789Z","peer":null,"group":"lan",)"
+          R"("address":"192.0.2.9:5000","size":1,"truncated":false,"text":"?"})");
+    // --known-only drops unknown senders on a room too.
+    auto k = f.joined({chat_format::text, true, 0});
+    CHECK_FALSE(k.on_datagram("spam", 4, f.stranger, noon, &f.team));
+    CHECK(k.counters().dropped_unknown == 1);
+}
+
+TEST_CASE("chat: Tab completes commands, and names after /to, /join and /leave") {
+    rooms f;
+    using names = std::vector<std::string>;
+    CHECK(chat_completions(f.dir, "", "/") ==
+          names{"/all", "/help", "/join", "/leave", "/quit", "/reply", "/to", "/who"});
+    CHECK(chat_completions(f.dir, "", "/j") == names{"/join"});
+    CHECK(chat_completions(f.dir, "", "/x").empty());
+    CHECK(chat_completions(f.dir, "", "jo").empty()); // a message, not a command
+    CHECK(chat_completions(f.dir, "/to ", "") ==
+          names{"alice", "bob", "carol", "dave6", "lan", "ops", "six", "team"});
+    CHECK(chat_completions(f.dir, "/to  ", "B") == names{"bob"}); // names ignore case
+    CHECK(chat_completions(f.dir, "/join ", "") == names{"lan", "ops", "six", "team"});
+    CHECK(chat_completions(f.dir, "/leave ", "t") == names{"team"});
+    CHECK(chat_completions(f.dir, "/join ", "b").empty()); // bob is a peer, not a group
+    CHECK(chat_completions(f.dir, "hello ", "b").empty());
+    CHECK(chat_completions(f.dir, "/to bob ", "").empty());
+}
+
+TEST_CASE("chat rooms: /who lists the groups with address, limit, members and our rooms") {
+    rooms f;
+    auto s = f.joined();
+    s.on_command_line("/to team");
+    s.on_left(f.lan);
+    CHECK(s.on_command_line("/who").notices ==
+          std::vector<std::string>{
+              "peers in rooms.toml:",
+              "  alice  127.0.0.1:9001                    max 1472 bytes  (you)",
+              "  bob    127.0.0.1:9002                    max 1472 bytes",
+              "  carol  127.0.0.1:9003                    max 1472 bytes",
+              "  dave6  [::1]:9004                        max 1472 bytes",
+              "groups in rooms.toml:",
+              "  lan    127.255.255.255:9300 (broadcast)  max 16 bytes  members alice, bob, carol"
+              "  (a member, not in room)",
+              "  ops    239.77.0.3:9201                   max 1472 bytes  members bob, carol",
+              "  six    [ff15::77]:9202                   max 1472 bytes  members dave6",
+              "  team   239.77.0.2:9200                   max 1472 bytes  members alice, bob"
+              "  (in room)  <- talking to",
+          });
+    const auto help = chat_session::help();
+    CHECK(std::find(help.begin(), help.end(),
+                    "  /join GROUP  join the room GROUP: see what is sent to it") != help.end());
+    CHECK(std::find(help.begin(), help.end(), "  /leave GROUP leave the room GROUP") != help.end());
 }
 TEST_SUITE_END();

@@ -123,7 +123,8 @@ TEST_CASE("chat options: --help shows the options and examples") {
     const auto& e = std::get<cli::exit_now>(p);
     CHECK(e.code == 0);
     for (const char* part : {"--directory", "--as", "--to", "--known-only", "--format", "--linger",
-                             "udp-chat --directory examples/peers.toml --as alice --to bob"})
+                             "udp-chat --directory examples/peers.toml --as alice --to bob",
+                             "--to PEER|GROUP", "--to team   # a [groups.team] room"})
         CHECK(e.out.find(part) != std::string::npos);
 }
 
@@ -131,8 +132,8 @@ TEST_CASE("chat options: --help lists the exit codes") {
     auto p = parse_chat_options({"--help"});
     REQUIRE(std::holds_alternative<cli::exit_now>(p));
     const auto& out = std::get<cli::exit_now>(p).out;
-    for (const char* part :
-         {"Exit codes: 0 done, 1 a runtime failure", "2 usage or directory error"})
+    for (const char* part : {"Exit codes: 0 done, 1 a runtime failure",
+                             "a room could not be joined", "2 usage or directory error"})
         CHECK(out.find(part) != std::string::npos);
 }
 TEST_SUITE_END();

@@ -19,15 +19,17 @@ cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args) {
     std::string linger = "1";
     auto app = cli::make_app(
         "udp-chat",
-        "Chat with the peers of a TOML directory over UDP, one message per datagram.\n"
+        "Chat with the peers of a TOML directory over UDP, one message per datagram, and in\n"
+        "the rooms of its groups (multicast or broadcast), each member joined at start.\n"
         "Interactive when stdin and stdout are terminals; otherwise each input line is one\n"
-        "message to --to PEER and each received message one output line.",
+        "message to --to PEER (or GROUP) and each received message one output line.",
         "  udp-chat --directory examples/peers.toml --as alice --to bob\n"
         "  printf 'hi\\nbye\\n' | udp-chat --directory peers.toml --as alice --to bob --linger 2\n"
         "  udp-chat --directory peers.toml --as bob --format json --linger forever </dev/null\n"
+        "  udp-chat --directory peers.toml --as alice --to team   # a [groups.team] room\n"
         "\nExit codes: 0 done, 1 a runtime failure (e.g. our address is in use), or in piped\n"
-        "mode a line was not sent or a peer was unreachable, 2 usage or directory error\n"
-        "(FILE:LINE:COL).\n");
+        "mode a line was not sent, a peer was unreachable or a room could not be joined,\n"
+        "2 usage or directory error (FILE:LINE:COL).\n");
     app->add_option("--directory", o.directory, "the peer directory (TOML)")
         ->required()
         ->type_name("FILE");
@@ -42,8 +44,9 @@ cli::parsed<chat_options> parse_chat_options(std::vector<std::string> args) {
         ->required()
         ->type_name("NAME")
         ->check(name_check);
-    app->add_option("--to", o.to, "the peer to talk to (interactive: /to PEER changes it)")
-        ->type_name("PEER")
+    app->add_option("--to", o.to,
+                    "the peer, or the group (a room), to talk to (interactive: /to changes it)")
+        ->type_name("PEER|GROUP")
         ->check(name_check);
     std::string bind;
     auto* bind_option =

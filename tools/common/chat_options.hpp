@@ -14,7 +14,7 @@ namespace udpkit {
 struct chat_options {
     std::string directory; ///< --directory FILE (required)
     std::string as;        ///< --as NAME (required): whom we are, hence where we bind
-    std::string to;        ///< --to PEER: whom lines go to (empty: none yet)
+    std::string to;        ///< --to PEER|GROUP: whom lines go to (empty: none yet)
     /// --bind ADDR: the local address instead of our peer's (e.g. a wildcard `0.0.0.0:9001`)
     std::optional<host_port> bind;
     bool known_only = false;                ///< --known-only: drop datagrams from unknown addresses

@@ -12,6 +12,7 @@
 
 #include "console.hpp"
 #include "udpkit/io/error_codes.hpp"
+#include "udpkit/io/interfaces.hpp"
 #include "udpkit/io/resolve.hpp"
 #include "udpkit/io/signal.hpp"
 #include "udpkit/io/stdin_reader.hpp"
@@ -25,6 +26,12 @@ namespace {
 constexpr const char* tool = "udp-chat";
 // Lines from unknown senders shown per second on a terminal (see chat_session::settings).
 constexpr std::uint32_t unknown_lines_per_second = 20;
+
+// Whom lines go to at start (--to): a peer, a group (a room), or neither.
+struct chat_target {
+    const peer* to_peer = nullptr;
+    const group* to_group = nullptr;
+};
 
 chat_time now() {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -40,25 +47,44 @@ void print_error(const std::string& message) {
     std::fprintf(stderr, "%s: %s\n", tool, message.c_str());
 }
 
-// The largest limit of any peer: the socket must be able to send that much. What we accept
-// ourselves is checked by chat_session against our own peer's limit.
+// The largest limit of any peer or group: the socket must be able to send that much. What we
+// accept ourselves is checked by chat_session against our own peer's limit.
 message_limit socket_limit(const peer_directory& directory) {
     message_limit largest = directory.default_limit();
     for (const auto& p : directory.peers())
         if (p.limit.bytes() > largest.bytes())
             largest = p.limit;
+    for (const auto& g : directory.groups())
+        if (g.limit.bytes() > largest.bytes())
+            largest = g.limit;
     return largest;
+}
+
+// The index of a group's interface (find_interface), 0 when the group names none: the routing
+// table's choice.
+result<unsigned> room_interface(const group& g) {
+    if (g.interface.empty())
+        return 0U;
+    return find_interface(g.interface);
+}
+
+chat_session make_session(const peer_directory& directory, const peer& self,
+                          const chat_target& target, chat_session::settings s) {
+    if (target.to_group != nullptr)
+        return {directory, self, *target.to_group, s};
+    return {directory, self, target.to_peer, s};
 }
 
 // One chat peer: the socket, the session, and either the terminal or piped input.
 class chat_tool {
 public:
     chat_tool(event_loop& loop, const peer_directory& directory, const peer& self,
-              const peer* target, const chat_options& options, bool interactive, ip_family family)
+              const chat_target& target, const chat_options& options, bool interactive,
+              ip_family family)
         : loop_(loop), directory_(directory), interactive_(interactive),
-          session_(directory, self, target,
-                   {options.format, options.known_only, interactive ? unknown_lines_per_second : 0,
-                    family}),
+          session_(make_session(directory, self, target,
+                                {options.format, options.known_only,
+                                 interactive ? unknown_lines_per_second : 0, family})),
           linger_ms_(options.linger_ms), splitter_(socket_limit(directory).bytes()), tick_(loop),
           linger_(loop), winch_(loop), signals_(loop, [this](int) { stop(); }) {}
 
@@ -70,6 +96,10 @@ public:
         if (!sock)
             return unexpected{std::move(sock).error()};
         socket_ = std::move(*sock);
+        // Rooms first: once "listening on" is out, whatever is sent to a room reaches us.
+        std::vector<std::string> room_notices;
+        for (const group* g : session_.rooms_to_join())
+            room_notices.push_back(join_room(*g));
         std::printf("listening on %s\n", socket_->local_address().to_string().c_str());
         std::fflush(stdout);
 
@@ -88,7 +118,10 @@ public:
         if (!started)
             return started;
         socket_->on_drained([this] { pump(); });
-        return interactive_ ? start_console() : start_input();
+        auto input = interactive_ ? start_console() : start_input();
+        for (const auto& n : room_notices)
+            notice(n);
+        return input;
     }
 
     /// Counters for the end: the session's, and what the kernel dropped before we could read.
@@ -100,10 +133,14 @@ public:
         return s;
     }
 
-    /// Exit code: with piped input, 1 when a line was not sent or a peer was unreachable.
+    /// Exit code: with piped input, 1 when a line was not sent, a peer was unreachable or a
+    /// room could not be joined.
     int exit_code() const {
         const auto& c = session_.counters();
-        return failed_ || (!interactive_ && (c.not_sent > 0 || c.unreachable > 0)) ? 1 : 0;
+        return failed_ ||
+                       (!interactive_ && (c.not_sent > 0 || c.unreachable > 0 || c.not_joined > 0))
+                   ? 1
+                   : 0;
     }
 
     void finish() {
@@ -127,6 +164,9 @@ private:
         if (!c)
             return unexpected{std::move(c).error()};
         console_ = std::move(*c);
+        console_->set_completer([this](std::string_view before, std::string_view word) {
+            return chat_completions(directory_, before, word);
+        });
         (void)winch_.start(SIGWINCH, [this](int) {
             if (console_)
                 console_->resize();
@@ -184,6 +224,12 @@ private:
     void carry_out(const chat_reaction& r) {
         for (const peer* p : r.send_to)
             send(r.payload, *p);
+        if (r.send_to_group != nullptr)
+            send(r.payload, *r.send_to_group);
+        if (r.join != nullptr)
+            notice(join_room(*r.join));
+        if (r.leave != nullptr)
+            notice(leave_room(*r.leave));
         if (interactive_) {
             if (console_)
                 console_->print(r.notices);
@@ -205,17 +251,90 @@ private:
 
     void send(const std::string& payload, const peer& to) {
         const auto route = reply_routes_.find(to.address);
-        auto sent = socket_->send(payload, to.address,
-                                  route == reply_routes_.end() ? nullptr : &route->second);
-        if (!sent) {
-            session_.on_sent(to, sent.error().message);
-            notice("message to " + to.name + " not sent: " + sent.error().message);
-        } else if (*sent == send_status::dropped) {
-            session_.on_sent(to, "send queue full");
-            notice("message to " + to.name + " not sent: the send queue is full");
-        } else {
-            session_.on_sent(to);
-        }
+        session_.on_sent(
+            to, outcome(socket_->send(payload, to.address,
+                                      route == reply_routes_.end() ? nullptr : &route->second),
+                        to.name));
+    }
+
+    // To a room: from our own socket, so that the members see our peer address as the source,
+    // with the group's options. They are set before each send because groups differ; a send
+    // that waits in the queue (kernel buffer full) leaves with those of the latest one.
+    void send(const std::string& payload, const group& to) {
+        const std::string name = "room " + to.name;
+        auto ready = to.broadcast ? socket_->set_broadcast(true) : multicast_options(to);
+        session_.on_sent(to, ready ? outcome(socket_->send(payload, to.address), name)
+                                   : outcome(unexpected{std::move(ready).error()}, name));
+    }
+
+    result<void> multicast_options(const group& g) {
+        auto interface = room_interface(g);
+        if (!interface)
+            return unexpected{std::move(interface).error()};
+        if (auto set = socket_->set_multicast_interface(*interface); !set)
+            return set;
+        if (auto set = socket_->set_multicast_ttl(g.ttl); !set)
+            return set;
+        return socket_->set_multicast_loop(g.loop);
+    }
+
+    // The error of one send for the session's counters (empty when sent), told to the user.
+    std::string outcome(const result<send_status>& sent, const std::string& to) {
+        std::string error;
+        if (!sent)
+            error = sent.error().message;
+        else if (*sent == send_status::dropped)
+            error = "the send queue is full";
+        if (!error.empty())
+            notice("message to " + to + " not sent: " + error);
+        return error;
+    }
+
+    // Joins a room: a socket of its own bound to the group's address and port (Linux hands a
+    // socket bound to a multicast address only that group's datagrams, and one bound to a
+    // broadcast address only those), shared with the host's other members (SO_REUSEADDR),
+    // joined on the group's interface. Returns the session's notice either way.
+    std::string join_room(const group& g) {
+        auto opened = open_room(g);
+        if (!opened)
+            return session_.on_joined(g, opened.error().message);
+        rooms_.emplace_back(&g, std::move(*opened));
+        return session_.on_joined(g);
+    }
+
+    result<std::unique_ptr<udp_socket>> open_room(const group& g) {
+        auto interface = room_interface(g);
+        if (!interface)
+            return unexpected{std::move(interface).error()};
+        socket_options so;
+        so.limit = g.limit;
+        so.reuse_address = true;
+        auto sock = udp_socket::bind(loop_, g.address, so);
+        if (!sock)
+            return sock;
+        if (!g.broadcast)
+            if (auto joined = (*sock)->join_multicast(g.address, *interface); !joined)
+                return unexpected{std::move(joined).error()};
+        auto started = (*sock)->start_receive(
+            [this, &g](const datagram& d) {
+                if (auto line = session_.on_datagram(d.payload, d.size, d.from, now(), &g))
+                    show({std::move(*line)});
+            },
+            [this, &g](const socket_error& e) {
+                notice("room " + g.name + ": " + e.error.message);
+            });
+        if (!started)
+            return unexpected{std::move(started).error()};
+        return sock;
+    }
+
+    // Only from a typed /leave, never from inside a room socket's own handler, so the socket
+    // may be destroyed here. Closing it drops the membership.
+    std::string leave_room(const group& g) {
+        rooms_.erase(std::remove_if(rooms_.begin(), rooms_.end(),
+                                    [&g](const auto& room) { return room.first == &g; }),
+                     rooms_.end());
+        return session_.on_left(g);
     }
 
     void show(std::vector<std::string> lines) {
@@ -259,6 +378,7 @@ private:
     std::optional<std::uint64_t> linger_ms_;
     line_splitter splitter_;
     std::unique_ptr<udp_socket> socket_;
+    std::vector<std::pair<const group*, std::unique_ptr<udp_socket>>> rooms_; // joined rooms
     std::unordered_map<ip_endpoint, local_source, ip_endpoint_hash> reply_routes_;
     std::unique_ptr<console> console_;
     std::unique_ptr<stdin_reader> reader_;
@@ -284,14 +404,16 @@ int run_chat(const chat_options& options) {
         print_error("--as: " + self.error().message);
         return cli::exit_code::usage;
     }
-    const peer* target = nullptr;
+    chat_target target;
     if (!options.to.empty()) {
-        auto to = directory->require(options.to);
-        if (!to) {
-            print_error("--to: " + to.error().message);
+        target.to_peer = directory->find(options.to);
+        target.to_group = target.to_peer ? nullptr : directory->find_group(options.to);
+        if (target.to_peer == nullptr && target.to_group == nullptr) {
+            print_error("--to: no peer or group named \"" + options.to + "\" in " +
+                        directory->source() + "; known peers: " + directory->names() +
+                        "; groups: " + directory->group_names());
             return cli::exit_code::usage;
         }
-        target = *to;
     }
     const bool interactive = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1;
     if (interactive)

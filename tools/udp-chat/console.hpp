@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "udpkit/io/event_loop.hpp"
@@ -20,6 +21,9 @@ class console {
 public:
     /// Called with each line the user enters, or nullopt at the end of input (Ctrl-D).
     using line_handler = std::function<void(std::optional<std::string>)>;
+    /// The candidates for Tab completion of `word`, given the text `before` it on the line.
+    using completer =
+        std::function<std::vector<std::string>(std::string_view before, std::string_view word)>;
 
     /// Takes over the terminal on stdin/stdout (readline is global: one console at a time).
     static result<std::unique_ptr<console>> start(event_loop& loop, const std::string& prompt,
@@ -33,6 +37,8 @@ public:
     /// the typed text with the cursor where it was).
     void print(const std::vector<std::string>& lines);
     void set_prompt(const std::string& prompt);
+    /// Tab completes with `complete` (readline; the plain reader has no completion).
+    void set_completer(completer complete);
     /// The terminal changed size (SIGWINCH).
     void resize() noexcept;
     /// Stops reading and gives the terminal back; safe to call from the line handler.

@@ -80,6 +80,8 @@ void console::state::stop() noexcept {
     std::fflush(stdout);
 }
 
+void console::set_completer(completer) {} // the terminal's own line editing has none
+
 void console::set_prompt(const std::string& prompt) {
     state_->prompt = prompt;
 }

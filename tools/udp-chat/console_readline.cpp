@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <cwchar>
 #include <unistd.h>
 
@@ -20,9 +21,14 @@ struct console::state {
     void stop() noexcept;
     void on_readable(result<fd_events> ready) noexcept;
     static void on_readline_line(char* line) noexcept;
+    static char** on_complete(const char* text, int start, int end) noexcept;
+    static char* next_match(const char* text, int index) noexcept;
 
     static state* active; // readline's line callback has no user pointer
     line_handler on_line;
+    completer complete;
+    std::vector<std::string> matches; // of the completion in progress
+    std::size_t next = 0;
     fd_watcher stdin_watch;
     std::string prompt;
     bool installed = false;
@@ -53,6 +59,7 @@ result<std::unique_ptr<console>> console::start(event_loop& loop, const std::str
     rl_catch_sigwinch = 0;
     rl_change_environment = 0;
     rl_readline_name = "udp-chat";
+    rl_attempted_completion_function = &state::on_complete;
     stifle_history(1000);
     state::active = raw;
     raw->prompt = prompt;
@@ -86,6 +93,35 @@ void console::state::stop() noexcept {
     }
     rl_callback_handler_remove(); // restores the terminal modes
     std::fflush(stdout);
+}
+
+void console::set_completer(completer complete) {
+    state_->complete = std::move(complete);
+}
+
+// Tab: the chat's candidates only, never readline's default of file names.
+char** console::state::on_complete(const char* text, int start, int) noexcept {
+    rl_attempted_completion_over = 1;
+    state* self = active;
+    if (self == nullptr || !self->complete)
+        return nullptr;
+    try {
+        self->matches =
+            self->complete(std::string_view(rl_line_buffer, static_cast<std::size_t>(start)), text);
+    } catch (...) {
+        return nullptr;
+    }
+    return self->matches.empty() ? nullptr : rl_completion_matches(text, &state::next_match);
+}
+
+char* console::state::next_match(const char*, int state_index) noexcept {
+    state* self = active;
+    if (self == nullptr)
+        return nullptr;
+    if (state_index == 0)
+        self->next = 0;
+    return self->next < self->matches.size() ? strdup(self->matches[self->next++].c_str())
+                                             : nullptr;
 }
 
 void console::set_prompt(const std::string& prompt) {

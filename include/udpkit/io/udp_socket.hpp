@@ -82,6 +82,10 @@ struct socket_options {
     /// is dual-stack: IPv4 datagrams arrive too, from plain IPv4 endpoints, and replies to them
     /// go out as IPv4. Ignored for other addresses.
     bool ipv6_only = true;
+    /// SO_REUSEADDR, set before bind: several sockets of the host (each with this on) share the
+    /// address, and each gets its own copy of every multicast or broadcast datagram to it. Off
+    /// by default: on a unicast address it lets another socket take the port silently.
+    bool reuse_address = false;
 };
 
 /// What happened to one send() call that did not fail.
