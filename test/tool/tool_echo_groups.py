@@ -13,7 +13,7 @@ import tempfile
 import harness
 from echo_counters import adds_up, parse_stats
 from harness import case, spawn, tool, unused_port
-from netns import testnet, unavailable
+from netns import run_or_skip, testnet
 
 ECHO = tool("udp-echo")
 
@@ -163,8 +163,4 @@ def a_join_that_cannot_work_is_an_error_before_listening():
 
 
 if __name__ == "__main__":
-    reason = unavailable()
-    if reason:
-        print(f"skipped: {reason}")
-        sys.exit(77)
-    harness.run()
+    run_or_skip()

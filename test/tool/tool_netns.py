@@ -19,7 +19,7 @@ import tempfile
 import harness
 from echo_counters import adds_up, parse_stats, peak_rss_bound_kb, status_kb
 from harness import case, spawn, start_echo, tool, unused_port, wait_until
-from netns import testnet, unavailable
+from netns import run_or_skip, testnet
 
 CHAT = tool("udp-chat")
 ECHO = tool("udp-echo")  # for its peak RSS bound; harness.start_echo runs it
@@ -258,8 +258,4 @@ def full_send_buffer_drops_and_counts_replies_and_memory_stays_flat():
 
 
 if __name__ == "__main__":
-    reason = unavailable()
-    if reason:
-        print(f"skipped: {reason}")
-        sys.exit(77)  # meson's exit code for a skipped test
-    harness.run()
+    run_or_skip()
