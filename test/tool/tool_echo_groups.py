@@ -9,11 +9,12 @@ import os
 import signal
 import sys
 import tempfile
+from types import SimpleNamespace
 
 import harness
 from echo_counters import adds_up, parse_stats
 from harness import case, spawn, tool, unused_port
-from netns import run_or_skip, testnet
+from netns import lone_host, run_or_skip, testnet
 
 ECHO = tool("udp-echo")
 
@@ -147,6 +148,27 @@ def a_broadcast_is_refused_by_default_and_answered_with_allow_broadcast():
         s = stats(lenient, signal.SIGTERM)
         assert s["to_broadcast"] == s["replied"] == 1 and s["refused_broadcast"] == 0, s
         assert adds_up(s), s
+
+
+@case
+def an_echo_bound_to_a_broadcast_address_still_refuses_broadcasts_unless_allowed():
+    """Bound to loopback's broadcast address 127.255.255.255 rather than a wildcard, udp-echo
+    receives only broadcasts: they are still refused by default. Bound to 127.0.0.2 (local, but
+    no interface's address) its requests are unicast."""
+    with lone_host("bc") as inside:
+        host = SimpleNamespace(cmd=lambda _i, args: [*inside, *[str(a) for a in args]])
+        for args, answered in (((), False), (("--allow-broadcast",), True)):
+            port = unused_port()
+            proc, _ = echo_on(host, 0, "--bind", f"127.255.255.255:{port}", *args)
+            replies = ask(host, 0, "127.255.255.255", port, "all of lo?")
+            assert replies == ([("127.0.0.1", port, "all of lo?")] if answered else []), replies
+            s = stats(proc, signal.SIGTERM)
+            assert s["to_broadcast"] == 1 and s["replied"] == int(answered) and adds_up(s), s
+        port = unused_port()
+        proc, _ = echo_on(host, 0, "--bind", f"127.0.0.2:{port}")
+        assert ask(host, 0, "127.0.0.2", port, "one") == [("127.0.0.2", port, "one")]
+        s = stats(proc, signal.SIGTERM)
+        assert s["to_unicast"] == s["replied"] == 1 and adds_up(s), s
 
 
 @case
