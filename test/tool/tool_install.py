@@ -91,6 +91,18 @@ def installed_completion_offers_options_choices_and_directory_names():
             ["bob"]
         assert complete(dest, "udp-send --directory examples/peers.toml --burst 10 e") == ["echo"]
         assert "--linger" in complete(dest, "udp-chat --directory examples/peers.toml ")
+        # udp-send's group options, group names as targets, and interfaces by name.
+        assert complete(dest, "udp-send --expect-r") == ["--expect-responders"]
+        assert complete(dest, "udp-send --no-l") == ["--no-loop"]
+        assert complete(dest, "udp-send --interface l") == ["lo"]
+        groups = os.path.join(dest, "groups.toml")
+        with open(groups, "w") as f:
+            f.write('[peers.alice]\naddress = "127.0.0.1:9001"\n'
+                    '[groups.team]\naddress = "239.77.0.2:9200"\n'
+                    '[groups.lan]\naddress = "192.0.2.255:9300"\nbroadcast = true\n')
+        assert complete(dest, f"udp-send --directory {groups} --broadcast ") == \
+            ["alice", "lan", "team"]
+        assert complete(dest, f"udp-send --directory {groups} --ttl 2 t") == ["team"]
 
 
 @case
