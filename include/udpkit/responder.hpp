@@ -56,6 +56,7 @@ enum class echo_action : std::uint8_t {
     refused_amplification,   ///< the reply would be larger than the request
     refused_no_match,        ///< reply mode, no rule matched and no default --reply
     refused_loop,            ///< a repeat in an echo loop (udpkit/loop_breaker.hpp)
+    refused_broadcast,       ///< sent to a broadcast address, without --allow-broadcast
     send_error,              ///< the reply was refused or dropped by the kernel/send queue
     sunk                     ///< --mode sink: received and not answered, by design
 };
@@ -73,6 +74,9 @@ struct responder_config {
     std::vector<ip_endpoint> own_addresses;
     /// The largest datagram it accepts (the socket's limit): sizes its upper-case buffer.
     std::size_t max_message = 1472;
+    /// Answer datagrams that reached a broadcast address. Off by default: a forged broadcast
+    /// would make every responder of the subnet answer its victim at once.
+    bool allow_broadcast = false;
 };
 
 /// The reply decision for one datagram.
@@ -89,9 +93,11 @@ public:
     explicit responder(responder_config config);
 
     /// Decides for one datagram of `payload` bytes from `from` (`truncated`: it was larger than
-    /// the limit and `payload` is only its start). Rate limiting is the caller's, after this,
-    /// so that refused datagrams spend no tokens.
-    reply_decision decide(std::string_view payload, bool truncated, const ip_endpoint& from);
+    /// the limit and `payload` is only its start) sent to an address of `kind`. Rate limiting is
+    /// the caller's, after this, so that refused datagrams spend no tokens. A reply always goes
+    /// back unicast to the sender, whatever the request was sent to.
+    reply_decision decide(std::string_view payload, bool truncated, const ip_endpoint& from,
+                          destination_kind kind = destination_kind::unicast);
 
     [[nodiscard]] const responder_config& config() const noexcept { return config_; }
 
@@ -101,10 +107,14 @@ private:
     std::string upper_; ///< sized once to max_message
 };
 
-/// The responder's counters. Invariant: received == replied + sunk + truncated + rate_limited +
-/// refused() + send_errors, whatever happens.
+/// The responder's counters. Invariants: received == replied + sunk + truncated + rate_limited +
+/// refused() + send_errors, and received == to_unicast + to_group + to_broadcast, whatever
+/// happens.
 struct echo_counters {
     std::uint64_t received = 0;
+    std::uint64_t to_unicast = 0;   ///< received datagrams sent to one of the host's addresses
+    std::uint64_t to_group = 0;     ///< ... to a multicast group the responder joined
+    std::uint64_t to_broadcast = 0; ///< ... to a broadcast address
     std::uint64_t replied = 0;
     std::uint64_t sunk = 0; ///< --mode sink: received whole, not answered
     std::uint64_t truncated = 0;
@@ -114,6 +124,7 @@ struct echo_counters {
     std::uint64_t refused_amplification = 0;
     std::uint64_t refused_no_match = 0;
     std::uint64_t refused_loop = 0;
+    std::uint64_t refused_broadcast = 0;
     std::uint64_t send_errors = 0;
     std::uint64_t bytes_in = 0;  ///< sizes on the wire of every received datagram
     std::uint64_t bytes_out = 0; ///< reply bytes handed to the kernel
@@ -126,8 +137,10 @@ struct echo_counters {
     /// printing. GRO buffers are split before counting: every other counter counts datagrams.
     offload_counters offload;
 
-    /// Counts one datagram of `size` bytes on the wire and its fate (`reply_bytes` if replied).
-    void record(echo_action action, std::size_t size, std::size_t reply_bytes = 0) noexcept;
+    /// Counts one datagram of `size` bytes on the wire sent to an address of `kind`, and its
+    /// fate (`reply_bytes` if replied).
+    void record(echo_action action, std::size_t size, destination_kind kind,
+                std::size_t reply_bytes = 0) noexcept;
     [[nodiscard]] std::uint64_t refused() const noexcept;
     [[nodiscard]] bool adds_up() const noexcept;
 };
@@ -153,5 +166,10 @@ void format_log_line(std::string& out, std::int64_t unix_ms, const ip_endpoint& 
 
 /// The first stdout line: `listening on 127.0.0.1:9007`, or `{"listening":"127.0.0.1:9007"}`.
 std::string format_listening(const ip_endpoint& local, bool json);
+
+/// The line after it for each joined group: `joined team (239.1.2.3:9100) on eth0`, or
+/// `{"joined":"team (239.1.2.3:9100)","interface":"eth0"}` (`interface` empty: the routing
+/// table's choice, shown as "the default interface" / null).
+std::string format_joined(std::string_view group, std::string_view interface, bool json);
 
 } // namespace udpkit

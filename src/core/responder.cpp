@@ -43,6 +43,8 @@ std::string_view to_string(echo_action action) noexcept {
         return "refused-no-match";
     case echo_action::refused_loop:
         return "refused-loop";
+    case echo_action::refused_broadcast:
+        return "refused-broadcast";
     case echo_action::send_error:
         return "send-error";
     case echo_action::sunk:
@@ -101,12 +103,14 @@ std::string_view responder::build_reply(std::string_view payload, bool& matched)
     return {};
 }
 
-reply_decision responder::decide(std::string_view payload, bool truncated,
-                                 const ip_endpoint& from) {
+reply_decision responder::decide(std::string_view payload, bool truncated, const ip_endpoint& from,
+                                 destination_kind kind) {
     if (truncated)
         return {echo_action::truncated, {}};
     if (config_.mode == echo_mode::sink) // sends nothing: the reply checks do not apply
         return {echo_action::sunk, {}};
+    if (kind == destination_kind::broadcast && !config_.allow_broadcast)
+        return {echo_action::refused_broadcast, {}};
     if (from.port() < 1024 && !config_.allow_privileged_ports)
         return {echo_action::refused_privileged_port, {}};
     for (const auto& own : config_.own_addresses)
@@ -121,9 +125,21 @@ reply_decision responder::decide(std::string_view payload, bool truncated,
     return {echo_action::replied, reply};
 }
 
-void echo_counters::record(echo_action action, std::size_t size, std::size_t reply_bytes) noexcept {
+void echo_counters::record(echo_action action, std::size_t size, destination_kind kind,
+                           std::size_t reply_bytes) noexcept {
     ++received;
     bytes_in += size;
+    switch (kind) {
+    case destination_kind::unicast:
+        ++to_unicast;
+        break;
+    case destination_kind::group:
+        ++to_group;
+        break;
+    case destination_kind::broadcast:
+        ++to_broadcast;
+        break;
+    }
     switch (action) {
     case echo_action::replied:
         ++replied;
@@ -150,6 +166,9 @@ void echo_counters::record(echo_action action, std::size_t size, std::size_t rep
     case echo_action::refused_loop:
         ++refused_loop;
         break;
+    case echo_action::refused_broadcast:
+        ++refused_broadcast;
+        break;
     case echo_action::send_error:
         ++send_errors;
         break;
@@ -161,11 +180,12 @@ void echo_counters::record(echo_action action, std::size_t size, std::size_t rep
 
 std::uint64_t echo_counters::refused() const noexcept {
     return refused_privileged_port + refused_own_address + refused_amplification +
-           refused_no_match + refused_loop;
+           refused_no_match + refused_loop + refused_broadcast;
 }
 
 bool echo_counters::adds_up() const noexcept {
-    return received == replied + sunk + truncated + rate_limited + refused() + send_errors;
+    return received == replied + sunk + truncated + rate_limited + refused() + send_errors &&
+           received == to_unicast + to_group + to_broadcast;
 }
 
 namespace {
@@ -188,6 +208,9 @@ std::string format_counters(const echo_counters& c, bool json, std::int64_t unix
                             stats_reason reason) {
     const counter_field fields[] = {
         {"received", c.received},
+        {"to_unicast", c.to_unicast},
+        {"to_group", c.to_group},
+        {"to_broadcast", c.to_broadcast},
         {"replied", c.replied},
         {"sunk", c.sunk},
         {"truncated", c.truncated},
@@ -198,6 +221,7 @@ std::string format_counters(const echo_counters& c, bool json, std::int64_t unix
         {"refused_amplification", c.refused_amplification},
         {"refused_no_match", c.refused_no_match},
         {"refused_loop", c.refused_loop},
+        {"refused_broadcast", c.refused_broadcast},
         {"send_errors", c.send_errors},
         {"bytes_in", c.bytes_in},
         {"bytes_out", c.bytes_out},
@@ -246,6 +270,15 @@ void format_log_line(std::string& out, std::int64_t unix_ms, const ip_endpoint& 
 std::string format_listening(const ip_endpoint& local, bool json) {
     return json ? "{\"listening\":\"" + local.to_string() + "\"}"
                 : "listening on " + local.to_string();
+}
+
+std::string format_joined(std::string_view group, std::string_view interface, bool json) {
+    if (!json)
+        return "joined " + std::string(group) + " on " +
+               (interface.empty() ? std::string("the default interface") : std::string(interface));
+    std::string out = "{\"joined\":" + json_string(group) + ",\"interface\":";
+    out += interface.empty() ? "null" : json_string(interface);
+    return out + '}';
 }
 
 } // namespace udpkit

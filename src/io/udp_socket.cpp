@@ -552,8 +552,14 @@ result<void> membership(int fd, const ip_endpoint& local, const ip_endpoint& gro
         if (join && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &all, sizeof all) != 0)
             return errno_failure(what + ": turn off IP_MULTICAST_ALL", errno);
         if (setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m,
-                       sizeof m) != 0)
-            return errno_failure(what, errno);
+                       sizeof m) != 0) {
+            const int e = errno;
+            auto failed = errno_failure(what, e);
+            if (e == ENODEV && interface_index == 0)
+                failed.value.message += "; no route leads to the group to choose an interface "
+                                        "by, so name the interface to join it on";
+            return failed;
+        }
         return {};
     }
     ipv6_mreq m{};

@@ -23,10 +23,11 @@ def counts(s):
 
 
 def adds_up(s):
-    """The invariant: every datagram received was replied, truncated, rate-limited, refused or
-    a send error, exactly once."""
-    return s["received"] == (s["replied"] + s.get("sunk", 0) + s["truncated"] + s["rate_limited"] + s["refused"] +
-                             s["send_errors"])
+    """The invariants: every datagram received was replied, truncated, rate-limited, refused or
+    a send error, exactly once; and was sent to a unicast, a group or a broadcast address."""
+    return (s["received"] == s["replied"] + s["sunk"] + s["truncated"] + s["rate_limited"] +
+            s["refused"] + s["send_errors"] and
+            s["received"] == s["to_unicast"] + s["to_group"] + s["to_broadcast"])
 
 
 def backlog_drops():

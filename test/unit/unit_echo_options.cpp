@@ -102,6 +102,129 @@ TEST_CASE("echo options: reply rules keep their command-line order; the default 
     CHECK(ok({"--reply", ""}).rules.at(0).text.empty()); // an empty reply is a datagram too
 }
 
+TEST_CASE("echo options: --join, --interface and --allow-broadcast") {
+    const auto o = ok(
+        {"--join", "239.1.2.3:9100", "--join", "team", "--interface", "eth0", "--allow-broadcast"});
+    CHECK(o.join == std::vector<std::string>{"239.1.2.3:9100", "team"});
+    CHECK(o.interface == "eth0");
+    CHECK(o.allow_broadcast);
+    CHECK_FALSE(o.bind_given);
+    CHECK(ok({"--bind", "0.0.0.0:9100"}).bind_given);
+    CHECK_FALSE(ok({}).allow_broadcast);
+    // --directory alone serves --join's group names.
+    CHECK(ok({"--directory", "peers.toml", "--join", "team"}).as.empty());
+}
+
+namespace {
+const char* const group_directory = R"([peers.echo]
+address = "192.0.2.1:9100"
+[peers.other]
+address = "192.0.2.1:9007"
+[groups.team]
+address = "239.1.2.3:9100"
+interface = "eth1"
+[groups.six]
+address = "[ff15::77]:9100"
+[groups.lan]
+address = "192.0.2.255:9100"
+broadcast = true
+)";
+
+result<echo_bind_plan> plan(std::vector<std::string> args,
+                            const char* configured = "127.0.0.1:9007") {
+    const auto dir = peer_directory::parse(group_directory, "peers.toml");
+    REQUIRE(dir);
+    return plan_binding(ok(std::move(args)), *ip_endpoint::parse(configured), &*dir);
+}
+} // namespace
+
+TEST_CASE("echo --join: groups bind the wildcard of their family on their port") {
+    auto p = plan({"--join", "239.1.2.3:9100"});
+    REQUIRE(p);
+    CHECK(p->bind.to_string() == "0.0.0.0:9100");
+    REQUIRE(p->joins.size() == 1);
+    CHECK(p->joins[0].group.to_string() == "239.1.2.3:9100");
+    CHECK(p->joins[0].interface.empty());
+    CHECK(p->joins[0].label == "239.1.2.3:9100");
+
+    // A directory group brings its interface; --interface overrides it; names ignore case.
+    p = plan({"--directory", "peers.toml", "--join", "TEAM"});
+    REQUIRE(p);
+    CHECK(p->joins[0].label == "team (239.1.2.3:9100)");
+    CHECK(p->joins[0].interface == "eth1");
+    p = plan({"--directory", "peers.toml", "--join", "team", "--interface", "eth0"});
+    REQUIRE(p);
+    CHECK(p->joins[0].interface == "eth0");
+
+    // A group without a port takes the bind's; IPv6 binds [::].
+    p = plan({"--bind", "[::]:9100", "--join", "ff15::77"}, "[::]:9100");
+    REQUIRE(p);
+    CHECK(p->bind.to_string() == "[::]:9100");
+    CHECK(p->joins[0].group.to_string() == "[ff15::77]:9100");
+    p = plan({"--join", "239.1.2.4", "--join", "239.1.2.5"}, "127.0.0.1:9100");
+    REQUIRE(p);
+    CHECK(p->bind.to_string() == "0.0.0.0:9100");
+    CHECK(p->joins.size() == 2);
+
+    // --as a peer on the group's port: the wildcard covers its unicast address too.
+    p = plan({"--directory", "peers.toml", "--as", "echo", "--join", "team"}, "192.0.2.1:9100");
+    REQUIRE(p);
+    CHECK(p->bind.to_string() == "0.0.0.0:9100");
+
+    // Without --join, the configured address as it is.
+    p = plan({}, "127.0.0.1:9007");
+    REQUIRE(p);
+    CHECK(p->bind.to_string() == "127.0.0.1:9007");
+    CHECK(p->joins.empty());
+}
+
+TEST_CASE("echo --join: what cannot be one socket's groups is refused, saying why") {
+    struct row {
+        std::vector<std::string> args;
+        const char* configured;
+        const char* says;
+    };
+    const row rows[] = {
+        {{"--join", "10.0.0.1:9100"},
+         "127.0.0.1:9007",
+         "--join \"10.0.0.1:9100\": not a multicast group address (IPv4 224.0.0.0/4 such as "
+         "239.1.2.3:9100, IPv6 ff00::/8 such as [ff15::77]:9100) nor a group name; groups in "
+         "peers.toml: lan, six, team"},
+        {{"--join", "nosuch"}, "127.0.0.1:9007", "nor a group name; groups in peers.toml:"},
+        {{"--join", "lan"},
+         "127.0.0.1:9007",
+         "group \"lan\" of peers.toml is a broadcast address, not a multicast group; a wildcard "
+         "--bind with --allow-broadcast answers broadcasts"},
+        {{"--join", "239.1.2.3:9100", "--join", "[ff15::77]:9100"},
+         "127.0.0.1:9007",
+         "one socket answers every group, so they need the same IP family and port"},
+        {{"--join", "239.1.2.3:9100", "--join", "239.1.2.4:9101"},
+         "127.0.0.1:9007",
+         "same IP family and port"},
+        {{"--bind", "127.0.0.1:9100", "--join", "239.1.2.3:9100"},
+         "127.0.0.1:9100",
+         "--bind 127.0.0.1:9100 would receive no group datagrams; leave --bind out or give the "
+         "wildcard 0.0.0.0:9100"},
+        {{"--bind", "0.0.0.0:9200", "--join", "239.1.2.3:9100"},
+         "0.0.0.0:9200",
+         "the group's port 9100 is not the port 9200 of --bind"},
+        {{"--directory", "peers.toml", "--as", "other", "--join", "team"},
+         "192.0.2.1:9007",
+         "the group's port 9100 is not the port 9007 of peer \"other\""},
+    };
+    for (const auto& r : rows) {
+        CAPTURE(r.says);
+        auto p = plan(r.args, r.configured);
+        REQUIRE_FALSE(p);
+        CHECK(contains(p.error().message, r.says));
+    }
+    // Without --directory a name cannot be a group.
+    auto alone =
+        plan_binding(ok({"--join", "team"}), *ip_endpoint::parse("127.0.0.1:9007"), nullptr);
+    REQUIRE_FALSE(alone);
+    CHECK(contains(alone.error().message, "a group name needs --directory"));
+}
+
 TEST_CASE("echo options: usage errors exit 2 and say what is wrong") {
     struct row {
         std::vector<std::string> args;
@@ -110,7 +233,10 @@ TEST_CASE("echo options: usage errors exit 2 and say what is wrong") {
     const row rows[] = {
         {{"--bind", "127.0.0.1"}, "\"127.0.0.1\" has no port"},
         {{"--bind", "9000", "--directory", "meson.build", "--as", "x"}, "excludes"},
-        {{"--directory", "meson.build"}, "--as"},
+        {{"--directory", "meson.build"},
+         "--directory needs --as NAME (the peer to listen as), "
+         "or --join GROUP for its group names"},
+        {{"--interface", "eth0"}, "--join"},
         {{"--as", "echo"}, "--directory"},
         {{"--mode", "shout"}, "shout"},
         {{"--mode", "reply"}, "--mode reply needs --reply TEXT"},

@@ -133,26 +133,56 @@ TEST_CASE("safety: truncated datagrams are never echoed, before any other check"
     CHECK(d.reply.empty());
 }
 
-TEST_CASE("counters add up over every action") {
+TEST_CASE("counters add up over every action and every destination kind") {
     echo_counters c;
-    c.record(echo_action::replied, 10, 10);
-    c.record(echo_action::replied, 3, 3);
-    c.record(echo_action::truncated, 2000);
-    c.record(echo_action::rate_limited, 5);
-    c.record(echo_action::refused_privileged_port, 1);
-    c.record(echo_action::refused_own_address, 1);
-    c.record(echo_action::refused_amplification, 1);
-    c.record(echo_action::refused_no_match, 1);
-    c.record(echo_action::refused_loop, 4);
-    c.record(echo_action::send_error, 7);
-    CHECK(c.received == 10);
+    using k = destination_kind;
+    c.record(echo_action::replied, 10, k::unicast, 10);
+    c.record(echo_action::replied, 3, k::group, 3);
+    c.record(echo_action::truncated, 2000, k::unicast);
+    c.record(echo_action::rate_limited, 5, k::group);
+    c.record(echo_action::refused_privileged_port, 1, k::unicast);
+    c.record(echo_action::refused_own_address, 1, k::unicast);
+    c.record(echo_action::refused_amplification, 1, k::unicast);
+    c.record(echo_action::refused_no_match, 1, k::unicast);
+    c.record(echo_action::refused_loop, 4, k::unicast);
+    c.record(echo_action::refused_broadcast, 2, k::broadcast);
+    c.record(echo_action::send_error, 7, k::unicast);
+    CHECK(c.received == 11);
     CHECK(c.replied == 2);
-    CHECK(c.refused() == 5);
-    CHECK(c.bytes_in == 2033);
+    CHECK(c.refused() == 6);
+    CHECK(c.refused_broadcast == 1);
+    CHECK(c.to_unicast == 8);
+    CHECK(c.to_group == 2);
+    CHECK(c.to_broadcast == 1);
+    CHECK(c.bytes_in == 2035);
     CHECK(c.bytes_out == 13);
     CHECK(c.adds_up());
     c.replied += 1; // a miscount is caught
     CHECK_FALSE(c.adds_up());
+    c.replied -= 1;
+    c.to_group += 1; // so is a destination miscount
+    CHECK_FALSE(c.adds_up());
+}
+
+TEST_CASE("broadcast requests are refused unless allowed; group ones are answered, unicast") {
+    const auto from = *ip_endpoint::parse("192.0.2.7:40000");
+    responder strict({});
+    CHECK(strict.decide("hi", false, from, destination_kind::broadcast).action ==
+          echo_action::refused_broadcast);
+    CHECK(strict.decide("hi", false, from, destination_kind::group).action == echo_action::replied);
+    CHECK(strict.decide("hi", false, from, destination_kind::unicast).action ==
+          echo_action::replied);
+    responder_config open;
+    open.allow_broadcast = true;
+    responder allowing(open);
+    const auto d = allowing.decide("hi", false, from, destination_kind::broadcast);
+    CHECK(d.action == echo_action::replied);
+    CHECK(d.reply == "hi");
+    // The other safety rules still apply to broadcasts that are allowed.
+    CHECK(allowing
+              .decide("hi", false, *ip_endpoint::parse("192.0.2.7:53"), destination_kind::broadcast)
+              .action == echo_action::refused_privileged_port);
+    CHECK(to_string(echo_action::refused_broadcast) == "refused-broadcast");
 }
 
 TEST_CASE("stats lines carry a UTC time and why they were printed") {
@@ -167,25 +197,28 @@ TEST_CASE("stats lines carry a UTC time and why they were printed") {
 
 TEST_CASE("counters print as key=value text or as one JSON object") {
     echo_counters c;
-    c.record(echo_action::replied, 5, 5);
-    c.record(echo_action::refused_amplification, 2);
+    c.record(echo_action::replied, 5, destination_kind::unicast, 5);
+    c.record(echo_action::refused_amplification, 2, destination_kind::group);
     c.over_rate_limit = 1;
     c.kernel_drops = 3;
     c.offload.gro = true;
     c.offload.gro_buffers = 2;
     c.offload.gro_datagrams = 7;
     CHECK(format_counters(c, false, 0, stats_reason::final) ==
-          "stats: received=2 replied=1 sunk=0 truncated=0 rate_limited=0 refused=1 "
+          "stats: received=2 to_unicast=1 to_group=1 to_broadcast=0 replied=1 sunk=0 "
+          "truncated=0 rate_limited=0 refused=1 "
           "refused_privileged_port=0 refused_own_address=0 refused_amplification=1 "
-          "refused_no_match=0 refused_loop=0 send_errors=0 bytes_in=7 bytes_out=5 "
+          "refused_no_match=0 refused_loop=0 refused_broadcast=0 send_errors=0 bytes_in=7 "
+          "bytes_out=5 "
           "over_rate_limit=1 "
           "kernel_drops=3 gro=on gso=off gro_buffers=2 gro_datagrams=7 gso_sends=0 "
           "gso_datagrams=0 gso_refusals=0 time=1970-01-01T00:00:00.000Z reason=final");
     CHECK(format_counters(c, true, 0, stats_reason::final) ==
-          "{\"received\":2,\"replied\":1,\"sunk\":0,\"truncated\":0,\"rate_limited\":0,"
+          "{\"received\":2,\"to_unicast\":1,\"to_group\":1,\"to_broadcast\":0,"
+          "\"replied\":1,\"sunk\":0,\"truncated\":0,\"rate_limited\":0,"
           "\"refused\":1,\"refused_privileged_port\":0,\"refused_own_address\":0,"
           "\"refused_amplification\":1,\"refused_no_match\":0,\"refused_loop\":0,"
-          "\"send_errors\":0,"
+          "\"refused_broadcast\":0,\"send_errors\":0,"
           "\"bytes_in\":7,\"bytes_out\":5,\"over_rate_limit\":1,\"kernel_drops\":3,"
           "\"offload\":{\"gro\":true,\"gso\":false,\"gro_buffers\":2,\"gro_datagrams\":7,"
           "\"gso_sends\":0,\"gso_datagrams\":0,\"gso_refusals\":0},"
@@ -199,7 +232,7 @@ TEST_CASE("sink mode replies to nothing, even where a reply would be refused") {
         const auto d = r.decide("hello", false, from);
         CHECK(d.action == echo_action::sunk);
         CHECK(d.reply.empty());
-        c.record(d.action, 5);
+        c.record(d.action, 5, destination_kind::unicast);
     }
     CHECK(r.decide("cut", true, client).action == echo_action::truncated);
     CHECK(c.sunk == 2);
@@ -250,5 +283,18 @@ TEST_CASE("every action and mode has its word") {
     CHECK(to_string(echo_mode::upper) == "upper");
     CHECK(to_string(echo_mode::reply) == "reply");
     CHECK(to_string(echo_mode::echo) == "echo");
+}
+} // TEST_SUITE("unit")
+
+TEST_SUITE("unit") {
+TEST_CASE("the joined line names the group and its interface, in text or JSON") {
+    CHECK(format_joined("team (239.1.2.3:9100)", "eth0", false) ==
+          "joined team (239.1.2.3:9100) on eth0");
+    CHECK(format_joined("239.1.2.3:9100", "", false) ==
+          "joined 239.1.2.3:9100 on the default interface");
+    CHECK(format_joined("team (239.1.2.3:9100)", "eth0", true) ==
+          "{\"joined\":\"team (239.1.2.3:9100)\",\"interface\":\"eth0\"}");
+    CHECK(format_joined("[ff15::77]:9100", "", true) ==
+          "{\"joined\":\"[ff15::77]:9100\",\"interface\":null}");
 }
 } // TEST_SUITE("unit")

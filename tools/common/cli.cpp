@@ -57,15 +57,21 @@ std::vector<std::string> arguments(int argc, const char* const* argv) {
     return std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc);
 }
 
-void add_directory_as(CLI::App& app, std::string& directory, std::string& as,
-                      CLI::Option* address_option) {
-    auto* file = app.add_option("--directory", directory, "peer directory (TOML); with --as")
-                     ->type_name("FILE");
+CLI::Option* add_directory_as(CLI::App& app, std::string& directory, std::string& as,
+                              CLI::Option* address_option, std::string_view directory_alone) {
+    auto* file =
+        app.add_option("--directory", directory,
+                       "peer directory (TOML); with --as" +
+                           (directory_alone.empty() ? std::string()
+                                                    : ", or " + std::string(directory_alone)))
+            ->type_name("FILE");
     auto* name =
         app.add_option("--as", as, "listen on this peer's address and limit")->type_name("NAME");
-    file->needs(name);
+    if (directory_alone.empty())
+        file->needs(name);
     name->needs(file);
     address_option->excludes(file);
+    return file;
 }
 
 void add_stats_options(CLI::App& app, double& interval, bool& json) {

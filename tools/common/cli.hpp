@@ -55,9 +55,11 @@ std::vector<std::string> arguments(int argc, const char* const* argv);
 exit_now usage_error(const std::string& tool, const std::string& message);
 
 /// Adds `--directory FILE --as NAME` for a server that listens on a peer's address and limit
-/// instead of `address_option` (each needs the other, and both exclude `address_option`).
-void add_directory_as(CLI::App& app, std::string& directory, std::string& as,
-                      CLI::Option* address_option);
+/// instead of `address_option` (both exclude `address_option`; --as needs --directory, and
+/// --directory needs --as unless `directory_alone` says what it is for then). Returns
+/// --directory.
+CLI::Option* add_directory_as(CLI::App& app, std::string& directory, std::string& as,
+                              CLI::Option* address_option, std::string_view directory_alone = {});
 
 /// Adds a long-running tool's `--stats-interval SECONDS` (0.001 to 10000000; `interval` stays 0
 /// without it) and `--json` (counters as JSON objects).

@@ -18,6 +18,7 @@ const char* const examples =
     "  udp-echo --mode reply --match '^PING' --reply PONG --reply '?'\n"
     "  udp-echo --directory peers.toml --as echo --rate-limit 100 --burst 20 --log\n"
     "  udp-echo --bind 0.0.0.0:9007 --stats-interval 10 --json\n"
+    "  udp-echo --join 239.1.2.3:9100 --interface eth0   answer a multicast group\n"
     "\nExit codes: 0 stopped by SIGINT, SIGTERM or SIGHUP (after printing the counters), 1 a\n"
     "runtime failure (e.g. the address is in use), 2 usage or configuration error (bad option,\n"
     "invalid directory: FILE:LINE:COL).\n";
@@ -98,7 +99,8 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
                                  "address to listen on: HOST:PORT, [IPV6]:PORT or PORT "
                                  "(default 127.0.0.1:9007; port 0 picks a free one)")
                      ->check(cli::address_validator);
-    cli::add_directory_as(*app, o.directory, o.as, bind);
+    auto* directory =
+        cli::add_directory_as(*app, o.directory, o.as, bind, "alone for --join's group names");
     auto* mode = app->add_option("--mode", mode_text,
                                  "echo (default); upper: the datagram with ASCII a-z upper-cased, "
                                  "every other byte (UTF-8 too) unchanged; reply; sink: no reply "
@@ -137,6 +139,23 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
                   "also reply to source ports below 1024 (risks echo loops, reflection)");
     app->add_flag("--allow-amplification", o.allow_amplification,
                   "allow replies larger than the request");
+    auto* join =
+        app->add_option("--join", o.join,
+                        "answer a multicast group too (repeatable): GROUP:PORT, GROUP (the "
+                        "bind's port) or a --directory group name; binds the wildcard of the "
+                        "group's family on its port; replies go unicast, from this host's own "
+                        "address")
+            ->type_name("GROUP")
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app->add_option("--interface", o.interface,
+                    "the interface to join the --join groups on: a name, an index or one of its "
+                    "addresses (default: the directory group's, else the routing table's)")
+        ->type_name("IF")
+        ->needs(join);
+    app->add_flag("--allow-broadcast", o.allow_broadcast,
+                  "also answer datagrams sent to a broadcast address (a wildcard --bind "
+                  "receives them); refused by default, so that one forged broadcast cannot make "
+                  "every responder of a subnet answer its victim");
     bool no_loop_breaker = false;
     app->add_flag("--no-loop-breaker", no_loop_breaker,
                   "answer echo loops too: by default, once a source has repeated the same bytes "
@@ -163,9 +182,13 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
 
     if (*bind) {
         o.bind = *parse_host_port(bind_text); // the validator has accepted it
+        o.bind_given = true;
     }
     if (*max)
         o.max_message = max_message;
+    if (*directory && o.as.empty() && o.join.empty())
+        return cli::usage_error(tool, "--directory needs --as NAME (the peer to listen as), or "
+                                      "--join GROUP for its group names");
     o.burst = burst;
     o.loop_breaker = !no_loop_breaker;
     o.offload = !no_offload;
@@ -198,6 +221,86 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
         return cli::usage_error(tool, "--match: " + rules.error().message);
     o.rules = std::move(rules).value();
     return o;
+}
+
+namespace {
+
+// A --join value: a group address with or without a port, else a directory group's name.
+result<echo_join> resolve_join(const std::string& given, std::uint16_t port,
+                               const peer_directory* directory) {
+    const std::string what = "--join " + quote_untrusted(given);
+    if (directory != nullptr)
+        if (const group* g = directory->find_group(given)) {
+            if (g->broadcast)
+                return fail(what + ": group \"" + g->name + "\" of " + directory->source() +
+                            " is a broadcast address, not a multicast group; a wildcard --bind "
+                            "with --allow-broadcast answers broadcasts");
+            return echo_join{g->address, g->interface,
+                             g->name + " (" + g->address.to_string() + ")"};
+        }
+    auto address = ip_endpoint::parse(given);
+    if (!address) { // perhaps a bare group address: the bind's port
+        if (auto bare = ip_endpoint::parse(given.find(':') != std::string::npos
+                                               ? "[" + given + "]:" + std::to_string(port)
+                                               : given + ":" + std::to_string(port)))
+            address = *bare;
+    }
+    if (!address || !address->is_multicast()) {
+        std::string known = directory != nullptr ? "; groups in " + directory->source() + ": " +
+                                                       directory->group_names()
+                                                 : "";
+        return fail(what +
+                    ": not a multicast group address (IPv4 224.0.0.0/4 such as "
+                    "239.1.2.3:9100, IPv6 ff00::/8 such as [ff15::77]:9100)" +
+                    (directory != nullptr ? " nor a group name" + known
+                                          : "; a group name needs --directory"));
+    }
+    return echo_join{*address, {}, address->to_string()};
+}
+
+ip_endpoint wildcard(ip_family family, std::uint16_t port) {
+    auto any = *ip_endpoint::parse(family == ip_family::v6 ? "[::]:0" : "0.0.0.0:0");
+    any.set_port(port);
+    return any;
+}
+
+} // namespace
+
+result<echo_bind_plan> plan_binding(const echo_options& options, const ip_endpoint& configured,
+                                    const peer_directory* directory) {
+    echo_bind_plan plan{configured, {}};
+    for (const auto& given : options.join) {
+        auto join = resolve_join(given, configured.port(), directory);
+        if (!join)
+            return unexpected{std::move(join).error()};
+        if (!options.interface.empty())
+            join->interface = options.interface;
+        if (!plan.joins.empty()) {
+            const ip_endpoint& first = plan.joins.front().group;
+            if (join->group.family() != first.family() || join->group.port() != first.port())
+                return fail("--join " + join->label + " and " + plan.joins.front().label +
+                            ": one socket answers every group, so they need the same IP family "
+                            "and port");
+        }
+        plan.joins.push_back(std::move(*join));
+    }
+    if (plan.joins.empty())
+        return plan;
+    const echo_join& first = plan.joins.front();
+    const std::uint16_t port = first.group.port();
+    plan.bind = wildcard(first.group.family(), port);
+    const bool named_port = options.bind_given || !options.as.empty();
+    if (named_port && configured.port() != port && configured.port() != 0)
+        return fail("--join " + first.label + ": the group's port " + std::to_string(port) +
+                    " is not the port " + std::to_string(configured.port()) + " of " +
+                    (options.as.empty() ? "--bind" : "peer \"" + options.as + "\"") +
+                    "; one socket answers the groups and its unicast requests");
+    if (options.bind_given &&
+        !(configured.is_unspecified() && configured.family() == first.group.family()))
+        return fail("--join " + first.label + ": --bind " + configured.to_string() +
+                    " would receive no group datagrams; leave --bind out or give the wildcard " +
+                    plan.bind.to_string());
+    return plan;
 }
 
 result<void> check_reply_sizes(const echo_options& options, message_limit limit) {

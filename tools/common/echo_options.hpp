@@ -10,6 +10,7 @@
 #include "cli.hpp"
 #include "udpkit/address.hpp"
 #include "udpkit/limits.hpp"
+#include "udpkit/peer_directory.hpp"
 #include "udpkit/rate_limiter.hpp"
 #include "udpkit/responder.hpp"
 
@@ -30,6 +31,11 @@ struct echo_options {
     bool rate_limit_log_only = false;
     bool allow_privileged_ports = false;
     bool allow_amplification = false;
+    bool allow_broadcast = false;
+    /// --join GROUP, as given: a group address (with or without its port) or a directory group.
+    std::vector<std::string> join;
+    std::string interface;    ///< --interface IF for the joins; empty: the directory's or routing's
+    bool bind_given = false;  ///< --bind was on the command line (not the default)
     bool loop_breaker = true; ///< false with --no-loop-breaker
     bool offload = true;      ///< UDP GRO and GSO where the kernel has them; false with --no-offload
     bool log = false;
@@ -44,6 +50,27 @@ struct echo_options {
 /// Parses udp-echo's arguments (without the program name). Usage errors exit 2 and name the
 /// option, e.g. a bad --match pattern with RE2's reason.
 cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args);
+
+/// One multicast group udp-echo joins.
+struct echo_join {
+    ip_endpoint group;     ///< with the socket's port
+    std::string interface; ///< name, index or address to join on; empty: the routing table's
+    std::string label;     ///< how messages name it: `team (239.1.2.3:9100)` or the address
+};
+
+/// Where udp-echo's socket binds and which groups it joins.
+struct echo_bind_plan {
+    ip_endpoint bind;
+    std::vector<echo_join> joins;
+};
+
+/// Resolves --join against the address udp-echo would bind without it (`configured`: --bind,
+/// the default, or the --as peer's address) and the directory, if any. Groups are received on
+/// a socket bound to the wildcard of their family on their port, so every group must share one
+/// family and port, and `configured` must have that port (a group given without a port takes
+/// it); an explicit --bind must be that wildcard. Without --join the plan binds `configured`.
+result<echo_bind_plan> plan_binding(const echo_options& options, const ip_endpoint& configured,
+                                    const peer_directory* directory);
 
 /// Checks that every --reply text fits the limit the socket ends up with (known only once a
 /// --directory peer is looked up). The error names the text's size and the limit.

@@ -40,33 +40,43 @@ constexpr std::size_t batch_arena_bytes = 256 * 1024;
 /// stderr notices (rate limit, send errors): a burst of 5, then one per second.
 constexpr bucket_rate notice_rate{1, 5};
 
-/// Where the socket goes and its limit: from --directory/--as or --bind/--max-message.
+/// Where the socket goes, its limit, and the groups it joins: from --directory/--as or
+/// --bind/--max-message, and --join.
 struct endpoint_and_limit {
-    ip_endpoint address;
+    echo_bind_plan plan;
     message_limit limit;
 };
 
 result<endpoint_and_limit> resolve_endpoint(event_loop& loop, const echo_options& o) {
     endpoint_and_limit where;
     std::optional<message_limit> peer_limit;
+    std::optional<peer_directory> directory;
+    ip_endpoint configured;
     if (!o.directory.empty()) {
-        auto directory = peer_directory::load(o.directory);
-        if (!directory)
-            return unexpected{std::move(directory).error()};
+        auto loaded = peer_directory::load(o.directory);
+        if (!loaded)
+            return unexpected{std::move(loaded).error()};
+        directory = std::move(*loaded);
+    }
+    if (!o.as.empty()) {
         auto peer = directory->require(o.as);
         if (!peer)
             return unexpected{std::move(peer).error()};
-        where.address = (*peer)->address;
+        configured = (*peer)->address;
         peer_limit = (*peer)->limit;
     } else {
         auto address = resolve_now(loop, o.bind);
         if (!address)
             return unexpected{std::move(address).error()};
-        where.address = *address;
+        configured = *address;
     }
+    auto plan = plan_binding(o, configured, directory ? &*directory : nullptr);
+    if (!plan)
+        return unexpected{std::move(plan).error()};
+    where.plan = std::move(*plan);
+    const ip_family family = where.plan.bind.family();
     if (o.max_message) {
-        auto limit =
-            message_limit::make(static_cast<long long>(*o.max_message), where.address.family());
+        auto limit = message_limit::make(static_cast<long long>(*o.max_message), family);
         if (!limit)
             return fail("--max-message: " + limit.error().message);
         where.limit = *limit;
@@ -76,6 +86,22 @@ result<endpoint_and_limit> resolve_endpoint(event_loop& loop, const echo_options
     if (auto fits = check_reply_sizes(o, where.limit); !fits)
         return unexpected{std::move(fits).error()};
     return where;
+}
+
+/// Joins the planned groups on their interfaces.
+result<void> join_groups(udp_socket& socket, const std::vector<echo_join>& joins) {
+    for (const auto& j : joins) {
+        unsigned index = 0;
+        if (!j.interface.empty()) {
+            auto found = find_interface(j.interface);
+            if (!found)
+                return fail("--join " + j.label + ": " + found.error().message);
+            index = *found;
+        }
+        if (auto joined = socket.join_multicast(j.group, index); !joined)
+            return joined;
+    }
+    return {};
 }
 
 /// The addresses replies leave from: the bound one, or with a wildcard bind every local
@@ -108,7 +134,8 @@ public:
     echo_server(const echo_options& options, udp_socket& socket, responder_config config)
         : options_(options), socket_(socket), responder_(std::move(config)),
           batch_(batch_datagrams, std::max<std::size_t>(batch_arena_bytes, socket.limit().bytes())),
-          request_sizes_(batch_datagrams), over_rate_limit_(batch_datagrams) {
+          request_sizes_(batch_datagrams), request_kinds_(batch_datagrams),
+          over_rate_limit_(batch_datagrams) {
         if (options.rate_limit > 0)
             limiter_.emplace(options.bucket(), max_rate_limited_sources, std::random_device{}());
         if (options.loop_breaker)
@@ -117,14 +144,14 @@ public:
     }
 
     void on_datagram(const datagram& d) {
-        reply_decision decision = responder_.decide(d.payload, d.truncated, d.from);
+        reply_decision decision = responder_.decide(d.payload, d.truncated, d.from, d.kind);
         // Before the rate limit, so that a loop's datagrams spend no tokens.
         if (decision.action == echo_action::replied && breaker_)
             decision.action = break_loop(d);
         if (decision.action == echo_action::replied && limiter_)
             decision.action = rate_limit(d.from);
         if (decision.action != echo_action::replied) {
-            counters_.record(decision.action, d.size);
+            counters_.record(decision.action, d.size, d.kind);
             if (options_.log)
                 log(d.from, d.size, to_string(decision.action),
                     decision.action == echo_action::sunk ? options_.shown : log_payload::none,
@@ -139,6 +166,7 @@ public:
             batch_.add(decision.reply, d.from, d.reply_from);
         }
         request_sizes_[batch_.size() - 1] = d.size;
+        request_kinds_[batch_.size() - 1] = d.kind;
         over_rate_limit_[batch_.size() - 1] = over_limit_now_;
         over_limit_now_ = false;
         // With --log every reply goes at once, so lines keep arrival order and each reply's
@@ -159,7 +187,8 @@ public:
         for (std::size_t i = 0; i < results.size(); ++i) {
             const bool sent = results[i] == 0;
             const echo_action action = sent ? echo_action::replied : echo_action::send_error;
-            counters_.record(action, request_sizes_[i], sent ? batch_.payload(i).size() : 0);
+            counters_.record(action, request_sizes_[i], request_kinds_[i],
+                             sent ? batch_.payload(i).size() : 0);
             if (options_.log)
                 log(batch_.destination(i), request_sizes_[i],
                     sent && over_rate_limit_[i] ? "replied-over-rate-limit" : to_string(action));
@@ -249,6 +278,7 @@ private:
     std::optional<loop_breaker> breaker_;
     send_batch batch_;
     std::vector<std::size_t> request_sizes_; ///< per batched reply: its request's size
+    std::vector<destination_kind> request_kinds_; ///< ... and where the request was sent
     std::vector<char> over_rate_limit_;      ///< per batched reply: over --rate-limit (log only)
     bool over_limit_now_ = false;            ///< the datagram being decided is over the limit
     echo_counters counters_;
@@ -274,7 +304,7 @@ int run_echo(const echo_options& options) {
         socket_config.receive_timestamps = false;
         socket_config.drop_counts = false;
         socket_config.offload = options.offload;
-        auto socket = udp_socket::bind(loop, where->address, socket_config);
+        auto socket = udp_socket::bind(loop, where->plan.bind, socket_config);
         if (!socket) {
             std::fprintf(stderr, "udp-echo: %s\n", socket.error().message.c_str());
             return 1;
@@ -286,6 +316,7 @@ int run_echo(const echo_options& options) {
         config.rules = options.rules;
         config.allow_privileged_ports = options.allow_privileged_ports;
         config.allow_amplification = options.allow_amplification;
+        config.allow_broadcast = options.allow_broadcast;
         config.own_addresses = own_addresses(sock);
         config.max_message = where->limit.bytes();
         echo_server server(options, sock, std::move(config));
@@ -293,7 +324,13 @@ int run_echo(const echo_options& options) {
 
         if (options.log)
             std::setvbuf(stdout, nullptr, _IOLBF, 0); // each --log line as it happens
+        if (auto joined = join_groups(sock, where->plan.joins); !joined) {
+            std::fprintf(stderr, "udp-echo: %s\n", joined.error().message.c_str());
+            return 1;
+        }
         std::printf("%s\n", format_listening(sock.local_address(), options.json).c_str());
+        for (const auto& j : where->plan.joins)
+            std::printf("%s\n", format_joined(j.label, j.interface, options.json).c_str());
         std::fflush(stdout);
 
         stats_reports reports(loop, options.stats_interval,
