@@ -5,12 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "net_support.hpp"
+#include "udpkit/io/error_codes.hpp"
 #include "udpkit/io/interfaces.hpp"
 #include "udpkit/io/udp_socket.hpp"
 
@@ -128,6 +130,22 @@ TEST_CASE("destination kind: a wildcard socket tells a loopback broadcast from u
               std::pair<std::string, destination_kind>{"one", destination_kind::unicast});
         CHECK(seen[1] ==
               std::pair<std::string, destination_kind>{"all", destination_kind::broadcast});
+    }
+    REQUIRE(loop.close());
+}
+
+TEST_CASE("a broadcast without SO_BROADCAST is refused with EACCES: is_permission_denied") {
+    event_loop loop;
+    {
+        auto sender = udp_socket::bind(loop, *ip_endpoint::parse("127.0.0.1:0"));
+        REQUIRE(sender);
+        auto sent = (*sender)->send("all", *ip_endpoint::parse("127.255.255.255:9"));
+        REQUIRE_FALSE(sent);
+        CHECK(is_permission_denied(sent.error()));
+        CHECK(sent.error().message.find("EACCES") != std::string::npos);
+        CHECK_FALSE(is_permission_denied(-EAGAIN));
+        REQUIRE((*sender)->set_broadcast(true));
+        CHECK((*sender)->send("all", *ip_endpoint::parse("127.255.255.255:9")));
     }
     REQUIRE(loop.close());
 }

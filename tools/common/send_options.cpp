@@ -51,7 +51,9 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
                              "probe bursts with loss/RTT statistics, and send/expect scripts.",
                              examples);
     std::string text, hex, output;
-    app->add_option("target", o.target, "Peer name (with --directory) or HOST:PORT, PORT");
+    app->add_option("target", o.target,
+                    "Peer or group name (with --directory), or HOST:PORT, PORT; a multicast "
+                    "group or (with --broadcast) a broadcast address is answered by every host");
     app->add_option("text", text, "The message (default: --hex, --file, or stdin whole)");
     app->add_option("--directory", o.directory, "Peer directory (TOML) for peer names");
     app->add_option("--bind", o.bind, "Local address (default: loopback for loopback targets)")
