@@ -390,6 +390,28 @@ def loopback_broadcast_needs_broadcast_then_collects_every_reply():
     only = report["responders"][0]
     assert only["address"] == f"127.0.0.1:{port}" and only["received"] == 500, only
     assert only["lost"] == only["duplicated"] == only["corrupt"] == 0, only
+    # A script: the expect after a send to the broadcast address takes the responder's reply.
+    with tempfile.TemporaryDirectory() as tmp:
+        script = os.path.join(tmp, "all.udps")
+        with open(script, "w", encoding="utf-8") as f:
+            f.write(f'target {target}\nsend "all"\nexpect "all" within 500ms\n'
+                    f'send "again"\nexpect "again" from 127.0.0.1:{port} within 500ms\n')
+        r = run_tool([SEND, "--script", script, "--broadcast"])
+        assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+        assert f"from 127.0.0.1:{port}\n" in r.stdout and r.stdout.endswith(
+            "PASS: 2 of 2 expectations held\n"), r.stdout
+        # Without --broadcast the address is a single host's: `from` is an error at its place.
+        r = run_tool([SEND, "--script", script])
+        assert r.returncode == 2 and r.stderr.startswith(
+            f"udp-send: {script}:5:16: `from` picks one member's reply after a send to a group, "
+            f"but {target} is a single host"), (r.returncode, r.stderr)
+        # ... and the kernel refuses the send: the step says what to add.
+        with open(script, "w", encoding="utf-8") as f:
+            f.write(f'target {target}\nsend "all"\nexpect "all" within 200ms\n')
+        r = run_tool([SEND, "--script", script])
+        assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+        assert (f"FAIL {script}:2:1 send \"all\": not sent: send to {target}: permission "
+                "denied: it is a broadcast address; add --broadcast") in r.stdout, r.stdout
     proc.signal(15)
     proc.wait(5)
 

@@ -181,6 +181,15 @@ def an_ipv6_group_out_of_eth0():
         responders = json.loads(r.stdout)["responders"]
         assert [(x["address"], x["received"]) for x in responders] == \
             [(f"[{net.v6[0]}]:{port}", 100), (f"[{net.v6[1]}]:{port}", 100)], responders
+        # An interface by its address, and an IPv4 group out of the interface with that index.
+        r = send(net, 2, f"[ff15::77]:{port}", "by address", "--wait-reply", "--timeout", "500",
+                 "--interface", net.v6[2], "--expect-responders", "2")
+        assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+        index = harness.run_tool(net.cmd(2, ["cat", "/sys/class/net/eth0/ifindex"])).stdout.strip()
+        members(net, GROUP, port)
+        r = send(net, 2, f"{GROUP}:{port}", "by index", "--wait-reply", "--timeout", "500",
+                 "--interface", index, "--expect-responders", "2")
+        assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
         # An interface that does not exist is a usage error that lists the ones there are.
         r = send(net, 2, f"[ff15::77]:{port}", "six", "--interface", "eth9")
         assert r.returncode == 2 and "--interface: " in r.stderr and "eth9" in r.stderr, r.stderr
