@@ -94,7 +94,7 @@ def installed_completion_offers_options_choices_and_directory_names():
         # udp-send's group options, group names as targets, and interfaces by name.
         assert complete(dest, "udp-send --expect-r") == ["--expect-responders"]
         assert complete(dest, "udp-send --no-l") == ["--no-loop"]
-        assert complete(dest, "udp-send --interface l") == ["lo"]
+        assert "lo" in complete(dest, "udp-send --interface l")
         groups = os.path.join(dest, "groups.toml")
         with open(groups, "w", encoding="utf-8") as f:
             f.write('[peers.alice]\naddress = "127.0.0.1:9001"\n'

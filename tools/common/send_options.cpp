@@ -18,8 +18,8 @@ constexpr const char* examples =
     "  udp-send --burst 10000 --size 64 127.0.0.1:9007     loss, reordering and RTT\n"
     "  udp-send --burst 1000 --size 512 --rate 500 --json 9007\n"
     "  udp-send 239.77.0.2:9200 hi --wait-reply --expect-responders 2   every member answers\n"
-    "  udp-send --burst 1000 --size 64 --interface eth0 [ff15::77]:9200  per responder\n"
-    "  udp-send --broadcast 192.0.2.255:9300 hi --wait-reply           a subnet broadcast\n"
+    "  udp-send --burst 1000 --size 64 --interface eth0 '[ff15::77]:9200'   per responder\n"
+    "  udp-send --broadcast 192.0.2.255:9300 hi --wait-reply             a subnet broadcast\n"
     "  udp-send --script examples/echo-smoke.udps --directory examples/peers.toml "
     "--junit report.xml\n"
     "\nScript language (--script FILE), one command a line, # comments:\n"
@@ -28,8 +28,8 @@ constexpr const char* examples =
     "  send hex \"48 69\" | send file PATH\n"
     "  expect \"text\" | prefix \"t\" | regex \"^T.*$\" | hex \"48 00\" mask \"ff 00\"\n"
     "         | size 64 | size 10..20 | echo | none      [within 500ms] [from PEER|ADDR]\n"
-    "         (echo: byte for byte what the latest send sent; after a send to a group the\n"
-    "         first reply from any member, or from the one `from` names)\n"
+    "         (echo: byte for byte what the latest send sent; after a send to a group:\n"
+    "         the first reply from any member, or from the one that `from` names)\n"
     "  timeout 500ms   sleep 100ms   rate PPS (paces every send; 0 = no limit)\n"
     "  repeat N {  ...  }   counter NAME [START]\n"
     "  ${seq} counts every send; a counter advances on each send that mentions it; in an\n"
@@ -55,7 +55,7 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
                     "Peer or group name (with --directory), or HOST:PORT, PORT; a multicast "
                     "group or (with --broadcast) a broadcast address is answered by every host");
     app->add_option("text", text, "The message (default: --hex, --file, or stdin whole)");
-    app->add_option("--directory", o.directory, "Peer directory (TOML) for peer names");
+    app->add_option("--directory", o.directory, "Peer directory (TOML) for peer and group names");
     app->add_option("--bind", o.bind, "Local address (default: loopback for loopback targets)")
         ->check(cli::address_validator);
     app->add_option("--hex", hex, "The message as hex bytes, e.g. '48 65 6c 6c 6f'");
