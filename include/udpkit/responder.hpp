@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -164,8 +165,10 @@ void format_log_line(std::string& out, std::int64_t unix_ms, const ip_endpoint& 
                      std::size_t size, std::string_view action, bool json = false,
                      log_payload shown = log_payload::none, std::string_view payload = {});
 
-/// The first stdout line: `listening on 127.0.0.1:9007`, or `{"listening":"127.0.0.1:9007"}`.
-std::string format_listening(const ip_endpoint& local, bool json);
+/// The first stdout line: `listening on 127.0.0.1:9007`, or `{"listening":"127.0.0.1:9007"}`;
+/// for a `[::]` socket, given `dual_stack`, the JSON object says `"dual_stack":true|false` too.
+std::string format_listening(const ip_endpoint& local, bool json,
+                             std::optional<bool> dual_stack = std::nullopt);
 
 /// The line after it for each joined group: `joined team (239.1.2.3:9100) on eth0`, or
 /// `{"joined":"team (239.1.2.3:9100)","interface":"eth0"}` (`interface` empty: the routing

@@ -267,9 +267,13 @@ void format_log_line(std::string& out, std::int64_t unix_ms, const ip_endpoint& 
     out += '}';
 }
 
-std::string format_listening(const ip_endpoint& local, bool json) {
-    return json ? "{\"listening\":\"" + local.to_string() + "\"}"
-                : "listening on " + local.to_string();
+std::string format_listening(const ip_endpoint& local, bool json, std::optional<bool> dual_stack) {
+    if (!json)
+        return "listening on " + local.to_string();
+    std::string out = "{\"listening\":\"" + local.to_string() + '"';
+    if (dual_stack)
+        out += *dual_stack ? ",\"dual_stack\":true" : ",\"dual_stack\":false";
+    return out + '}';
 }
 
 std::string format_joined(std::string_view group, std::string_view interface, bool json) {

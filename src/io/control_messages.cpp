@@ -76,6 +76,10 @@ receive_info read_receive_info(const msghdr& message) noexcept {
         } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
             in6_pktinfo p;
             std::memcpy(&p, CMSG_DATA(c), sizeof p);
+            // An IPv4 datagram on a dual-stack socket: its IP_PKTINFO, if there is one, also
+            // names the kernel's reply source, so it is the one to keep.
+            if (IN6_IS_ADDR_V4MAPPED(&p.ipi6_addr) && info.has_destination)
+                continue;
             info.to = v6_address(p.ipi6_addr, p.ipi6_ifindex);
             // A group address is never a source: then only the interface is kept and the
             // kernel picks that interface's address.

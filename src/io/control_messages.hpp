@@ -20,11 +20,13 @@ inline constexpr std::size_t source_control_bytes = CMSG_SPACE(sizeof(in6_pktinf
 /// Room for one GSO segment-size control message (UDP_SEGMENT).
 inline constexpr std::size_t segment_control_bytes = CMSG_SPACE(sizeof(std::uint16_t));
 
-/// Room for what a received datagram carries: pktinfo, a timestamp, the drop count, the GRO
-/// segment size, and (for IP_RECVERR) an extended error with its offender address.
+/// Room for what a received datagram carries: pktinfo (both kinds on a dual-stack socket), a
+/// timestamp, the drop count, the GRO segment size, and (for IP_RECVERR) an extended error with
+/// its offender address.
 inline constexpr std::size_t receive_control_bytes =
-    CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(timespec)) +
-    CMSG_SPACE(sizeof(std::uint32_t)) + CMSG_SPACE(sizeof(int)) + CMSG_SPACE(64);
+    CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo)) +
+    CMSG_SPACE(sizeof(timespec)) + CMSG_SPACE(sizeof(std::uint32_t)) + CMSG_SPACE(sizeof(int)) +
+    CMSG_SPACE(64);
 
 /// Writes a control message that makes a datagram leave from `from` into `control` (at least
 /// source_control_bytes, aligned for cmsghdr); returns its length for msg_controllen.

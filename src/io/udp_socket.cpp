@@ -88,9 +88,16 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_
         return errno_failure("create UDP socket", errno);
 
     const int ip_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
-    if (v6) // one address family per socket keeps addresses exact
-        if (auto set = self->set_option("set IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY, 1); !set)
+    // A dual-stack socket sees IPv4 peers as ::ffff:a.b.c.d; from_sockaddr turns them back into
+    // plain IPv4 endpoints, and Linux sends to a plain sockaddr_in on it, so the rest of the
+    // library never sees a mapped address.
+    const bool dual_stack = v6 && local.is_unspecified() && !options.ipv6_only;
+    if (v6)
+        if (auto set =
+                self->set_option("set IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY, dual_stack ? 0 : 1);
+            !set)
             return unexpected{std::move(set).error()};
+    self->dual_stack_ = dual_stack;
     struct wanted {
         bool on;
         const char* what;
@@ -104,6 +111,9 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_
          v6 ? IPV6_RECVPKTINFO : IP_PKTINFO},
         {options.receive_timestamps, "ask for receive timestamps", SOL_SOCKET, SO_TIMESTAMPNS},
         {options.drop_counts, "ask for drop counts", SOL_SOCKET, SO_RXQ_OVFL},
+        // IPV6_PKTINFO gives an IPv4 datagram's destination but not the kernel's choice of
+        // reply source, which tells a subnet broadcast apart (classify_destination).
+        {dual_stack, "ask for IPv4 destination addresses", IPPROTO_IP, IP_PKTINFO},
     };
     for (const auto& w : control)
         if (w.on)

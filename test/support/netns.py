@@ -7,6 +7,7 @@ eth0, as a host with a default route would, and the bridge floods multicast to e
 IGMP/MLD snooping), so group tests do not wait on membership reports. unavailable() says why namespaces cannot be made here,
 so a test can skip with a clear message instead of failing on a machine that cannot.
 """
+import contextlib
 import os
 import subprocess
 
@@ -31,6 +32,21 @@ def unavailable():
         return "cannot create a network namespace: " + r.stderr.strip()
     subprocess.run(["ip", "netns", "del", probe], capture_output=True, timeout=10)
     return None
+
+
+@contextlib.contextmanager
+def lone_host(tag, addresses=()):
+    """One namespace with only its loopback (up, with `addresses` added, no DAD); yields the
+    `ip netns exec NS` prefix that runs a command inside, and removes the namespace after."""
+    ns = f"uk{os.getpid() % 100000}-{tag}"
+    subprocess.run(["ip", "netns", "add", ns], check=True, timeout=10, capture_output=True)
+    try:
+        _ip("link", "set", "lo", "up", ns=ns)
+        for address in addresses:
+            _ip("addr", "add", address, "dev", "lo", "nodad", ns=ns)
+        yield ["ip", "netns", "exec", ns]
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
 
 
 class testnet:

@@ -1,6 +1,7 @@
 """The datagram engine seen from the tools (issue 10): replies from the address a request reached
 on a wildcard socket (IPv4 on loopback, IPv6 in a namespace with two addresses on lo), udp-send
-naming datagrams from foreign addresses, and kernel drops that account for every datagram."""
+naming datagrams from foreign addresses, kernel drops that account for every datagram, and a
+[::] socket that is dual-stack unless --ipv6-only."""
 import json
 import os
 import signal
@@ -12,7 +13,7 @@ import time
 from echo_counters import adds_up, backlog_drops, parse_stats
 from harness import (BUILD, case, run, run_tool, spawn, start_echo, tool, udp_client, unused_port,
                      wait_until)
-from netns import unavailable
+from netns import lone_host, unavailable
 
 SEND = tool("udp-send")
 FLOOD_GEN = os.path.join(BUILD, "test", "flood_gen")
@@ -65,14 +66,7 @@ def ipv6_wildcard_echo_answers_from_each_of_two_addresses_in_a_namespace():
     if why:
         print(f"skipped: {why}")
         return
-    ns = f"uk{os.getpid() % 100000}-v6"
-    subprocess.run(["ip", "netns", "add", ns], check=True, timeout=10)
-    try:
-        inside = ["ip", "netns", "exec", ns]
-        subprocess.run([*inside, "ip", "link", "set", "lo", "up"], check=True, timeout=10)
-        for address in ("fd00:77::2/128", "fd00:77::3/128"):
-            subprocess.run([*inside, "ip", "addr", "add", address, "dev", "lo", "nodad"],
-                           check=True, timeout=10)
+    with lone_host("v6", ("fd00:77::2/128", "fd00:77::3/128")) as inside:
         echo, (_, port) = start_echo(bind="[::]:0", prefix=inside)
         client = (
             "import socket, sys\n"
@@ -91,8 +85,59 @@ def ipv6_wildcard_echo_answers_from_each_of_two_addresses_in_a_namespace():
         assert s["replied"] == 102 and adds_up(s), s
         echo.signal(signal.SIGTERM)
         echo.wait(5)
-    finally:
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
+
+
+# One datagram to HOST:PORT from a socket of HOST's family; prints the reply's payload and source
+# address, or "none" when nothing comes within half a second.
+ONE_REQUEST = (
+    "import socket, sys\n"
+    "family = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET\n"
+    "s = socket.socket(family, socket.SOCK_DGRAM)\n"
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)\n"
+    "s.settimeout(0.5)\n"
+    "s.sendto(b'hi', (sys.argv[1], int(sys.argv[2])))\n"
+    "try:\n"
+    "    data, src = s.recvfrom(100)\n"
+    "    print(data.decode(), src[0])\n"
+    "except socket.timeout:\n"
+    "    print('none')\n")
+
+
+@case
+def ipv6_wildcard_echo_is_dual_stack_by_default_and_ipv6_only_on_request():
+    """--bind [::] answers IPv4 clients too, from the IPv4 address each request reached, and still
+    refuses a broadcast; it says so on start. --ipv6-only takes IPv6 alone."""
+    why = unavailable()
+    if why:
+        print(f"skipped: {why}")
+        return
+    with lone_host("ds") as inside:
+        def ask(host, port):
+            r = run_tool([*inside, "python3", "-c", ONE_REQUEST, host, port])
+            assert r.returncode == 0, r.stderr
+            return r.stdout.split()
+
+        echo, (_, port) = start_echo(bind="[::]:0", prefix=inside)
+        assert ask("127.0.0.2", port) == ["hi", "127.0.0.2"]
+        assert ask("::1", port) == ["hi", "::1"]
+        assert ask("127.255.255.255", port) == ["none"]
+        s = stats_of(echo)
+        assert s["replied"] == 2 and s["refused_broadcast"] == s["to_broadcast"] == 1, s
+        assert adds_up(s), s
+        echo.signal(signal.SIGTERM)
+        echo.wait(5)
+        assert "[::] is dual-stack: IPv4 clients are answered too" in echo.stderr(), echo.stderr()
+
+        only = spawn([*inside, tool("udp-echo"), "--bind", "[::]:0", "--ipv6-only", "--json"])
+        listening = json.loads(only.readline(5))
+        assert listening["dual_stack"] is False, listening
+        port = int(listening["listening"].rpartition(":")[2])
+        assert ask("127.0.0.1", port) == ["none"]
+        assert ask("::1", port) == ["hi", "::1"]
+        only.signal(signal.SIGTERM)
+        s = json.loads(only.readline(5))
+        assert s["received"] == s["replied"] == 1, s
+        only.wait(5)
 
 
 @case

@@ -109,6 +109,8 @@ TEST_CASE("echo options: --join, --interface and --allow-broadcast") {
     CHECK(o.interface == "eth0");
     CHECK(o.allow_broadcast);
     CHECK_FALSE(o.bind_given);
+    CHECK_FALSE(o.ipv6_only); // a [::] bind is dual-stack unless told
+    CHECK(ok({"--bind", "[::]:9007", "--ipv6-only"}).ipv6_only);
     CHECK(ok({"--bind", "0.0.0.0:9100"}).bind_given);
     CHECK_FALSE(ok({}).allow_broadcast);
     // --directory alone serves --join's group names.

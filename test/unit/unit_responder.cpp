@@ -287,6 +287,17 @@ TEST_CASE("every action and mode has its word") {
 } // TEST_SUITE("unit")
 
 TEST_SUITE("unit") {
+TEST_CASE("the listening line of a [::] socket says in JSON whether it is dual-stack") {
+    const auto any6 = *ip_endpoint::parse("[::]:9007");
+    CHECK(format_listening(any6, false, true) == "listening on [::]:9007");
+    CHECK(format_listening(any6, true, true) ==
+          "{\"listening\":\"[::]:9007\",\"dual_stack\":true}");
+    CHECK(format_listening(any6, true, false) ==
+          "{\"listening\":\"[::]:9007\",\"dual_stack\":false}");
+    CHECK(format_listening(*ip_endpoint::parse("127.0.0.1:9007"), true) ==
+          "{\"listening\":\"127.0.0.1:9007\"}");
+}
+
 TEST_CASE("the joined line names the group and its interface, in text or JSON") {
     CHECK(format_joined("team (239.1.2.3:9100)", "eth0", false) ==
           "joined team (239.1.2.3:9100) on eth0");

@@ -152,6 +152,9 @@ cli::parsed<echo_options> parse_echo_options(std::vector<std::string> args) {
                     "addresses (default: the directory group's, else the routing table's)")
         ->type_name("IF")
         ->needs(join);
+    app->add_flag("--ipv6-only", o.ipv6_only,
+                  "with --bind [::]:PORT, IPv6 clients only; by default that socket is "
+                  "dual-stack and answers IPv4 clients too (it says which on start)");
     app->add_flag("--allow-broadcast", o.allow_broadcast,
                   "also answer datagrams sent to a broadcast address (a wildcard --bind "
                   "receives them); refused by default, so that one forged broadcast cannot make "

@@ -36,6 +36,7 @@ struct echo_options {
     std::vector<std::string> join;
     std::string interface;    ///< --interface IF for the joins; empty: the directory's or routing's
     bool bind_given = false;  ///< --bind was on the command line (not the default)
+    bool ipv6_only = false;   ///< --ipv6-only: a `[::]` bind takes no IPv4 (else dual-stack)
     bool loop_breaker = true; ///< false with --no-loop-breaker
     bool offload = true;      ///< UDP GRO and GSO where the kernel has them; false with --no-offload
     bool log = false;

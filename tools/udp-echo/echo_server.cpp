@@ -105,7 +105,7 @@ result<void> join_groups(udp_socket& socket, const std::vector<echo_join>& joins
 }
 
 /// The addresses replies leave from: the bound one, or with a wildcard bind every local
-/// interface address of the family, on the bound port.
+/// interface address of the family (both families when dual-stack), on the bound port.
 std::vector<ip_endpoint> own_addresses(const udp_socket& socket) {
     const ip_endpoint& bound = socket.local_address();
     std::vector<ip_endpoint> own{bound};
@@ -115,7 +115,7 @@ std::vector<ip_endpoint> own_addresses(const udp_socket& socket) {
     if (!interfaces)
         return own;
     for (const auto& i : *interfaces) {
-        if (i.address.family() == bound.family()) {
+        if (i.address.family() == bound.family() || socket.is_dual_stack()) {
             own.push_back(i.address);
             own.back().set_port(bound.port());
         }
@@ -304,6 +304,7 @@ int run_echo(const echo_options& options) {
         socket_config.receive_timestamps = false;
         socket_config.drop_counts = false;
         socket_config.offload = options.offload;
+        socket_config.ipv6_only = options.ipv6_only;
         auto socket = udp_socket::bind(loop, where->plan.bind, socket_config);
         if (!socket) {
             std::fprintf(stderr, "udp-echo: %s\n", socket.error().message.c_str());
@@ -328,7 +329,18 @@ int run_echo(const echo_options& options) {
             std::fprintf(stderr, "udp-echo: %s\n", joined.error().message.c_str());
             return 1;
         }
-        std::printf("%s\n", format_listening(sock.local_address(), options.json).c_str());
+        const bool v6_wildcard =
+            sock.is_wildcard() && sock.local_address().family() == ip_family::v6;
+        std::printf("%s\n", format_listening(sock.local_address(), options.json,
+                                             v6_wildcard ? std::optional(sock.is_dual_stack())
+                                                         : std::nullopt)
+                                .c_str());
+        if (v6_wildcard && !options.json)
+            std::fprintf(stderr, "udp-echo: %s\n",
+                         sock.is_dual_stack()
+                             ? "[::] is dual-stack: IPv4 clients are answered too (--ipv6-only "
+                               "for IPv6 alone)"
+                             : "[::] takes IPv6 only (--ipv6-only)");
         for (const auto& j : where->plan.joins)
             std::printf("%s\n", format_joined(j.label, j.interface, options.json).c_str());
         std::fflush(stdout);

@@ -78,6 +78,10 @@ struct socket_options {
     /// still sees one datagram at a time) and UDP_SEGMENT in send_now() (runs of same-size
     /// datagrams to one destination leave as one message). See offload().
     bool offload = true;
+    /// A socket bound to the IPv6 wildcard `[::]` takes IPv6 only (IPV6_V6ONLY). When false it
+    /// is dual-stack: IPv4 datagrams arrive too, from plain IPv4 endpoints, and replies to them
+    /// go out as IPv4. Ignored for other addresses.
+    bool ipv6_only = true;
 };
 
 /// What happened to one send() call that did not fail.
@@ -150,6 +154,8 @@ public:
     [[nodiscard]] const ip_endpoint& local_address() const noexcept { return local_; }
     /// Bound to 0.0.0.0 or [::]: datagrams may reach any local address.
     [[nodiscard]] bool is_wildcard() const noexcept { return wildcard_; }
+    /// Bound to `[::]` without socket_options::ipv6_only: receives IPv4 datagrams too.
+    [[nodiscard]] bool is_dual_stack() const noexcept { return dual_stack_; }
     [[nodiscard]] message_limit limit() const noexcept { return options_.limit; }
     [[nodiscard]] const socket_counters& counters() const noexcept { return counters_; }
     /// Which offloads are on and what they did.
@@ -217,6 +223,7 @@ private:
     int poll_events_ = 0;
     ip_endpoint local_;
     bool wildcard_ = false;
+    bool dual_stack_ = false;
     destination_kind bound_kind_ = destination_kind::unicast; // of datagrams without pktinfo
     bool receiving_ = false;
     std::unique_ptr<receive_slots> slots_;
