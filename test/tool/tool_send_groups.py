@@ -186,8 +186,9 @@ def an_ipv6_group_out_of_eth0():
                  "--interface", net.v6[2], "--expect-responders", "2")
         assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
         index = harness.run_tool(net.cmd(2, ["cat", "/sys/class/net/eth0/ifindex"])).stdout.strip()
-        members(net, GROUP, port)
-        r = send(net, 2, f"{GROUP}:{port}", "by index", "--wait-reply", "--timeout", "500",
+        v4_port = unused_port()  # the IPv6 members' [::] sockets are dual-stack on `port`
+        members(net, GROUP, v4_port)
+        r = send(net, 2, f"{GROUP}:{v4_port}", "by index", "--wait-reply", "--timeout", "500",
                  "--interface", index, "--expect-responders", "2")
         assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
         # An interface that does not exist is a usage error that lists the ones there are.
