@@ -145,8 +145,9 @@ def a_burst_to_the_group_reports_each_responder_with_its_own_counts():
         alice, bob = responders
         assert alice["sent"] == bob["sent"] == 300, responders
         assert alice["received"] == 300 and alice["lost"] == 0, alice
-        # 0.3 s at 100 per second plus the bucket of 20: about 50 answered, the rest lost.
-        assert 20 <= bob["received"] <= 100 and bob["lost"] == 300 - bob["received"], bob
+        # 0.3 s at 100 per second plus the bucket of 20: about 50 answered (more if the sender
+        # is slowed down), the rest lost.
+        assert 20 <= bob["received"] <= 200 and bob["lost"] == 300 - bob["received"], bob
         for x in responders:
             assert x["duplicated"] == x["corrupt"] == x["reordered"] == 0, x
             assert x["rtt_us"]["p50"] > 0 and x["rtt_us"]["max"] >= x["rtt_us"]["p99"], x
