@@ -56,9 +56,8 @@ int finish_group(session& s, const send_options& o, const resolved_target& to,
     r.unnamed = responders.unnamed();
     r.expected = o.group.expect_responders;
     const std::string failure = fatal.empty() ? group_burst_failure(r, o.max_loss) : fatal;
-    return conclude(s, o.json ? group_burst_json(r, o.max_loss, failure) + "\n"
-                              : group_burst_text(r),
-                    failure);
+    return conclude(
+        s, o.json ? group_burst_json(r, o.max_loss, failure) + "\n" : group_burst_text(r), failure);
 }
 
 } // namespace
