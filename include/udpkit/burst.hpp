@@ -16,6 +16,9 @@ struct burst_plan {
     std::uint64_t rate_pps = 0;               ///< at most this many probes per second; 0 = no limit
     std::uint64_t window = 64;                ///< at most this many probes in flight; 0 = no limit
     std::uint64_t timeout_ns = 1'000'000'000; ///< a probe unanswered this long is given up on
+    /// To a group: the first reply to a probe is not the last, so the burst lasts until the
+    /// last probe's timeout even when every probe was answered.
+    bool linger = false;
 };
 
 /// The default most bytes of probes in flight (`--window-bytes`): what a responder with Linux's
@@ -54,14 +57,18 @@ public:
                                           std::uint64_t ahead = 0) const noexcept {
         return stats_.next_probe(now_ns, ahead);
     }
-    void record_sent(std::uint64_t now_ns) { stats_.record_sent(now_ns); }
+    void record_sent(std::uint64_t now_ns) {
+        stats_.record_sent(now_ns);
+        last_sent_ns_ = now_ns;
+    }
     /// Counts a received datagram (see burst_stats::record_reply).
     reply_kind record_reply(std::string_view payload, std::size_t size, bool truncated,
                             std::size_t probe_size, std::uint64_t now_ns) {
         return stats_.record_reply(payload, size, truncated, probe_size, now_ns);
     }
 
-    /// True when every probe was sent and none is in flight any more.
+    /// True when every probe was sent and none is in flight any more (with `linger`, and the
+    /// last one's timeout has passed).
     bool finished(std::uint64_t now_ns);
     /// When to call sendable()/finished() again if no reply comes first: the next slot of the
     /// rate schedule or the next probe to give up on; nullopt when finished.
@@ -76,6 +83,7 @@ private:
     [[nodiscard]] std::uint64_t slot_time(std::uint64_t k) const noexcept;
     burst_plan plan_;
     std::uint64_t start_ns_;
+    std::uint64_t last_sent_ns_ = 0;
     burst_stats stats_;
 };
 

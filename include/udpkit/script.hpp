@@ -22,6 +22,9 @@
 //                               --expect-echo` in a script
 //     expect none               no datagram from the target within the timeout
 //       (any expect may end with `within DURATION`; the default is `timeout`'s value)
+//     expect ... from PEER|ADDR after a send to a group (a directory group, a multicast or
+//                               broadcast address): the reply must come from this member;
+//                               without `from` the first datagram from any address is it
 //     timeout DURATION          default wait of the expects that follow (initially --timeout)
 //     sleep DURATION            pause
 //     rate PPS                  at most PPS sends per second from here on, also across the
@@ -88,8 +91,16 @@ struct target_spec {
     std::string text;                   ///< as written: `echo`, `127.0.0.1:9007`
     std::optional<host_port> address;   ///< set when `text` is an address, not a peer name
     const udpkit::peer* peer = nullptr; ///< set when `text` names a directory peer
-    message_limit limit;                ///< the peer's limit, or the default limit
+    const udpkit::group* group = nullptr; ///< set when `text` names a directory group
+    bool is_group = false;                ///< set by the parser: is_group_target with --broadcast
+    message_limit limit;                  ///< the peer's or group's limit, or the default limit
 };
+
+/// True when `t` is known before resolving to be a group: a directory group, an IP literal that
+/// is a multicast group or 255.255.255.255, or with `broadcast` (--broadcast) any IPv4 literal
+/// (a subnet broadcast address looks like a host's). An expect after a send to a group takes a
+/// reply from any address.
+bool is_group_target(const target_spec& t, bool broadcast);
 
 /// A declared counter.
 struct counter {
@@ -108,6 +119,9 @@ struct matcher {
     std::string bytes;                      ///< hex: expected bytes
     std::string mask;                       ///< hex: same length as bytes (all 0xff when no mask)
     std::size_t min_size = 0, max_size = 0; ///< size
+    /// `from PEER|ADDR` after a send to a group: only a datagram from this target (an index
+    /// into program::targets) is the reply; unset: the first from any address.
+    std::optional<std::size_t> from;
 };
 
 enum class op { target, send, expect, sleep, rate, repeat };
@@ -146,6 +160,7 @@ struct parse_context {
     /// the default (1472) for an address.
     std::optional<message_limit> max_message;
     std::uint64_t default_timeout_ns = 1'000'000'000; ///< initial `timeout` (--timeout)
+    bool broadcast = false; ///< --broadcast: broadcast targets are allowed (is_group_target)
     /// Reads `send file` paths (as written); the error message is placed at the path.
     std::function<result<std::string>(const std::string& path)> read_file;
 };
@@ -160,10 +175,10 @@ result<std::pair<char, std::size_t>> decode_escape(std::string_view text);
 result<std::string> decode_escapes(std::string_view text);
 
 /// Makes a target from its text: an address (`HOST:PORT`, `[IPV6]:PORT`, `PORT`; port 0 is
-/// refused) or the name of a peer of `directory`. Its limit is `max_message` when given (the
-/// tools' one rule: an explicit --max-message wins over the directory), else the peer's own, else
-/// the default 1472.
-/// Errors say what was wrong and what would be accepted (no position: callers add it).
+/// refused) or the name of a peer or a group of `directory`. Its limit is `max_message` when given
+/// (the tools' one rule: an explicit --max-message wins over the directory), else the peer's own,
+/// else the default 1472. Errors say what was wrong and what would be accepted (no position:
+/// callers add it).
 result<target_spec> make_target(std::string_view text, const peer_directory* directory,
                                 std::optional<message_limit> max_message);
 
@@ -218,12 +233,22 @@ public:
     /// `labels[i]` names program.targets[i] in reports, e.g. `echo (127.0.0.1:9007)`.
     interpreter(const program& p, std::vector<std::string> labels);
 
+    /// Target `index` turned out to be a group once resolved (is_group_target is assumed at
+    /// construction): an expect after a send to it takes a datagram from any address.
+    void set_group(std::size_t index);
+    /// Target `index` resolved to the same address as the earlier target `first`: a datagram
+    /// from that address (which the driver reports as from `first`) is from `index` too.
+    void set_same_address(std::size_t index, std::size_t first);
+
     /// Runs as far as possible at `now_ns` and says what to do next.
     action advance(std::uint64_t now_ns);
     /// A datagram arrived from target `from` (nullopt: from an address that is no target; it is
-    /// counted and ignored). `size` is the size on the wire; `truncated` when it was cut.
+    /// kept for an expect on a group, otherwise counted and ignored). `size` is the size on the
+    /// wire; `truncated` when it was cut. `source` names the sender in the report of an expect
+    /// on a group (`192.0.2.1:9200 (alice)`).
     void on_datagram(std::uint64_t now_ns, std::optional<std::size_t> from,
-                     std::string_view payload, std::size_t size, bool truncated);
+                     std::string_view payload, std::size_t size, bool truncated,
+                     std::string_view source = {});
     /// The datagram of the latest send action did not leave: that step fails.
     void send_failed(const std::string& message);
     /// An error about target `about` (e.g. ICMP port unreachable): the next expect on it fails
@@ -255,7 +280,8 @@ private:
         std::uint64_t count = 1;
     };
     struct incoming {
-        std::size_t from = 0;
+        std::optional<std::size_t> from; // nullopt: from no target's address
+        std::string source;              // the sender, for reports on a group
         std::string payload;
         std::size_t size = 0;
         bool truncated = false;
@@ -273,9 +299,16 @@ private:
     void finish_expect(const incoming* in, std::uint64_t now_ns);
     std::optional<action> run_send(const command& c, std::uint64_t now_ns);
     void queue(incoming in);
+    [[nodiscard]] bool answers(const incoming& in) const noexcept; // the current expect's reply?
+    [[nodiscard]] std::size_t canonical(std::size_t target) const noexcept {
+        return same_as_[target];
+    }
 
     const program& program_;
     std::vector<std::string> labels_;
+    std::vector<bool> group_;          // by target
+    std::vector<std::size_t> same_as_; // by target: the first target of the same address
+    bool any_group_ = false;
     std::vector<frame> stack_;
     state state_ = state::running;
     const command* current_ = nullptr; // the sleep or expect in progress

@@ -46,7 +46,8 @@ std::uint64_t probe_burst::sendable(std::uint64_t now_ns) {
 }
 
 bool probe_burst::finished(std::uint64_t now_ns) {
-    return stats_.sent() >= plan_.count && stats_.in_flight(now_ns, plan_.timeout_ns) == 0;
+    return stats_.sent() >= plan_.count && stats_.in_flight(now_ns, plan_.timeout_ns) == 0 &&
+           (!plan_.linger || now_ns - std::min(now_ns, last_sent_ns_) >= plan_.timeout_ns);
 }
 
 std::optional<std::uint64_t> probe_burst::wake_at(std::uint64_t now_ns) {
@@ -60,6 +61,8 @@ std::optional<std::uint64_t> probe_burst::wake_at(std::uint64_t now_ns) {
         const std::uint64_t next = plan_.rate_pps != 0 ? slot_time(stats_.sent()) : now_ns;
         wake = wake ? std::min(*wake, next) : next;
     }
+    if (!wake && plan_.linger) // every probe answered: other responders may still answer
+        wake = last_sent_ns_ + plan_.timeout_ns;
     return wake;
 }
 

@@ -33,6 +33,8 @@ struct token {
 std::optional<ip_family> known_family(const target_spec& t) {
     if (t.peer != nullptr)
         return t.peer->address.family();
+    if (t.group != nullptr)
+        return t.group->address.family();
     if (auto literal = ip_endpoint::from_host_port(*t.address))
         return literal->family();
     return std::nullopt;
@@ -70,6 +72,8 @@ private:
     result<void> parse_send(const std::vector<token>& t, command& c);
     result<void> parse_expect(const std::vector<token>& t, command& c);
     result<void> parse_counter(const std::vector<token>& t);
+    // `from X` of an expect: X's index in program::targets.
+    result<std::size_t> parse_from(const token& from_word, result<const token*> operand);
 
     // Argument `i` of the command, or an error placed after the line's last token.
     result<const token*> argument(const std::vector<token>& t, std::size_t i,
@@ -82,6 +86,9 @@ private:
     result<std::size_t> current_target(const token& command_word) const;
     result<void> check_size(const token& payload, std::size_t bytes) const;
     result<void> check_family(const target_spec& t, int column);
+    result<void> check_broadcast(const target_spec& t, int column) const;
+    // The index of `spec` in program::targets, added if no target has its text.
+    std::size_t add_target(target_spec spec);
 
     const parse_context& context_;
     program program_;
@@ -300,8 +307,35 @@ result<void> parser::check_family(const target_spec& t, int column) {
                           "family");
 }
 
+result<void> parser::check_broadcast(const target_spec& t, int column) const {
+    if (context_.broadcast)
+        return {};
+    const bool directory_broadcast = t.group != nullptr && t.group->broadcast;
+    bool limited = false;
+    if (t.address)
+        if (auto literal = ip_endpoint::from_host_port(*t.address))
+            limited = literal->is_limited_broadcast();
+    if (!directory_broadcast && !limited)
+        return {};
+    return at(column, "target " + render_excerpt(t.text) + " is a broadcast address" +
+                          (directory_broadcast ? " (broadcast = true in the directory)" : "") +
+                          ": add --broadcast to the command line to send to every host of "
+                          "the subnet");
+}
+
+std::size_t parser::add_target(target_spec spec) {
+    auto same = [&](const target_spec& s) { return s.text == spec.text; };
+    auto it = std::find_if(program_.targets.begin(), program_.targets.end(), same);
+    const auto index = static_cast<std::size_t>(it - program_.targets.begin());
+    if (it == program_.targets.end()) {
+        spec.is_group = is_group_target(spec, context_.broadcast);
+        program_.targets.push_back(std::move(spec));
+    }
+    return index;
+}
+
 result<void> parser::parse_target(const std::vector<token>& t, command& c) {
-    auto arg = argument(t, 1, "a peer name or address");
+    auto arg = argument(t, 1, "a peer name, a group name or an address");
     if (!arg)
         return unexpected{std::move(arg).error()};
     auto spec = make_target((*arg)->text, context_.directory, context_.max_message);
@@ -311,11 +345,9 @@ result<void> parser::parse_target(const std::vector<token>& t, command& c) {
         return done;
     if (auto same_family = check_family(*spec, (*arg)->column); !same_family)
         return same_family;
-    auto same = [&](const target_spec& s) { return s.text == spec->text; };
-    auto it = std::find_if(program_.targets.begin(), program_.targets.end(), same);
-    c.target = static_cast<std::size_t>(it - program_.targets.begin());
-    if (it == program_.targets.end())
-        program_.targets.push_back(std::move(spec).value());
+    if (auto allowed = check_broadcast(*spec, (*arg)->column); !allowed)
+        return allowed;
+    c.target = add_target(std::move(spec).value());
     target_ = c.target;
     return {};
 }
@@ -473,19 +505,53 @@ result<void> parser::parse_expect(const std::vector<token>& t, command& c) {
                             "none");
     }
     c.duration_ns = timeout_ns_;
-    if (keyword("within")) {
-        auto d = operand("a duration, e.g. 500ms");
-        if (!d)
-            return unexpected{std::move(d).error()};
-        auto ns = duration(**d);
-        if (!ns)
-            return unexpected{std::move(ns).error()};
-        if (*ns == 0)
-            return at(**d, "an expect needs a timeout above 0");
-        c.duration_ns = *ns;
+    // `within DURATION` and `from PEER|ADDR`, each at most once, in either order.
+    bool within_seen = false;
+    for (;;) {
+        if (!within_seen && keyword("within")) {
+            within_seen = true;
+            auto d = operand("a duration, e.g. 500ms");
+            if (!d)
+                return unexpected{std::move(d).error()};
+            auto ns = duration(**d);
+            if (!ns)
+                return unexpected{std::move(ns).error()};
+            if (*ns == 0)
+                return at(**d, "an expect needs a timeout above 0");
+            c.duration_ns = *ns;
+        } else if (!m.from && keyword("from")) {
+            const token& from_word = t[next - 1];
+            if (auto chosen = parse_from(from_word, operand("a peer name or an address")); !chosen)
+                return unexpected{std::move(chosen).error()};
+            else
+                m.from = *chosen;
+        } else {
+            break;
+        }
     }
     ++program_.expectations;
     return no_more(t, next);
+}
+
+result<std::size_t> parser::parse_from(const token& from_word, result<const token*> operand) {
+    const target_spec& to = program_.targets[*target_];
+    if (!to.is_group)
+        return at(from_word, "`from` picks one member's reply after a send to a group, but " +
+                                 render_excerpt(to.text) +
+                                 " is a single host (a group is a directory group, a multicast "
+                                 "address, or a broadcast address with --broadcast)");
+    if (!operand)
+        return unexpected{std::move(operand).error()};
+    const token& who = **operand;
+    auto spec = make_target(who.text, context_.directory, context_.max_message);
+    if (!spec)
+        return at(who, spec.error().message);
+    if (spec->group != nullptr || is_group_target(*spec, false))
+        return at(who, "`from` names one member, a peer or an address; " +
+                           render_excerpt(who.text) + " is a group");
+    if (auto same_family = check_family(*spec, who.column); !same_family)
+        return unexpected{std::move(same_family).error()};
+    return add_target(std::move(spec).value());
 }
 
 result<void> parser::parse_counter(const std::vector<token>& t) {
@@ -625,6 +691,7 @@ result<program> parser::run(std::string_view text) {
             return unexpected{std::move(spec).error()};
         if (auto family = known_family(*spec))
             family_ = first_family{*family, spec->text, 0};
+        spec->is_group = is_group_target(*spec, context_.broadcast);
         program_.targets.push_back(std::move(spec).value());
         program_.initial_target = 0;
         target_ = 0;
@@ -714,8 +781,9 @@ result<target_spec> make_target(std::string_view text, const peer_directory* dir
                          (!text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
                              return std::isdigit(static_cast<unsigned char>(c));
                          }));
-    target_spec spec{std::string(text), std::nullopt, nullptr,
-                     max_message.value_or(message_limit())};
+    target_spec spec;
+    spec.text = std::string(text);
+    spec.limit = max_message.value_or(message_limit());
     if (address) {
         auto hp = parse_host_port(text);
         if (!hp)
@@ -732,12 +800,32 @@ result<target_spec> make_target(std::string_view text, const peer_directory* dir
         return fail("unknown peer " + quote_untrusted(text) +
                     ": no --directory given; use an address such as 127.0.0.1:9007, or pass "
                     "--directory FILE");
+    if (const group* g = directory->find_group(text)) {
+        spec.group = g;
+        spec.limit = max_message.value_or(g->limit);
+        return spec;
+    }
     auto found = directory->require(text);
-    if (!found)
-        return unexpected{std::move(found).error()};
+    if (!found) {
+        if (directory->groups().empty())
+            return unexpected{std::move(found).error()};
+        return fail(found.error().message + "; groups: " + directory->group_names());
+    }
     spec.peer = *found;
     spec.limit = max_message.value_or((*found)->limit);
     return spec;
+}
+
+bool is_group_target(const target_spec& t, bool broadcast) {
+    if (t.group != nullptr)
+        return true;
+    if (t.peer != nullptr || !t.address)
+        return false;
+    auto literal = ip_endpoint::from_host_port(*t.address);
+    if (!literal)
+        return false;
+    return literal->is_multicast() || literal->is_limited_broadcast() ||
+           (broadcast && literal->family() == ip_family::v4);
 }
 
 result<program> parse(std::string_view text, const parse_context& context) {

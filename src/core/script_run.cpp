@@ -45,11 +45,38 @@ interpreter::interpreter(const program& p, std::vector<std::string> labels)
     for (std::size_t i = 0; i < labels_.size(); ++i)
         if (labels_[i].empty())
             labels_[i] = p.targets[i].text;
+    for (std::size_t i = 0; i < p.targets.size(); ++i) {
+        group_.push_back(p.targets[i].is_group);
+        any_group_ = any_group_ || p.targets[i].is_group;
+        same_as_.push_back(i);
+    }
     stack_.push_back({&p.commands, 0, 0, 1});
     for (const auto& c : p.counters) {
         next_value_.push_back(c.start);
         last_used_.emplace_back();
     }
+}
+
+void interpreter::set_group(std::size_t index) {
+    if (index < group_.size()) {
+        group_[index] = true;
+        any_group_ = true;
+    }
+}
+
+void interpreter::set_same_address(std::size_t index, std::size_t first) {
+    if (index < same_as_.size() && first < same_as_.size())
+        same_as_[index] = same_as_[first];
+}
+
+bool interpreter::answers(const incoming& in) const noexcept {
+    if (!target_)
+        return false;
+    const std::size_t to = *target_;
+    if (!group_[to] || !in.error.empty()) // an error is about one target: the group's own
+        return in.from && canonical(*in.from) == canonical(to);
+    const auto& from = current_->match.from;
+    return !from || (in.from && canonical(*in.from) == canonical(*from));
 }
 
 const command* interpreter::next_command() {
@@ -135,6 +162,13 @@ std::optional<action> interpreter::run_send(const command& c, std::uint64_t now_
         }
     }
     end_step(outcome::done, "sent " + preview(payload) + " to " + labels_[to], now_ns);
+    if (group_[to]) {
+        // What came before this send answers none of it: leftovers from the members that were
+        // not the first to answer the previous one.
+        const auto before = inbox_.size();
+        std::erase_if(inbox_, [](const incoming& in) { return in.error.empty(); });
+        ignored_ += before - inbox_.size();
+    }
     last_send_step_ = reports_.size() - 1;
     last_send_ns_ = now_ns;
     last_payload_ = payload;
@@ -174,8 +208,12 @@ void interpreter::finish_expect(const incoming* in, std::uint64_t now_ns) {
         end_step(outcome::failed, "no reply within " + millis(c.duration_ns), now_ns);
         return;
     }
-    const std::string after =
-        " after " + millis(in->at_ns > last_send_ns_ ? in->at_ns - last_send_ns_ : 0);
+    std::string after = " after ";
+    after += millis(in->at_ns > last_send_ns_ ? in->at_ns - last_send_ns_ : 0);
+    if (!in->source.empty() && target_ && group_[*target_]) {
+        after += " from ";
+        after += in->source;
+    }
     if (in->truncated) {
         end_step(outcome::failed,
                  "got a truncated datagram of " + std::to_string(in->size) +
@@ -244,7 +282,7 @@ action interpreter::advance(std::uint64_t now_ns) {
             continue;
         case state::expecting: {
             auto it = std::find_if(inbox_.begin(), inbox_.end(),
-                                   [&](const incoming& in) { return in.from == target_; });
+                                   [&](const incoming& in) { return answers(in); });
             if (it != inbox_.end()) {
                 const incoming in = std::move(*it);
                 inbox_.erase(it);
@@ -305,12 +343,13 @@ void interpreter::queue(incoming in) {
 }
 
 void interpreter::on_datagram(std::uint64_t now_ns, std::optional<std::size_t> from,
-                              std::string_view payload, std::size_t size, bool truncated) {
-    if (!from) {
+                              std::string_view payload, std::size_t size, bool truncated,
+                              std::string_view source) {
+    if (!from && !any_group_) {
         ++ignored_;
         return;
     }
-    queue({*from, std::string(payload), size, truncated, {}, now_ns});
+    queue({from, std::string(source), std::string(payload), size, truncated, {}, now_ns});
 }
 
 void interpreter::send_failed(const std::string& message) {
@@ -329,7 +368,7 @@ void interpreter::on_error(std::uint64_t now_ns, std::optional<std::size_t> abou
     const auto t = about ? about : target_;
     if (!t)
         return;
-    queue({*t, {}, 0, false, std::move(message), now_ns});
+    queue({*t, {}, {}, 0, false, std::move(message), now_ns});
 }
 
 } // namespace udpkit::script

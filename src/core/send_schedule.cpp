@@ -3,8 +3,9 @@
 namespace udpkit {
 
 send_schedule::send_schedule(std::uint64_t count, std::uint64_t period_ns, bool wait_reply,
-                             std::uint64_t timeout_ns) noexcept
-    : count_(count), period_ns_(period_ns), wait_reply_(wait_reply), timeout_ns_(timeout_ns) {}
+                             std::uint64_t timeout_ns, bool collect) noexcept
+    : count_(count), period_ns_(period_ns), wait_reply_(wait_reply), timeout_ns_(timeout_ns),
+      collect_(collect) {}
 
 send_schedule::step send_schedule::next(std::uint64_t now_ns) noexcept {
     if (waiting_) {
@@ -14,7 +15,8 @@ send_schedule::step send_schedule::next(std::uint64_t now_ns) noexcept {
             return step::wait;
         }
         waiting_ = false;
-        ++missed_;
+        if (!replied_)
+            ++missed_;
     }
     if (sent_ >= count_)
         return step::finished;
@@ -28,14 +30,17 @@ send_schedule::step send_schedule::next(std::uint64_t now_ns) noexcept {
     ++sent_;
     last_send_ns_ = now_ns;
     waiting_ = wait_reply_;
+    replied_ = false;
     return step::send;
 }
 
 std::optional<std::uint64_t> send_schedule::on_reply(std::uint64_t now_ns) noexcept {
-    if (!waiting_)
+    if (!waiting_ || (collect_ && now_ns >= last_send_ns_ + timeout_ns_))
         return std::nullopt;
-    waiting_ = false;
-    ++answered_;
+    if (!collect_)
+        waiting_ = false;
+    answered_ += !replied_;
+    replied_ = true;
     // A kernel receive time may precede the latest send stamp (a late reply to an earlier send).
     return now_ns > last_send_ns_ ? now_ns - last_send_ns_ : 0;
 }

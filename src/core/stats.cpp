@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "udpkit/group_send.hpp"
 #include "udpkit/hex.hpp"
 #include "udpkit/json.hpp"
 
@@ -140,6 +141,14 @@ bool is_probe(std::string_view payload, const probe_header& header, std::size_t 
                         std::min(body_period, payload.size() - at)) != 0)
             return false;
     return true;
+}
+
+// A JSON string, or null for an empty one (messages that may be absent).
+void string_or_null(std::string& out, std::string_view text) {
+    if (text.empty())
+        out += "null";
+    else
+        append_json_string(out, text);
 }
 
 rtt_summary summarize(std::vector<std::uint64_t> samples) {
@@ -436,12 +445,6 @@ std::string burst_failure(const burst_summary& s, double max_loss_percent) {
 std::string burst_json(const burst_summary& s, std::string_view target, std::size_t probe_size,
                        std::string_view error) {
     auto n = [](std::uint64_t v) { return std::to_string(v); };
-    auto string_or_null = [](std::string& out, std::string_view text) {
-        if (text.empty())
-            out += "null";
-        else
-            append_json_string(out, text);
-    };
     std::string out = "{\"target\": ";
     append_json_string(out, target);
     out += ", \"size\": " + n(probe_size) + ", \"window\": " + n(s.window) + ", " +
@@ -495,6 +498,104 @@ std::string burst_text(const burst_summary& s, std::string_view target, std::siz
     if (s.histogram)
         out += histogram_text(*s.histogram);
     return out;
+}
+
+std::string responder_failure(const responder_summary& r, double max_loss_percent) {
+    return burst_failure(r.summary, max_loss_percent);
+}
+
+std::string group_burst_failure(const group_burst_report& r, double max_loss_percent) {
+    if (r.overall.sent == 0)
+        return "no probe was sent";
+    std::vector<std::string> why;
+    if (r.responders.empty()) {
+        why.push_back("no responder answered any of the " + std::to_string(r.overall.sent) +
+                      " probes");
+    } else {
+        std::vector<responder_name> names;
+        for (const auto& responder : r.responders)
+            names.push_back(responder.name);
+        if (auto few = responders_shortfall(names, r.unnamed > 0 ? 1 : 0, r.expected); !few.empty())
+            why.push_back(std::move(few));
+    }
+    for (const auto& responder : r.responders)
+        if (auto failed = responder_failure(responder, max_loss_percent); !failed.empty()) {
+            std::string line = describe(responder.name);
+            line += ": ";
+            line += failed;
+            why.push_back(std::move(line));
+        }
+    return join(why, "; ");
+}
+
+std::string group_burst_text(const group_burst_report& r) {
+    auto n = [](std::uint64_t v) { return std::to_string(v); };
+    const burst_summary& all = r.overall;
+    std::string out = "burst to " + r.target;
+    out += ": " + n(all.sent);
+    out += " probes of " + n(r.probe_size);
+    out += " bytes";
+    if (all.window != 0)
+        out += ", at most " + n(all.window) + " in flight";
+    out += "; " + n(r.responders.size());
+    out += r.responders.size() == 1 ? " responder" : " responders";
+    if (r.expected != 0)
+        out += " (" + n(r.expected) + " expected)";
+    out += "\n";
+    for (const auto& responder : r.responders) {
+        const burst_summary& s = responder.summary;
+        out += describe(responder.name);
+        out += ": sent " + n(s.sent);
+        out += ", received " + n(s.received);
+        out += ", lost " + n(s.lost);
+        out += " (" + fixed(loss_percent(s), 2) + "%), " + counters_text(s) + "; " +
+               rtt_text(s.rtt, true) + "; " + jitter_text(s.jitter_ns) + "\n";
+        if (s.corrupt > 0)
+            out += "  first corrupt reply: " + s.first_corrupt + "\n";
+    }
+    if (r.unnamed > 0)
+        out += n(r.unnamed) + " datagrams from further sources (more than " +
+               n(r.responders.size()) + " responders), not counted one by one\n";
+    out += "rate " + fixed(all.rate_pps, 0) + " pps, " +
+           fixed(static_cast<double>(all.duration_ns) / 1e6, 1) + " ms; kernel drops " +
+           n(all.kernel_drops) + "\n";
+    out += describe_offload(all.offload) + "\n";
+    return out;
+}
+
+std::string group_burst_json(const group_burst_report& r, double max_loss_percent,
+                             std::string_view error) {
+    auto n = [](std::uint64_t v) { return std::to_string(v); };
+    const burst_summary& all = r.overall;
+    std::string out = "{\"target\": ";
+    append_json_string(out, r.target);
+    out += ", \"size\": " + n(r.probe_size);
+    out += ", \"window\": " + n(all.window);
+    out += ", \"sent\": " + n(all.sent);
+    out += ", \"rate_pps\": " + fixed(all.rate_pps, 1) +
+           ", \"duration_ms\": " + fixed(static_cast<double>(all.duration_ns) / 1e6, 3) +
+           ", \"kernel_drops\": " + n(all.kernel_drops) +
+           ", \"offload\": " + format_offload(all.offload, true) + ", \"responders\": [";
+    for (std::size_t i = 0; i < r.responders.size(); ++i) {
+        const responder_summary& responder = r.responders[i];
+        const burst_summary& s = responder.summary;
+        out += i == 0 ? "{\"address\": " : ", {\"address\": ";
+        append_json_string(out, responder.name.address.to_string());
+        out += ", \"peer\": ";
+        string_or_null(out, responder.name.peer);
+        out += ", " + counters_json(s) + ", \"first_corrupt\": ";
+        string_or_null(out, s.first_corrupt);
+        out += ", \"rtt_us\": " + rtt_json(s.rtt, true) +
+               ", \"jitter_us\": " + jitter_json(s.jitter_ns) + ", \"error\": ";
+        string_or_null(out, responder_failure(responder, max_loss_percent));
+        out += "}";
+    }
+    out += "], \"unnamed_datagrams\": " + n(r.unnamed);
+    out += ", \"expected_responders\": ";
+    out += r.expected != 0 ? n(r.expected) : std::string("null");
+    out += ", \"error\": ";
+    string_or_null(out, error);
+    return out + "}";
 }
 
 std::vector<histogram_bucket> rtt_histogram(const std::vector<std::uint64_t>& rtts_ns) {

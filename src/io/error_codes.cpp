@@ -25,6 +25,13 @@ bool is_message_too_long(int code) noexcept {
     return code == UV_EMSGSIZE;
 }
 
+bool is_permission_denied(int code) noexcept {
+    return code == UV_EACCES;
+}
+bool is_permission_denied(const error& e) noexcept {
+    return is_permission_denied(e.code);
+}
+
 unexpected io_failure(std::string_view what, int code) {
     return uv_failure(what, code);
 }

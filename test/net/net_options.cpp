@@ -5,12 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "net_support.hpp"
+#include "udpkit/io/error_codes.hpp"
 #include "udpkit/io/interfaces.hpp"
 #include "udpkit/io/udp_socket.hpp"
 
@@ -170,6 +172,22 @@ TEST_CASE("reuse_address: two sockets share a broadcast address and each gets ev
         REQUIRE_FALSE(guard.fired());
         CHECK(seen_first == std::vector<std::string>{"to the room"});
         CHECK(seen_second == std::vector<std::string>{"to the room"});
+    }
+    REQUIRE(loop.close());
+}
+
+TEST_CASE("a broadcast without SO_BROADCAST is refused with EACCES: is_permission_denied") {
+    event_loop loop;
+    {
+        auto sender = udp_socket::bind(loop, *ip_endpoint::parse("127.0.0.1:0"));
+        REQUIRE(sender);
+        auto sent = (*sender)->send("all", *ip_endpoint::parse("127.255.255.255:9"));
+        REQUIRE_FALSE(sent);
+        CHECK(is_permission_denied(sent.error()));
+        CHECK(sent.error().message.find("EACCES") != std::string::npos);
+        CHECK_FALSE(is_permission_denied(-EAGAIN));
+        REQUIRE((*sender)->set_broadcast(true));
+        CHECK((*sender)->send("all", *ip_endpoint::parse("127.255.255.255:9")));
     }
     REQUIRE(loop.close());
 }

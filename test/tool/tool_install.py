@@ -99,8 +99,20 @@ def installed_completion_offers_options_choices_and_directory_names():
         assert complete(dest, f"udp-chat --directory {rooms} --as alice --to t") == \
             ["team", "tom"]
         assert complete(dest, f"udp-chat --directory {rooms} --as ") == ["alice", "tom"]
+        # udp-send's group options, group names as targets, and interfaces by name.
+        assert complete(dest, "udp-send --expect-r") == ["--expect-responders"]
+        assert complete(dest, "udp-send --no-l") == ["--no-loop"]
+        assert "lo" in complete(dest, "udp-send --interface l")
+        groups = os.path.join(dest, "groups.toml")
+        with open(groups, "w", encoding="utf-8") as f:
+            f.write('[peers.alice]\naddress = "127.0.0.1:9001"\n'
+                    '[groups.team]\naddress = "239.1.2.3:9100"\n'
+                    '[groups.lan]\naddress = "192.0.2.255:9300"\nbroadcast = true\n')
         # --join takes a group, never a peer.
-        assert complete(dest, f"udp-echo --directory {rooms} --join ") == ["team"]
+        assert complete(dest, f"udp-echo --directory {groups} --join ") == ["lan", "team"]
+        assert complete(dest, f"udp-send --directory {groups} --broadcast ") == \
+            ["alice", "lan", "team"]
+        assert complete(dest, f"udp-send --directory {groups} --ttl 2 t") == ["team"]
 
 
 @case

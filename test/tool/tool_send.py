@@ -352,4 +352,82 @@ def file_that_is_a_directory_is_a_usage_error_with_nothing_sent():
     nothing_arrives(silent)
 
 
+@case
+def loopback_broadcast_needs_broadcast_then_collects_every_reply():
+    """127.255.255.255 is loopback's broadcast address: a udp-echo bound to 0.0.0.0 with
+    --allow-broadcast receives it. Without --broadcast the kernel refuses the send (EACCES): a
+    usage error, and the responder received nothing."""
+    proc, (_, port) = start_echo("--allow-broadcast", bind="0.0.0.0:0")
+    target = f"127.255.255.255:{port}"
+    r = run_tool([SEND, target, "hi", "--wait-reply", "--timeout", "300"])
+    assert r.returncode == 2 and r.stdout == "", (r.returncode, r.stdout, r.stderr)
+    assert r.stderr == (f"udp-send: send to {target}: permission denied: it is a broadcast "
+                        "address; add --broadcast to send to every host of the subnet (nothing "
+                        "was sent)\n"), r.stderr
+    # 255.255.255.255 is known to be a broadcast address before anything is sent.
+    r = run_tool([SEND, f"255.255.255.255:{port}", "hi"])
+    assert r.returncode == 2 and "is a broadcast address: add --broadcast" in r.stderr, r.stderr
+    r = run_tool([SEND, "--broadcast", target, "hi", "--wait-reply", "--timeout", "300",
+                  "--count", "2", "--json"])
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    records = [json.loads(line) for line in r.stdout.splitlines()]
+    # Each send waited its whole timeout and took the reply from the responder's own address.
+    assert [(x["source"], x["text"]) for x in records[:2]] == [(f"127.0.0.1:{port}", "hi")] * 2, \
+        records
+    assert records[2] == {"responders": [{"address": f"127.0.0.1:{port}", "peer": None,
+                                          "replies": 2}], "unnamed_replies": 0}, records
+    r = run_tool([SEND, "--broadcast", target, "hi", "--wait-reply", "--timeout", "300",
+                  "--expect-responders", "2"])
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    assert (f"udp-send: 1 of the 2 expected responders answered (--expect-responders): "
+            f"127.0.0.1:{port}\n") in r.stderr, r.stderr
+    # A burst to the broadcast address: one responder with its own counts.
+    r = run_tool([SEND, "--broadcast", "--burst", "500", "--size", "64", target, "--timeout",
+                  "300", "--json"])
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    report = json.loads(r.stdout)
+    assert report["sent"] == 500 and len(report["responders"]) == 1, report
+    only = report["responders"][0]
+    assert only["address"] == f"127.0.0.1:{port}" and only["received"] == 500, only
+    assert only["lost"] == only["duplicated"] == only["corrupt"] == 0, only
+    # A script: the expect after a send to the broadcast address takes the responder's reply.
+    with tempfile.TemporaryDirectory() as tmp:
+        script = os.path.join(tmp, "all.udps")
+        with open(script, "w", encoding="utf-8") as f:
+            f.write(f'target {target}\nsend "all"\nexpect "all" within 500ms\n'
+                    f'send "again"\nexpect "again" from 127.0.0.1:{port} within 500ms\n')
+        r = run_tool([SEND, "--script", script, "--broadcast"])
+        assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+        assert f"from 127.0.0.1:{port}\n" in r.stdout and r.stdout.endswith(
+            "PASS: 2 of 2 expectations held\n"), r.stdout
+        # Without --broadcast the address is a single host's: `from` is an error at its place.
+        r = run_tool([SEND, "--script", script])
+        assert r.returncode == 2 and r.stderr.startswith(
+            f"udp-send: {script}:5:16: `from` picks one member's reply after a send to a group, "
+            f"but {target} is a single host"), (r.returncode, r.stderr)
+        # ... and the kernel refuses the send: the step says what to add.
+        with open(script, "w", encoding="utf-8") as f:
+            f.write(f'target {target}\nsend "all"\nexpect "all" within 200ms\n')
+        r = run_tool([SEND, "--script", script])
+        assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+        assert (f"FAIL {script}:2:1 send \"all\": not sent: send to {target}: permission "
+                "denied: it is a broadcast address; add --broadcast") in r.stdout, r.stdout
+    proc.signal(15)
+    proc.wait(5)
+
+
+@case
+def group_flags_that_do_not_fit_the_target_are_usage_errors():
+    r = run_tool([SEND, "127.0.0.1:9", "hi", "--ttl", "2"])
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert r.stderr.startswith("udp-send: --ttl sets how datagrams to a multicast group travel, "
+                               "but 127.0.0.1:9 is a single host"), r.stderr
+    r = run_tool([SEND, "127.0.0.1:9", "hi", "--wait-reply", "--expect-responders", "2"])
+    assert r.returncode == 2 and "--expect-responders counts the hosts" in r.stderr, r.stderr
+    r = run_tool([SEND, "239.1.2.3:9", "hi", "--ttl", "256"])
+    assert r.returncode == 2 and "--ttl: \"256\" is out of range" in r.stderr, r.stderr
+    r = run_tool([SEND, "239.1.2.3:9", "hi", "--interface", "no-such-if0"])
+    assert r.returncode == 2 and r.stderr.startswith("udp-send: --interface: "), r.stderr
+
+
 run()

@@ -283,4 +283,64 @@ TEST_CASE("send options: offload is on unless --no-offload, in every mode") {
     CHECK_FALSE(ok({"9007", "hi", "--no-offload"}).offload);
     CHECK_FALSE(ok({"--script", "x.udps", "--no-offload"}).offload);
 }
+
+TEST_CASE(
+    "send options: group flags --broadcast, --ttl, --interface, --loop, --expect-responders") {
+    auto o = ok({"239.77.0.2:9200", "hi"});
+    CHECK_FALSE(o.group.broadcast);
+    CHECK_FALSE(o.group.ttl);
+    CHECK(o.group.interface.empty());
+    CHECK_FALSE(o.group.loop);
+    CHECK(o.group.expect_responders == 0);
+
+    o = ok({"239.77.0.2:9200", "hi", "--wait-reply", "--ttl", "0", "--interface", "eth0",
+            "--no-loop", "--expect-responders", "2"});
+    CHECK(o.group.ttl == 0);
+    CHECK(o.group.interface == "eth0");
+    CHECK(o.group.loop == false);
+    CHECK(o.group.expect_responders == 2);
+    CHECK(ok({"239.77.0.2:9200", "hi", "--ttl", "255", "--loop"}).group.ttl == 255);
+    CHECK(ok({"239.77.0.2:9200", "hi", "--loop"}).group.loop == true);
+    CHECK(ok({"--broadcast", "192.0.2.255:9", "hi"}).group.broadcast);
+    o = ok({"--burst", "10", "--size", "64", "239.77.0.2:9200", "--expect-responders", "256"});
+    CHECK(o.group.expect_responders == 256);
+    // Scripts take the socket flags (every multicast target of the script), not the count.
+    o = ok({"--script", "t.udps", "--ttl", "3", "--broadcast"});
+    CHECK(o.group.ttl == 3);
+    CHECK(o.group.broadcast);
+}
+
+TEST_CASE("send options: group flag errors name the value and what is accepted") {
+    struct row {
+        std::vector<std::string> args;
+        std::string says; // the whole first line of stderr
+    };
+    const row rows[] = {
+        {{"239.1.2.3:9", "hi", "--ttl", "256"},
+         "udp-send: --ttl: \"256\" is out of range; expected a whole number of hops from 0 to 255"},
+        {{"239.1.2.3:9", "hi", "--ttl", "-1"},
+         "udp-send: --ttl: \"-1\" is negative; expected a whole number of hops from 0 to 255"},
+        {{"239.1.2.3:9", "hi", "--wait-reply", "--expect-responders", "0"},
+         "udp-send: --expect-responders: \"0\" is out of range; expected a whole number of "
+         "responders from 1 to 256"},
+        {{"239.1.2.3:9", "hi", "--wait-reply", "--expect-responders", "257"},
+         "udp-send: --expect-responders: \"257\" is out of range; expected a whole number of "
+         "responders from 1 to 256"},
+        {{"239.1.2.3:9", "hi", "--expect-responders", "2"},
+         "udp-send: --expect-responders counts the sources that replied: add --wait-reply (or "
+         "use --burst)"},
+        {{"--script", "t.udps", "--expect-responders", "2"},
+         "udp-send: --expect-responders cannot be used with --script (the script says what to "
+         "send)"},
+        {{"239.1.2.3:9", "hi", "--loop", "--no-loop"},
+         "udp-send: --loop and --no-loop disagree; pick one"},
+        {{"239.1.2.3:9", "hi", "--interface", ""},
+         "udp-send: --interface needs an interface: a name (eth0), an index (2) or one of its "
+         "addresses"},
+    };
+    for (const auto& r : rows) {
+        CAPTURE(r.says);
+        CHECK(send_error(r.args) == r.says);
+    }
+}
 } // TEST_SUITE("unit")

@@ -17,15 +17,19 @@ constexpr const char* examples =
     "  printf 'line1\\nline2' | udp-send 9007               stdin as ONE datagram\n"
     "  udp-send --burst 10000 --size 64 127.0.0.1:9007     loss, reordering and RTT\n"
     "  udp-send --burst 1000 --size 512 --rate 500 --json 9007\n"
+    "  udp-send 239.77.0.2:9200 hi --wait-reply --expect-responders 2   every member answers\n"
+    "  udp-send --burst 1000 --size 64 --interface eth0 '[ff15::77]:9200'   per responder\n"
+    "  udp-send --broadcast 192.0.2.255:9300 hi --wait-reply             a subnet broadcast\n"
     "  udp-send --script examples/echo-smoke.udps --directory examples/peers.toml "
     "--junit report.xml\n"
     "\nScript language (--script FILE), one command a line, # comments:\n"
-    "  target PEER|ADDR            send to / expect from this peer or address\n"
+    "  target PEER|GROUP|ADDR      send to / expect from this peer, group or address\n"
     "  send \"text ${seq}\"          text (escapes \\n \\r \\t \\\" \\\\ \\0 \\xHH; $$ is a $)\n"
     "  send hex \"48 69\" | send file PATH\n"
     "  expect \"text\" | prefix \"t\" | regex \"^T.*$\" | hex \"48 00\" mask \"ff 00\"\n"
-    "         | size 64 | size 10..20 | echo | none      [within 500ms]\n"
-    "         (echo: byte for byte what the latest send sent)\n"
+    "         | size 64 | size 10..20 | echo | none      [within 500ms] [from PEER|ADDR]\n"
+    "         (echo: byte for byte what the latest send sent; after a send to a group:\n"
+    "         the first reply from any member, or from the one that `from` names)\n"
     "  timeout 500ms   sleep 100ms   rate PPS (paces every send; 0 = no limit)\n"
     "  repeat N {  ...  }   counter NAME [START]\n"
     "  ${seq} counts every send; a counter advances on each send that mentions it; in an\n"
@@ -33,7 +37,8 @@ constexpr const char* examples =
     "\nExit codes: 0 sent (and replied, with --wait-reply; every expectation held, with\n"
     "--script; the burst passed), 1 no reply, target not listening, an expectation failed or\n"
     "the burst failed (nothing valid came back, loss over --max-loss, corrupt or truncated\n"
-    "replies), 2 usage error, invalid script, a message over the size limit, --max-message\n"
+    "replies), fewer responders than --expect-responders, 2 usage error, a broadcast address\n"
+    "without --broadcast, invalid script, a message over the size limit, --max-message\n"
     "over the target's IP family's maximum, a --junit path that cannot be written or a --file\n"
     "that cannot be read (nothing is sent).\n";
 
@@ -46,9 +51,11 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
                              "probe bursts with loss/RTT statistics, and send/expect scripts.",
                              examples);
     std::string text, hex, output;
-    app->add_option("target", o.target, "Peer name (with --directory) or HOST:PORT, PORT");
+    app->add_option("target", o.target,
+                    "Peer or group name (with --directory), or HOST:PORT, PORT; a multicast "
+                    "group or (with --broadcast) a broadcast address is answered by every host");
     app->add_option("text", text, "The message (default: --hex, --file, or stdin whole)");
-    app->add_option("--directory", o.directory, "Peer directory (TOML) for peer names");
+    app->add_option("--directory", o.directory, "Peer directory (TOML) for peer and group names");
     app->add_option("--bind", o.bind, "Local address (default: loopback for loopback targets)")
         ->check(cli::address_validator);
     app->add_option("--hex", hex, "The message as hex bytes, e.g. '48 65 6c 6c 6f'");
@@ -109,6 +116,29 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
         ->type_name("SECONDS");
     app->add_flag("--expect-echo", o.expect_echo,
                   "With --wait-reply: each reply must be what was sent, byte for byte");
+    app->add_flag("--broadcast", o.group.broadcast,
+                  "Allow a broadcast target (255.255.255.255, a subnet's such as 192.0.2.255, a "
+                  "directory group with broadcast = true); replies from any address count");
+    unsigned ttl = 1;
+    cli::add_number(*app, "--ttl", ttl,
+                    "Multicast TTL / hop limit of datagrams to a group (default: the directory "
+                    "group's ttl, else 1)",
+                    {0, 255, "a whole number of hops"})
+        ->type_name("N");
+    app->add_option("--interface", o.group.interface,
+                    "Send to the group by this interface: a name, index or address (default: "
+                    "the directory group's, else the routing table's)")
+        ->type_name("IF");
+    bool loop = false, no_loop = false;
+    app->add_flag("--loop", loop,
+                  "Members on this host hear datagrams to the group (IP_MULTICAST_LOOP; the "
+                  "default, unless the directory group says loop = false)");
+    app->add_flag("--no-loop", no_loop, "Members on this host do not hear them");
+    cli::add_number(*app, "--expect-responders", o.group.expect_responders,
+                    "To a group or broadcast: fail (exit 1) unless at least N distinct sources "
+                    "answered (--wait-reply or --burst)",
+                    {1, max_responders, "a whole number of responders"})
+        ->type_name("N");
     app->add_option("--script", o.script, "Run this script of sends and expects");
     app->add_option("--junit", o.junit, "Write a JUnit XML report of the script here");
     if (auto exit = cli::parse(*app, std::move(args)))
@@ -135,6 +165,15 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
         return refuse("--json and --output " + output + " disagree; pick one");
     if (given("--junit") && !given("--script"))
         return refuse("--junit FILE needs --script FILE");
+    if (loop && no_loop)
+        return refuse("--loop and --no-loop disagree; pick one");
+    if (given("--ttl"))
+        o.group.ttl = static_cast<int>(ttl);
+    if (loop || no_loop)
+        o.group.loop = loop;
+    if (given("--interface") && o.group.interface.empty())
+        return refuse("--interface needs an interface: a name (eth0), an index (2) or one of its "
+                      "addresses");
     o.offload = !no_offload;
     o.mode = given("--script")  ? send_mode::script
              : given("--burst") ? send_mode::burst
@@ -151,9 +190,13 @@ cli::parsed<send_options> parse_send_options(std::vector<std::string> args) {
         return refuse("--expect-echo cannot be used with --burst: a burst checks every reply "
                       "whole anyway");
 
+    if (given("--expect-responders") && o.mode == send_mode::once && !o.wait_reply)
+        return refuse("--expect-responders counts the sources that replied: add --wait-reply "
+                      "(or use --burst)");
+
     if (o.mode == send_mode::script) {
         if (auto e = none_of({"text", "--hex", "--file", "--count", "--interval", "--rate",
-                              "--wait-reply", "--output", "--json"},
+                              "--wait-reply", "--output", "--json", "--expect-responders"},
                              "with --script (the script says what to send)"))
             return *e;
         return o;

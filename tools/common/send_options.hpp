@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "udpkit/group_send.hpp"
 
 namespace udpkit {
 
@@ -53,6 +54,8 @@ struct send_options {
     bool json = false;                        ///< --json
     std::string script;                       ///< --script FILE
     std::string junit;                        ///< --junit FILE
+    /// --broadcast, --ttl, --interface, --loop / --no-loop, --expect-responders
+    group_flags group;
 };
 
 /// Parses udp-send's arguments (without the program name): the options, or an exit (help,

@@ -6,6 +6,7 @@
 #include "session.hpp"
 #include "udpkit/burst.hpp"
 #include "udpkit/foreign.hpp"
+#include "udpkit/group_send.hpp"
 #include "udpkit/io/error_codes.hpp"
 #include "udpkit/io/send_batch.hpp"
 #include "udpkit/io/signal.hpp"
@@ -32,6 +33,33 @@ void progress(const burst_stats& stats, std::uint64_t count, std::uint64_t in_fl
     std::fflush(stdout);
 }
 
+// Prints the report, closes the session and returns the exit code: 1 with `failure`.
+int conclude(session& s, const std::string& report, const std::string& failure) {
+    std::fwrite(report.data(), 1, report.size(), stdout);
+    std::fflush(stdout);
+    if (!s.close())
+        return cli::failure;
+    if (!failure.empty())
+        return report_failure(cli::failure, "burst failed: " + failure);
+    return cli::ok;
+}
+
+// The report of a burst to a group: one line (or JSON object) per responder, then the verdict.
+int finish_group(session& s, const send_options& o, const resolved_target& to,
+                 burst_summary overall, const responder_stats& responders, std::uint64_t stopped_ns,
+                 const std::string& fatal) {
+    group_burst_report r;
+    r.target = to.label;
+    r.probe_size = o.size;
+    r.overall = std::move(overall);
+    r.responders = responders.summaries(stopped_ns);
+    r.unnamed = responders.unnamed();
+    r.expected = o.group.expect_responders;
+    const std::string failure = fatal.empty() ? group_burst_failure(r, o.max_loss) : fatal;
+    return conclude(
+        s, o.json ? group_burst_json(r, o.max_loss, failure) + "\n" : group_burst_text(r), failure);
+}
+
 } // namespace
 
 int run_burst(const send_options& o) {
@@ -43,7 +71,15 @@ int run_burst(const send_options& o) {
     if (auto fits = to->spec.limit.check(o.size); !fits)
         return report_failure(cli::usage, "--size " + std::to_string(o.size) + " for " +
                                               to->spec.text + ": " + fits.error().message);
+    if (auto fits = check_group_target(to->kind, to->spec.group, o.group, to->label); !fits)
+        return report_failure(cli::usage, fits.error().message);
+    const bool group = to->is_group();
+    if (group && o.histogram)
+        return report_failure(cli::usage, "--histogram is not drawn per responder: a burst to " +
+                                              to->label + " reports each one's RTT percentiles");
     if (auto exit = s.open_socket(o.bind, {to->address}, to->spec.limit, o.offload))
+        return *exit;
+    if (auto exit = s.prepare_target(o, *to))
         return *exit;
 
     // Replies to a whole window arrive back to back: the receive buffer must hold the window
@@ -66,16 +102,20 @@ int run_burst(const send_options& o) {
         window = fits;
     }
 
-    const burst_plan plan{o.burst, o.rate_pps, window, o.timeout_ms * 1'000'000};
+    // To a group, the window and the timeout count a probe as answered by its first reply;
+    // the burst lasts until the last probe's timeout, for the members that answer later.
+    const burst_plan plan{o.burst, o.rate_pps, window, o.timeout_ms * 1'000'000, group};
     const auto interval_ns = static_cast<std::uint64_t>(o.report_interval_s * 1e9 + 0.5);
     // A random first sequence number: replies to an earlier run cannot pass for this one's.
     std::random_device seed;
     const auto first_seq = static_cast<std::uint32_t>(seed());
     // Made just before the first send, so the rate schedule starts with it.
     std::optional<probe_burst> burst;
+    std::optional<responder_stats> responders; // to a group: one set of statistics per source
     foreign_sources foreign;
     const bool live = stdout_is_terminal();
     std::string fatal;
+    int fatal_code = cli::failure;
     std::string probe;
     bool done = false;
     std::uint64_t stopped_ns = burst_stats::never; // when interrupted or failed: probes in flight
@@ -119,6 +159,8 @@ int run_burst(const send_options& o) {
             for (const int result : s.socket().send_now(batch)) {
                 if (result == 0) {
                     burst->record_sent(now);
+                    if (group)
+                        responders->record_sent(now);
                     ++turn;
                     continue;
                 }
@@ -126,9 +168,12 @@ int run_burst(const send_options& o) {
                     return s.wake().start(retry_ms, 0, pump);
                 // An ICMP error for an earlier probe reaches the error handler, which ends the
                 // burst with its explanation; anything else ends it here.
-                if (!is_port_unreachable(result))
-                    return finish(
-                        io_failure("send to " + to->address.to_string(), result).value.message);
+                if (!is_port_unreachable(result)) {
+                    auto [code, why] = send_failure(result, *to);
+                    if (fatal.empty())
+                        fatal_code = code;
+                    return finish(std::move(why));
+                }
                 return s.wake().start(retry_ms, 0, pump);
             }
             allowed -= n;
@@ -146,6 +191,12 @@ int run_burst(const send_options& o) {
     s.socket().on_receive_batch_end([&] { pump(); });
     auto started = s.socket().start_receive(
         [&](const datagram& d) {
+            if (group) { // every member answers, each from its own address
+                responders->record_reply(d.from, s.directory(), d.payload, d.size, d.truncated,
+                                         o.size, d.received_ns);
+                burst->record_reply(d.payload, d.size, d.truncated, o.size, d.received_ns);
+                return;
+            }
             if (!(d.from == to->address))
                 return foreign.record(d.from); // not a reply, whatever it holds
             // The kernel's receive time: the loop's wake-up is not part of the round trip.
@@ -178,6 +229,8 @@ int run_burst(const send_options& o) {
         }
         const std::uint64_t start_ns = now_ns();
         burst.emplace(plan, start_ns, first_seq);
+        if (group)
+            responders.emplace(first_seq, start_ns, plan.timeout_ns, o.burst);
         if (interval_ns != 0) {
             next_report_ns = start_ns + interval_ns;
             reporter.start((interval_ns + 999'999) / 1'000'000, 0, report);
@@ -194,6 +247,10 @@ int run_burst(const send_options& o) {
     if (interval_ns != 0 && end_ns > last_report_ns)
         print_interval(end_ns);
 
+    if (fatal_code == cli::usage) { // refused before any probe left: no report
+        s.close();
+        return report_failure(cli::usage, fatal);
+    }
     burst_summary summary = burst->stats().summary(stopped_ns);
     summary.kernel_drops = s.socket().kernel_drops();
     summary.offload = s.socket().offload();
@@ -201,16 +258,13 @@ int run_burst(const send_options& o) {
     summary.window = window;
     if (o.histogram)
         summary.histogram = rtt_histogram(burst->stats().rtts());
+    if (group)
+        return finish_group(s, o, *to, std::move(summary), *responders, stopped_ns, fatal);
     const std::string failure = fatal.empty() ? burst_failure(summary, o.max_loss) : fatal;
-    const std::string report = o.json ? burst_json(summary, to->label, o.size, failure) + "\n"
-                                      : burst_text(summary, to->label, o.size);
-    std::fwrite(report.data(), 1, report.size(), stdout);
-    std::fflush(stdout);
-    if (!s.close())
-        return cli::failure;
-    if (!failure.empty())
-        return report_failure(cli::failure, "burst failed: " + failure);
-    return cli::ok;
+    return conclude(s,
+                    o.json ? burst_json(summary, to->label, o.size, failure) + "\n"
+                           : burst_text(summary, to->label, o.size),
+                    failure);
 }
 
 } // namespace udpkit::send

@@ -9,6 +9,7 @@
 #include "session.hpp"
 #include "udpkit/files.hpp"
 #include "udpkit/foreign.hpp"
+#include "udpkit/group_send.hpp"
 #include "udpkit/hex.hpp"
 #include "udpkit/io/signal.hpp"
 #include "udpkit/json.hpp"
@@ -59,23 +60,34 @@ std::variant<std::string, int> message(const send_options& o, const resolved_tar
     return bytes;
 }
 
+// One reply as printed: for a group target, text and hex lines name the source
+// (`192.0.2.1:9200 (alice): hello`); JSON records always carry source and peer.
 std::string record(reply_format format, const datagram& d, const resolved_target& to,
-                   std::uint64_t rtt_ns) {
+                   const peer_directory* directory, std::uint64_t rtt_ns) {
+    const responder_name from =
+        to.is_group() ? name_of(d.from, directory)
+                      : responder_name{d.from, to.spec.peer != nullptr ? to.spec.peer->name : ""};
     switch (format) {
     case reply_format::text:
-        return render_untrusted(d.payload) + "\n";
+        return to.is_group() ? group_reply_line(from, render_untrusted(d.payload))
+                             : render_untrusted(d.payload) + "\n";
     case reply_format::hex:
-        return to_hex(d.payload) + "\n";
+        return to.is_group() ? group_reply_line(from, to_hex(d.payload)) : to_hex(d.payload) + "\n";
     case reply_format::json:
         break;
     }
     char rtt[32];
     std::snprintf(rtt, sizeof rtt, "%.1f", static_cast<double>(rtt_ns) / 1000.0);
     std::string out = "{\"source\": " + json_string(d.from.to_string()) + ", \"peer\": ";
-    out += to.spec.peer != nullptr ? json_string(to.spec.peer->name) : "null";
+    out += !from.peer.empty() ? json_string(from.peer) : "null";
     out += ", \"size\": " + std::to_string(d.size) + ", \"rtt_us\": " + rtt +
            ", \"text\": " + json_string(d.payload) + ", \"hex\": \"" + to_hex(d.payload) + "\"}\n";
     return out;
+}
+
+void print(const std::string& line) {
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
 }
 
 // Datagrams that came from other addresses: a line each on stderr, and with --json one record
@@ -94,6 +106,29 @@ void report_foreign(const send_options& o, const foreign_sources& foreign,
     }
 }
 
+// The end of a one-shot to a group: who answered (a line, or a JSON record), then whether
+// enough did. False when no member answered or fewer than --expect-responders.
+bool group_verdict(const send_options& o, const resolved_target& to, const reply_tally& tally,
+                   const send_schedule& schedule) {
+    print(o.format == reply_format::json ? tally.json() + "\n" : tally.text() + "\n");
+    if (schedule.missed() > 0) {
+        report_failure(cli::failure, "no reply from any member of " + to.label + " within " +
+                                         std::to_string(o.timeout_ms) + " ms to " +
+                                         std::to_string(schedule.missed()) + " of " +
+                                         std::to_string(schedule.sent()) +
+                                         (schedule.sent() == 1 ? " send" : " sends"));
+        return false;
+    }
+    std::vector<responder_name> names;
+    for (const auto& e : tally.sorted())
+        names.push_back(e.name);
+    const std::string few =
+        responders_shortfall(names, tally.unnamed() > 0 ? 1 : 0, o.group.expect_responders);
+    if (!few.empty())
+        report_failure(cli::failure, few);
+    return few.empty();
+}
+
 } // namespace
 
 int run_once(const send_options& o) {
@@ -106,13 +141,21 @@ int run_once(const send_options& o) {
     if (auto* exit = std::get_if<int>(&payload))
         return *exit;
     const std::string& bytes = std::get<std::string>(payload);
+    if (auto fits = check_group_target(to->kind, to->spec.group, o.group, to->label); !fits)
+        return report_failure(cli::usage, fits.error().message);
     if (auto exit = s.open_socket(o.bind, {to->address}, to->spec.limit, o.offload))
+        return *exit;
+    if (auto exit = s.prepare_target(o, *to))
         return *exit;
 
     const std::uint64_t period_ns =
         o.rate_pps != 0 ? 1'000'000'000 / o.rate_pps : o.interval_ms * 1'000'000;
-    send_schedule schedule(o.count, period_ns, o.wait_reply, o.timeout_ms * 1'000'000);
+    // To a group every member answers: each send waits the whole --timeout for all of them.
+    send_schedule schedule(o.count, period_ns, o.wait_reply, o.timeout_ms * 1'000'000,
+                           to->is_group());
+    reply_tally tally;   // a group's responders
     std::string failure; // set once: the run stops
+    int failure_code = cli::failure;
     std::uint64_t truncated = 0;
     std::uint64_t replies = 0, not_echoes = 0; // --expect-echo
     foreign_sources foreign;
@@ -128,8 +171,11 @@ int run_once(const send_options& o) {
                 auto sent = s.socket().send(bytes, to->address);
                 if (!failure.empty())
                     return; // the send reported an earlier ICMP error
-                if (!sent)
-                    return stop(sent.error().message);
+                if (!sent) {
+                    auto [code, why] = send_failure(sent.error(), to->label);
+                    failure_code = code;
+                    return stop(std::move(why));
+                }
                 if (*sent == send_status::dropped)
                     return stop("send to " + to->label + ": the send queue is full");
                 continue;
@@ -145,32 +191,36 @@ int run_once(const send_options& o) {
     };
     auto started = s.socket().start_receive(
         [&](const datagram& d) {
-            if (!(d.from == to->address))
+            // A group's members answer from their own addresses; a host from the target's.
+            if (!to->is_group() && !(d.from == to->address))
                 return foreign.record(d.from);                 // not from the target: not a reply
             const auto rtt = schedule.on_reply(d.received_ns); // the kernel's receive time
             if (!rtt)
                 return;
+            if (to->is_group())
+                tally.record(d.from, s.directory());
+            const std::string source =
+                to->is_group() ? describe(name_of(d.from, s.directory())) : to->label;
             if (d.truncated) {
                 ++truncated;
                 report_failure(cli::failure, "reply of " + std::to_string(d.size) + " bytes from " +
-                                                 to->label + " is over the limit of " +
+                                                 source + " is over the limit of " +
                                                  std::to_string(s.socket().limit().bytes()) +
                                                  " bytes (truncated; not shown)");
             } else {
-                const std::string line = record(o.format, d, *to, *rtt);
-                std::fwrite(line.data(), 1, line.size(), stdout);
-                std::fflush(stdout);
+                print(record(o.format, d, *to, s.directory(), *rtt));
             }
             ++replies;
             if (o.expect_echo && !d.truncated) {
                 if (auto difference = echo_difference(bytes, d.payload); !difference.empty()) {
                     ++not_echoes;
                     report_failure(cli::failure, "reply " + std::to_string(replies) + " from " +
-                                                     to->label +
+                                                     source +
                                                      " is not what was sent: " + difference);
                 }
             }
-            pump();
+            if (!to->is_group()) // a group's send waits out its timeout for every member
+                pump();
         },
         [&](const socket_error& e) { stop(describe(e)); });
     if (!started)
@@ -185,8 +235,11 @@ int run_once(const send_options& o) {
         return cli::failure;
     report_foreign(o, foreign, *to);
     if (!failure.empty())
-        return report_failure(cli::failure, failure);
-    if (schedule.missed() > 0)
+        return report_failure(failure_code, failure);
+    if (to->is_group() && o.wait_reply) {
+        if (!group_verdict(o, *to, tally, schedule))
+            return cli::failure;
+    } else if (schedule.missed() > 0)
         return report_failure(
             cli::failure, "no reply from " + to->label + " within " + std::to_string(o.timeout_ms) +
                               " ms to " + std::to_string(schedule.missed()) + " of " +

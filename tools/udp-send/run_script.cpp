@@ -76,6 +76,7 @@ int run_script(const send_options& o) {
         context.default_target = o.target;
     context.max_message = max_message(o);
     context.default_timeout_ns = o.timeout_ms * 1'000'000;
+    context.broadcast = o.group.broadcast;
     auto program = script::load(o.script, context);
     if (!program) {
         const std::string why = program.error().to_string();
@@ -90,7 +91,7 @@ int run_script(const send_options& o) {
     std::size_t largest = 1;
     std::unordered_map<ip_endpoint, std::size_t, ip_endpoint_hash> index_of;
     for (const auto& spec : program->targets) {
-        auto t = s.resolve(spec);
+        auto t = s.resolve(spec, o.group.broadcast);
         if (!t)
             return report_failure(cli::failure, t.error().message);
         if (auto fits = check_family_limit(*t); !fits)
@@ -101,12 +102,37 @@ int run_script(const send_options& o) {
         largest = std::max(largest, spec.limit.bytes());
         targets.push_back(std::move(t).value());
     }
+    // Group flags: a broadcast target needs --broadcast; --ttl, --interface and --loop need a
+    // multicast target, whose directory group (the first) gives their defaults.
+    const resolved_target* multicast = nullptr;
+    bool any_group = false;
+    for (const auto& t : targets) {
+        any_group = any_group || t.is_group();
+        if (t.kind == send_kind::multicast && multicast == nullptr)
+            multicast = &t;
+        if (t.kind == send_kind::broadcast && !o.group.broadcast)
+            if (auto fits = check_group_target(t.kind, t.spec.group, o.group, t.label); !fits)
+                return report_failure(cli::usage, fits.error().message);
+    }
+    if (multicast == nullptr && !targets.empty())
+        if (auto fits = check_group_target(targets[0].kind, targets[0].spec.group, o.group,
+                                           targets[0].label);
+            !fits)
+            return report_failure(cli::usage, fits.error().message);
     if (auto exit = s.open_socket(
             o.bind, addresses, *message_limit::make(static_cast<long long>(largest), ip_family::v6),
             o.offload))
         return *exit;
+    if (auto exit = s.configure_groups(o, multicast != nullptr ? multicast->spec.group : nullptr,
+                                       multicast != nullptr))
+        return *exit;
 
     script::interpreter run(*program, labels);
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (targets[i].is_group()) // e.g. a host name that resolved to a group
+            run.set_group(i);
+        run.set_same_address(i, index_of.at(targets[i].address));
+    }
     std::size_t printed = 0;
     std::string interrupted;
     foreign_sources foreign;
@@ -122,7 +148,7 @@ int run_script(const send_options& o) {
             if (a.what == script::action::kind::send) {
                 auto sent = s.socket().send(a.payload, addresses[a.target]);
                 if (!sent)
-                    run.send_failed(sent.error().message);
+                    run.send_failed(send_failure(sent.error(), labels[a.target]).second);
                 else if (*sent == send_status::dropped)
                     run.send_failed("the send queue is full");
                 continue;
@@ -136,13 +162,14 @@ int run_script(const send_options& o) {
     auto started = s.socket().start_receive(
         [&](const datagram& d) {
             auto it = index_of.find(d.from);
-            if (it == index_of.end())
+            if (it == index_of.end() && !any_group) // with a group, any address may answer
                 foreign.record(d.from);
             // The kernel's receive time: reply delays do not include the loop's wake-up.
             run.on_datagram(d.received_ns,
                             it == index_of.end() ? std::nullopt
                                                  : std::optional<std::size_t>(it->second),
-                            d.payload, d.size, d.truncated);
+                            d.payload, d.size, d.truncated,
+                            any_group ? describe(name_of(d.from, s.directory())) : std::string());
             drive();
         },
         [&](const socket_error& e) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "udpkit/io/error_codes.hpp"
+#include "udpkit/io/interfaces.hpp"
 #include "udpkit/io/resolve.hpp"
 
 namespace udpkit::send {
@@ -30,7 +31,7 @@ std::variant<resolved_target, int> session::command_line_target(const send_optio
     auto spec = script::make_target(options.target, directory(), max_message(options));
     if (!spec)
         return report_failure(cli::usage, spec.error().message);
-    auto to = resolve(*spec);
+    auto to = resolve(*spec, options.group.broadcast);
     if (!to)
         return report_failure(cli::failure, to.error().message);
     if (auto fits = check_family_limit(*to); !fits)
@@ -38,20 +39,54 @@ std::variant<resolved_target, int> session::command_line_target(const send_optio
     return std::move(to).value();
 }
 
-result<resolved_target> session::resolve(const script::target_spec& spec) {
+result<resolved_target> session::resolve(const script::target_spec& spec, bool broadcast) {
     resolved_target t{spec, {}, spec.text};
-    if (spec.peer != nullptr) {
-        t.address = spec.peer->address;
+    if (spec.peer != nullptr || spec.group != nullptr) {
+        t.address = spec.peer != nullptr ? spec.peer->address : spec.group->address;
         t.label = spec.text + " (" + t.address.to_string() + ")";
-        return t;
+    } else {
+        auto address = resolve_now(loop_, *spec.address);
+        if (!address)
+            return unexpected{std::move(address).error()};
+        t.address = *address;
+        if (t.address.to_string() != spec.text)
+            t.label = spec.text + " (" + t.address.to_string() + ")";
     }
-    auto address = resolve_now(loop_, *spec.address);
-    if (!address)
-        return unexpected{std::move(address).error()};
-    t.address = *address;
-    if (t.address.to_string() != spec.text)
-        t.label = spec.text + " (" + t.address.to_string() + ")";
+    t.kind = kind_of(t.address, spec.group, broadcast);
     return t;
+}
+
+std::optional<int> session::configure_groups(const send_options& options, const group* defaults,
+                                             bool multicast) {
+    auto failed = [](const std::string& what, const error& e) {
+        return report_failure(cli::failure, what + ": " + e.message);
+    };
+    if (options.group.broadcast)
+        if (auto on = socket_->set_broadcast(true); !on)
+            return failed("--broadcast", on.error());
+    if (!multicast)
+        return std::nullopt;
+    const multicast_settings settings = settings_for(defaults, options.group);
+    if (settings.ttl)
+        if (auto set = socket_->set_multicast_ttl(*settings.ttl); !set)
+            return failed("--ttl " + std::to_string(*settings.ttl), set.error());
+    if (settings.loop)
+        if (auto set = socket_->set_multicast_loop(*settings.loop); !set)
+            return failed(*settings.loop ? "--loop" : "--no-loop", set.error());
+    if (!settings.interface.empty()) {
+        auto index = find_interface(settings.interface);
+        if (!index)
+            return report_failure(cli::usage, "--interface: " + index.error().message);
+        if (auto set = socket_->set_multicast_interface(*index); !set)
+            return failed("--interface " + settings.interface, set.error());
+    }
+    return std::nullopt;
+}
+
+std::optional<int> session::prepare_target(const send_options& options, const resolved_target& to) {
+    if (auto fits = check_group_target(to.kind, to.spec.group, options.group, to.label); !fits)
+        return report_failure(cli::usage, fits.error().message);
+    return configure_groups(options, to.spec.group, to.kind == send_kind::multicast);
 }
 
 std::optional<int> session::open_socket(const std::string& bind, const std::vector<ip_endpoint>& to,
@@ -118,6 +153,23 @@ result<void> check_family_limit(const resolved_target& t) {
         return fail("--max-message for " + t.label + ": " + fits.error().message +
                     "; nothing was sent");
     return {};
+}
+
+responder_name name_of(const ip_endpoint& from, const peer_directory* directory) {
+    const peer* p = directory != nullptr ? directory->find(from) : nullptr;
+    return {from, p != nullptr ? p->name : std::string()};
+}
+
+std::pair<int, std::string> send_failure(const error& e, const std::string& label) {
+    if (is_permission_denied(e))
+        return {cli::usage, broadcast_refused(label)};
+    return {cli::failure, e.message};
+}
+
+std::pair<int, std::string> send_failure(int code, const resolved_target& to) {
+    if (is_permission_denied(code))
+        return {cli::usage, broadcast_refused(to.label)};
+    return {cli::failure, io_failure("send to " + to.address.to_string(), code).value.message};
 }
 
 std::uint64_t now_ns() noexcept {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "send_options.hpp"
+#include "udpkit/group_send.hpp"
 #include "udpkit/io/event_loop.hpp"
 #include "udpkit/io/timer.hpp"
 #include "udpkit/io/udp_socket.hpp"
@@ -26,6 +27,10 @@ struct resolved_target {
     script::target_spec spec;
     ip_endpoint address;
     std::string label;
+    send_kind kind = send_kind::unicast; ///< kind_of(address, spec.group, --broadcast)
+
+    /// Replies come from every member, from any address.
+    [[nodiscard]] bool is_group() const noexcept { return kind != send_kind::unicast; }
 };
 
 /// The loop, the directory and the socket of one run. Handles are closed before the loop.
@@ -44,8 +49,20 @@ public:
     /// name does not resolve).
     std::variant<resolved_target, int> command_line_target(const send_options& options);
 
-    /// Resolves a target spec (a peer's address, or an address or host name through the loop).
-    result<resolved_target> resolve(const script::target_spec& spec);
+    /// Resolves a target spec (a peer's or a group's address, or an address or host name
+    /// through the loop); `broadcast` is --broadcast (see kind_of).
+    result<resolved_target> resolve(const script::target_spec& spec, bool broadcast);
+
+    /// After open_socket: the socket options the targets need (SO_BROADCAST with --broadcast;
+    /// for a multicast target its TTL, interface and loop, from the directory group and the
+    /// flags). `group` is the directory group whose settings are the defaults, if any. Errors
+    /// are printed; the exit code is returned (2 for an unknown interface).
+    std::optional<int> configure_groups(const send_options& options, const group* defaults,
+                                        bool multicast);
+
+    /// Checks the command line's target against the group flags (exit 2 on a mismatch) and
+    /// configures the socket for it (configure_groups).
+    std::optional<int> prepare_target(const send_options& options, const resolved_target& to);
 
     /// Binds the socket: --bind if given, otherwise port 0 on loopback when every target is on
     /// loopback, else on the wildcard address, of the targets' family (one family per socket).
@@ -77,6 +94,15 @@ std::optional<message_limit> max_message(const send_options& options);
 /// Refuses a target whose limit is over its family's maximum (`--max-message 65508` to an IPv4
 /// address: 65507 is the most an IPv4 datagram carries).
 result<void> check_family_limit(const resolved_target& t);
+
+/// The name of a reply's source: its address and the directory's peer name for it.
+responder_name name_of(const ip_endpoint& from, const peer_directory* directory);
+
+/// A failed send as udp-send reports it: EACCES (an IPv4 broadcast address without
+/// --broadcast) becomes broadcast_refused's usage message with exit code 2; anything else is a
+/// runtime failure (exit 1) with the error's own message.
+std::pair<int, std::string> send_failure(const error& e, const std::string& label);
+std::pair<int, std::string> send_failure(int code, const resolved_target& to);
 
 /// Monotonic nanoseconds (event_loop::now_ns, not cached by the loop).
 std::uint64_t now_ns() noexcept;

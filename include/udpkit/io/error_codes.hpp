@@ -20,6 +20,11 @@ namespace udpkit {
 /// The datagram is larger than the socket, path or protocol allows (EMSGSIZE).
 [[nodiscard]] bool is_message_too_long(int code) noexcept;
 
+/// The kernel refused the send (EACCES): on a UDP socket, a datagram to a broadcast address
+/// without SO_BROADCAST (udp_socket::set_broadcast).
+[[nodiscard]] bool is_permission_denied(int code) noexcept;
+[[nodiscard]] bool is_permission_denied(const error& e) noexcept;
+
 /// An error naming the operation and the code, in the form every udpkit error has:
 /// "send to 127.0.0.1:9: EAGAIN (resource temporarily unavailable)"; error::code is `code`.
 /// `code` is an io-layer code (negative), e.g. one of send_batch::flush's results.
