@@ -66,6 +66,10 @@ public:
                             std::size_t probe_size, std::uint64_t now_ns) {
         return stats_.record_reply(payload, size, truncated, probe_size, now_ns);
     }
+    /// Whether `payload` carries the header of one of its probes (burst_stats::has_our_header).
+    [[nodiscard]] bool has_our_header(std::string_view payload) const noexcept {
+        return stats_.has_our_header(payload);
+    }
 
     /// True when every probe was sent and none is in flight any more (with `linger`, and the
     /// last one's timeout has passed).

@@ -148,6 +148,10 @@ public:
                             std::string_view payload, std::size_t size, bool truncated,
                             std::size_t probe_size, std::uint64_t now_ns);
 
+    /// Whether datagrams from `from` are counted as a responder's.
+    [[nodiscard]] bool tracks(const ip_endpoint& from) const noexcept {
+        return index_.find(from) != index_.end();
+    }
     /// The most responders tracked one by one.
     [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
     [[nodiscard]] std::size_t size() const noexcept { return responders_.size(); }

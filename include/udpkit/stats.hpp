@@ -163,6 +163,9 @@ public:
     /// is what was sent. A reply must be the probe byte for byte (size and body) to answer it.
     reply_kind record_reply(std::string_view payload, std::size_t size, bool truncated,
                             std::size_t probe_size, std::uint64_t now_ns);
+    /// Whether `payload` starts with the header of a probe this run sent (whole or not): what
+    /// record_reply does not count as invalid. Counts nothing.
+    [[nodiscard]] bool has_our_header(std::string_view payload) const noexcept;
 
     /// Probes sent and not yet answered, ignoring those sent before `now_ns - timeout_ns`
     /// (given up on: they count as lost unless a late reply still comes). Advances an internal

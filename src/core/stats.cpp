@@ -234,15 +234,21 @@ void burst_stats::record_sent(std::uint64_t now_ns) {
     ++open_count_;
 }
 
-reply_kind burst_stats::record_reply(std::string_view payload, std::size_t size, bool truncated,
-                                     std::size_t probe_size, std::uint64_t now_ns) {
+bool burst_stats::has_our_header(std::string_view payload) const noexcept {
     const auto header = decode_probe(payload);
     // Unsigned subtraction maps sequence numbers across the 2^32 wrap back to indexes.
     const std::uint64_t index = header ? static_cast<std::uint32_t>(header->seq - first_seq_) : 0;
-    if (!header || index >= send_times_.size() || header->sent_us != stamp(send_times_[index])) {
+    return header && index < send_times_.size() && header->sent_us == stamp(send_times_[index]);
+}
+
+reply_kind burst_stats::record_reply(std::string_view payload, std::size_t size, bool truncated,
+                                     std::size_t probe_size, std::uint64_t now_ns) {
+    if (!has_our_header(payload)) {
         ++invalid_;
         return reply_kind::invalid;
     }
+    const auto header = decode_probe(payload);
+    const std::uint64_t index = static_cast<std::uint32_t>(header->seq - first_seq_);
     // The header is one of ours: the rest must be the probe byte for byte. A reply cut by the
     // socket was longer than the limit, so longer than the probe: corrupt, like any longer one.
     if (size < probe_size) {
@@ -556,6 +562,8 @@ std::string group_burst_text(const group_burst_report& r) {
     if (r.unnamed > 0)
         out += n(r.unnamed) + " datagrams from further sources (more than " +
                n(r.responders.size()) + " responders), not counted one by one\n";
+    for (const auto& line : all.foreign.describe("a reply to these probes"))
+        out += line + "\n";
     out += "rate " + fixed(all.rate_pps, 0) + " pps, " +
            fixed(static_cast<double>(all.duration_ns) / 1e6, 1) + " ms; kernel drops " +
            n(all.kernel_drops) + "\n";
@@ -591,6 +599,7 @@ std::string group_burst_json(const group_burst_report& r, double max_loss_percen
         out += "}";
     }
     out += "], \"unnamed_datagrams\": " + n(r.unnamed);
+    out += ", \"foreign\": " + all.foreign.json();
     out += ", \"expected_responders\": ";
     out += r.expected != 0 ? n(r.expected) : std::string("null");
     out += ", \"error\": ";

@@ -17,6 +17,10 @@
 #include <cstring>
 #include <ctime>
 
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL 29 // linux/in6.h, Linux 4.20; glibc 2.36 does not define it
+#endif
+
 #include "control_messages.hpp"
 #include "udpkit/io/interfaces.hpp"
 #include "udpkit/io/send_batch.hpp"
@@ -133,6 +137,16 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_
         if (w.on)
             if (auto set = self->set_option(w.what, w.level, w.name, 1); !set)
                 return unexpected{std::move(set).error()};
+    // Linux hands a wildcard socket every group datagram that any socket of the host joined, or
+    // that the host is always in (224.0.0.1, ff02::1: a forged request to it would be answered
+    // by every responder of the link). Off, a socket receives only the groups it joined itself.
+    if (!v6 || dual_stack)
+        if (auto set =
+                self->set_option("turn off IP_MULTICAST_ALL", IPPROTO_IP, IP_MULTICAST_ALL, 0);
+            !set)
+            return unexpected{std::move(set).error()};
+    if (v6) // Linux 4.20 and later; before it, an IPv6 socket keeps the old rule
+        (void)self->set_option("turn off IPV6_MULTICAST_ALL", IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0);
     if (options.report_unreachable)
         if (auto set = self->set_option("ask for ICMP errors", ip_level,
                                         v6 ? IPV6_RECVERR : IP_RECVERR, 1);
@@ -534,10 +548,6 @@ result<void> udp_socket::set_multicast_loop(bool on) {
                : set_option("set multicast loop", IPPROTO_IP, IP_MULTICAST_LOOP, on ? 1 : 0);
 }
 
-#ifndef IPV6_MULTICAST_ALL
-#define IPV6_MULTICAST_ALL 29 // linux/in6.h, Linux 4.20; glibc 2.36 does not define it
-#endif
-
 result<void> udp_socket::set_multicast_interface(unsigned interface_index) {
     if (is_v6(local_))
         return set_option("set multicast interface", IPPROTO_IPV6, IPV6_MULTICAST_IF,
@@ -570,11 +580,6 @@ result<void> membership(int fd, const ip_endpoint& local, const ip_endpoint& gro
         ip_mreqn m{};
         m.imr_multiaddr = reinterpret_cast<const sockaddr_in*>(group.sockaddr_ptr())->sin_addr;
         m.imr_ifindex = static_cast<int>(interface_index);
-        // Without this a wildcard socket would also get every group that any other socket of
-        // the host joined on its port.
-        const int all = 0;
-        if (join && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &all, sizeof all) != 0)
-            return errno_failure(what + ": turn off IP_MULTICAST_ALL", errno);
         if (setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m,
                        sizeof m) != 0) {
             const int e = errno;
@@ -589,9 +594,6 @@ result<void> membership(int fd, const ip_endpoint& local, const ip_endpoint& gro
     ipv6_mreq m{};
     m.ipv6mr_multiaddr = reinterpret_cast<const sockaddr_in6*>(group.sockaddr_ptr())->sin6_addr;
     m.ipv6mr_interface = interface_index;
-    const int all = 0; // as above; kernels before 4.20 lack the option and keep the old rule
-    if (join)
-        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &all, sizeof all);
     if (setsockopt(fd, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &m, sizeof m) != 0)
         return errno_failure(what, errno);
     return {};

@@ -111,6 +111,25 @@ def a_datagram_to_a_group_echo_did_not_join_gets_no_answer():
 
 
 @case
+def groups_the_host_is_always_in_are_not_answered_by_a_wildcard_echo():
+    """Every host is in 224.0.0.1 and ff02::1: a wildcard udp-echo that did not join them must
+    not answer them (one forged request would make every responder of the link answer its
+    victim). Neither does a dual-stack [::] member of an IPv6 group answer 224.0.0.1."""
+    with testnet(2) as net:
+        for args in (("--bind", "0.0.0.0:{port}"), ("--bind", "[::]:{port}"),
+                     ("--join", "[ff15::77]:{port}")):
+            port = unused_port()
+            proc, _ = echo_on(net, 0, *[a.format(port=port) for a in args])
+            if args[0] == "--join":
+                proc.readline(5)
+            assert ask(net, 1, "224.0.0.1", port, "all hosts?", wait=0.5) == [], args
+            assert ask(net, 1, "ff02::1", port, "all nodes?", wait=0.5) == [], args
+            assert ask(net, 1, net.v4[0], port, "unicast") == [(net.v4[0], port, "unicast")], args
+            s = stats(proc, signal.SIGTERM)
+            assert s["received"] == s["to_unicast"] == 1 and s["to_group"] == 0, (args, s)
+
+
+@case
 def a_directory_group_is_joined_by_name_on_its_interface():
     with testnet(2) as net, tempfile.TemporaryDirectory() as tmp:
         port = unused_port()
@@ -177,7 +196,7 @@ def a_join_that_cannot_work_is_an_error_before_listening():
         port = unused_port()
         r = harness.run_tool(net.cmd(0, [ECHO, "--join", f"239.77.0.1:{port}", "--interface",
                                           "nosuch0"]))
-        assert r.returncode == 1 and r.stdout == "", (r.returncode, r.stdout)
+        assert r.returncode == 2 and r.stdout == "", (r.returncode, r.stdout)  # configuration
         assert 'no interface "nosuch0"' in r.stderr and "eth0" in r.stderr, r.stderr
         r = harness.run_tool(net.cmd(0, [ECHO, "--join", f"239.77.0.1:{port}", "--bind",
                                           f"{net.v4[0]}:{port}"]))

@@ -6,6 +6,7 @@ Run by meson (suite 'tool'); `python3 test/tool/tool_send.py CASE...` runs some 
 import json
 import os
 import socket
+import sys
 import tempfile
 import xml.etree.ElementTree as ElementTree
 
@@ -352,12 +353,81 @@ def file_that_is_a_directory_is_a_usage_error_with_nothing_sent():
     nothing_arrives(silent)
 
 
+# A responder on loopback's broadcast address that echoes every datagram and, after the first,
+# sends one stray datagram from another address (127.0.0.3) to the same client. Prints its port.
+ECHO_AND_STRAY = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.255.255.255", 0))
+print(s.getsockname()[1], flush=True)
+stray = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+stray.bind(("127.0.0.3", 0))
+seen = 0
+while True:
+    data, source = s.recvfrom(2000)
+    s.sendto(data, source)
+    seen += 1
+    if seen == 1:
+        stray.sendto(b"not a probe", source)
+"""
+
+
+@case
+def a_stray_datagram_during_a_group_burst_is_foreign_not_a_responder():
+    """In a burst to a group or broadcast address any source may answer, but a source becomes a
+    responder only with a reply to one of this run's probes: a stray or forged datagram is
+    counted as foreign, and adds no responder that lost every probe."""
+    responder = spawn([sys.executable, "-c", ECHO_AND_STRAY])
+    port = int(responder.readline(5))
+    r = run_tool([SEND, "--broadcast", "--burst", "200", "--size", "32", "--timeout", "300",
+                  "--json", "--expect-responders", "1", f"127.255.255.255:{port}"])
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    report = json.loads(r.stdout)
+    assert [x["address"] for x in report["responders"]] == [f"127.0.0.1:{port}"], report
+    assert report["responders"][0]["received"] == 200, report
+    assert len(report["foreign"]) == 1 and report["foreign"][0]["address"].startswith(
+        "127.0.0.3:") and report["foreign"][0]["datagrams"] == 1, report
+
+
+# A responder at 127.0.0.1 that answers every datagram from another address, 127.0.0.3: what a
+# multihomed host without IP_PKTINFO does. Prints its port.
+ANSWER_FROM_ELSEWHERE = """
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+other.bind(("127.0.0.3", 0))
+while True:
+    data, source = s.recvfrom(2000)
+    other.sendto(data, source)
+"""
+
+
+@case
+def broadcast_does_not_make_a_directory_peer_answerable_from_anywhere():
+    """--broadcast lets an IPv4 address be a subnet's broadcast, but a directory peer is one host:
+    in a script run with --broadcast, a reply to alice from another address is still foreign."""
+    responder = spawn([sys.executable, "-c", ANSWER_FROM_ELSEWHERE])
+    port = int(responder.readline(5))
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = os.path.join(tmp, "peers.toml")
+        with open(directory, "w", encoding="utf-8") as f:
+            f.write(f'[peers.alice]\naddress = "127.0.0.1:{port}"\n')
+        script = os.path.join(tmp, "alice.udps")
+        with open(script, "w", encoding="utf-8") as f:
+            f.write('target alice\nsend "ping"\nexpect "ping" within 300ms\n')
+        r = run_tool([SEND, "--broadcast", "--directory", directory, "--script", script])
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    assert "from 127.0.0.3:" in r.stdout + r.stderr, (r.stdout, r.stderr)
+
+
 @case
 def loopback_broadcast_needs_broadcast_then_collects_every_reply():
     """127.255.255.255 is loopback's broadcast address: a udp-echo bound to 0.0.0.0 with
     --allow-broadcast receives it. Without --broadcast the kernel refuses the send (EACCES): a
     usage error, and the responder received nothing."""
-    proc, (_, port) = start_echo("--allow-broadcast", bind="0.0.0.0:0")
+    proc, (_, port) = start_echo("--allow-broadcast", bind="127.255.255.255:0")
     target = f"127.255.255.255:{port}"
     r = run_tool([SEND, target, "hi", "--wait-reply", "--timeout", "300"])
     assert r.returncode == 2 and r.stdout == "", (r.returncode, r.stdout, r.stderr)

@@ -327,15 +327,24 @@ TEST_CASE("responders: the group burst report, text and JSON, and its verdict") 
                     "\"sent\": 2, \"received\": 1, \"lost\": 1,") != std::string::npos);
     CHECK(json.find("\"error\": \"lost 1 of 2 probes (50.00%), more than the allowed 10.00% "
                     "(--max-loss)\"}]") != std::string::npos);
-    CHECK(json.find("\"unnamed_datagrams\": 0, \"expected_responders\": 3, \"error\": \"some "
-                    "error\"}") != std::string::npos);
+    CHECK(json.find("\"unnamed_datagrams\": 0, \"foreign\": [], \"expected_responders\": 3, "
+                    "\"error\": \"some error\"}") != std::string::npos);
 
     group_burst_report silent;
     silent.overall = pacer.summary();
     CHECK(group_burst_failure(silent, 0) == "no responder answered any of the 2 probes");
     CHECK(group_burst_json(silent, 0, "")
-              .find("\"responders\": [], \"unnamed_datagrams\": 0, "
+              .find("\"responders\": [], \"unnamed_datagrams\": 0, \"foreign\": [], "
                     "\"expected_responders\": null, \"error\": null}") != std::string::npos);
+
+    // Datagrams that were no reply to these probes are named, not taken for a responder.
+    report.overall.foreign.record(*ip_endpoint::parse("192.0.2.9:5000"));
+    CHECK(group_burst_text(report).find(
+              "1 datagram from 192.0.2.9:5000, not a reply to these probes, ignored\n") !=
+          std::string::npos);
+    CHECK(group_burst_json(report, 10, "")
+              .find("\"foreign\": [{\"address\": \"192.0.2.9:5000\", \"datagrams\": 1}]") !=
+          std::string::npos);
 }
 
 TEST_CASE("burst pacing: to a group the burst lasts until the last probe's timeout") {

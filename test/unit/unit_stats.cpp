@@ -607,3 +607,25 @@ TEST_CASE("burst_json: the histogram only when there is one") {
                     "########################################\n") != std::string::npos);
 }
 } // TEST_SUITE("unit")
+
+TEST_SUITE("unit") {
+TEST_CASE("has_our_header: a probe this run sent, whole or not; nothing else; counts nothing") {
+    burst_stats s(100, 0, 1'000'000'000);
+    std::string probe;
+    const probe_header first = s.next_probe(5'000);
+    s.record_sent(5'000);
+    encode_probe(probe, first, 32);
+    CHECK(s.has_our_header(probe));
+    CHECK(s.has_our_header(probe.substr(0, 8))); // truncated, but ours
+    std::string body_changed = probe;
+    body_changed[20] ^= 1;
+    CHECK(s.has_our_header(body_changed)); // corrupt, but ours
+    std::string other;
+    encode_probe(other, probe_header{first.seq + 1, first.sent_us}, 32); // not sent yet
+    CHECK_FALSE(s.has_our_header(other));
+    encode_probe(other, probe_header{first.seq, first.sent_us + 1}, 32); // wrong send stamp
+    CHECK_FALSE(s.has_our_header(other));
+    CHECK_FALSE(s.has_our_header("short"));
+    CHECK(s.summary(5'000).invalid == 0); // nothing was counted
+}
+} // TEST_SUITE("unit")

@@ -192,6 +192,11 @@ int run_burst(const send_options& o) {
     auto started = s.socket().start_receive(
         [&](const datagram& d) {
             if (group) { // every member answers, each from its own address
+                // A source becomes a responder with its first reply to one of this run's
+                // probes: a stray or forged datagram must not add a responder that "lost"
+                // every probe (nor count towards --expect-responders).
+                if (!responders->tracks(d.from) && !burst->has_our_header(d.payload))
+                    return foreign.record(d.from);
                 responders->record_reply(d.from, s.directory(), d.payload, d.size, d.truncated,
                                          o.size, d.received_ns);
                 burst->record_reply(d.payload, d.size, d.truncated, o.size, d.received_ns);

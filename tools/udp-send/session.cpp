@@ -52,7 +52,9 @@ result<resolved_target> session::resolve(const script::target_spec& spec, bool b
         if (t.address.to_string() != spec.text)
             t.label = spec.text + " (" + t.address.to_string() + ")";
     }
-    t.kind = kind_of(t.address, spec.group, broadcast);
+    // --broadcast lets an IPv4 address be a subnet's broadcast address, but a directory peer
+    // is one host: its replies come from it alone.
+    t.kind = kind_of(t.address, spec.group, broadcast && spec.peer == nullptr);
     return t;
 }
 

@@ -176,9 +176,9 @@ public:
     /// an index from find_interface(), 0 for the routing table's choice).
     result<void> set_multicast_interface(unsigned interface_index);
     /// Joins (or leaves) the multicast group `group` (its port is ignored; the family must be
-    /// the socket's) on the interface with this index, 0 for the routing table's choice. A
-    /// socket receives only the groups it joined itself (IP_MULTICAST_ALL is off), not those
-    /// other sockets of the host joined on the same port.
+    /// the socket's) on the interface with this index, 0 for the routing table's choice. Every
+    /// socket receives only the groups it joined itself (IP_MULTICAST_ALL is off from bind()),
+    /// not those the host is in or other sockets of it joined on the same port.
     result<void> join_multicast(const ip_endpoint& group, unsigned interface_index = 0);
     result<void> leave_multicast(const ip_endpoint& group, unsigned interface_index = 0);
     /// Sets SO_RCVBUF / SO_SNDBUF (the kernel may double or cap the value).
