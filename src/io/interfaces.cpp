@@ -30,9 +30,14 @@ result<std::vector<interface_address>> local_interface_addresses() {
     return list;
 }
 
-} // namespace udpkit
-
-namespace udpkit {
+const interface_address* find_address(const std::vector<interface_address>& addresses,
+                                      const ip_endpoint& address) {
+    const std::string host = address.host();
+    const auto it =
+        std::find_if(addresses.begin(), addresses.end(),
+                     [&](const interface_address& a) { return a.address.host() == host; });
+    return it == addresses.end() ? nullptr : &*it;
+}
 
 result<unsigned> find_interface(std::string_view name_or_address) {
     const std::string text(name_or_address);
@@ -49,11 +54,9 @@ result<unsigned> find_interface(std::string_view name_or_address) {
     if (!addresses)
         return unexpected{std::move(addresses).error()};
     if (auto address = ip_endpoint::parse(text.find(':') != std::string::npos ? "[" + text + "]:0"
-                                                                              : text + ":0")) {
-        for (const auto& a : *addresses)
-            if (a.address.host() == address->host())
-                return if_nametoindex(a.interface.c_str());
-    }
+                                                                              : text + ":0"))
+        if (const auto* found = find_address(*addresses, *address))
+            return if_nametoindex(found->interface.c_str());
     std::vector<std::string> names; // each interface once, in the kernel's order
     for (const auto& a : *addresses)
         if (std::find(names.begin(), names.end(), a.interface) == names.end())

@@ -42,9 +42,7 @@ constexpr int max_errors_per_wakeup = 64;
 // no: the caller then asks the kernel about each datagram instead).
 bool is_interface_address(const ip_endpoint& address) {
     auto interfaces = local_interface_addresses();
-    return interfaces && std::any_of(interfaces->begin(), interfaces->end(), [&](const auto& i) {
-               return i.address.host() == address.host();
-           });
+    return interfaces && find_address(*interfaces, address) != nullptr;
 }
 
 unexpected errno_failure(std::string_view what, int error_number) {

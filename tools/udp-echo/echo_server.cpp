@@ -139,8 +139,7 @@ public:
     echo_server(const echo_options& options, udp_socket& socket, responder_config config)
         : options_(options), socket_(socket), responder_(std::move(config)),
           batch_(batch_datagrams, std::max<std::size_t>(batch_arena_bytes, socket.limit().bytes())),
-          request_sizes_(batch_datagrams), request_kinds_(batch_datagrams),
-          over_rate_limit_(batch_datagrams) {
+          requests_(batch_datagrams) {
         if (options.rate_limit > 0)
             limiter_.emplace(options.bucket(), max_rate_limited_sources, std::random_device{}());
         if (options.loop_breaker)
@@ -170,9 +169,7 @@ public:
             // an empty batch holds any reply within the limit
             batch_.add(decision.reply, d.from, d.reply_from);
         }
-        request_sizes_[batch_.size() - 1] = d.size;
-        request_kinds_[batch_.size() - 1] = d.kind;
-        over_rate_limit_[batch_.size() - 1] = over_limit_now_;
+        requests_[batch_.size() - 1] = {d.size, d.kind, over_limit_now_};
         over_limit_now_ = false;
         // With --log every reply goes at once, so lines keep arrival order and each reply's
         // fate; otherwise the replies to one receive batch leave together (on_batch_end).
@@ -192,11 +189,13 @@ public:
         for (std::size_t i = 0; i < results.size(); ++i) {
             const bool sent = results[i] == 0;
             const echo_action action = sent ? echo_action::replied : echo_action::send_error;
-            counters_.record(action, request_sizes_[i], request_kinds_[i],
+            const batched_request& request = requests_[i];
+            counters_.record(action, request.size, request.kind,
                              sent ? batch_.payload(i).size() : 0);
             if (options_.log)
-                log(batch_.destination(i), request_sizes_[i],
-                    sent && over_rate_limit_[i] ? "replied-over-rate-limit" : to_string(action));
+                log(batch_.destination(i), request.size,
+                    sent && request.over_rate_limit ? "replied-over-rate-limit"
+                                                    : to_string(action));
             if (!sent && notice_due())
                 notice(io_failure("send to " + batch_.destination(i).to_string(), results[i])
                            .value.message +
@@ -282,9 +281,13 @@ private:
     std::optional<rate_limiter> limiter_;
     std::optional<loop_breaker> breaker_;
     send_batch batch_;
-    std::vector<std::size_t> request_sizes_; ///< per batched reply: its request's size
-    std::vector<destination_kind> request_kinds_; ///< ... and where the request was sent
-    std::vector<char> over_rate_limit_;      ///< per batched reply: over --rate-limit (log only)
+    /// What a batched reply's counters and --log line need of its request.
+    struct batched_request {
+        std::size_t size = 0;                              ///< on the wire
+        destination_kind kind = destination_kind::unicast; ///< where it was sent
+        bool over_rate_limit = false;                      ///< over --rate-limit (log only)
+    };
+    std::vector<batched_request> requests_;  ///< one per reply in batch_, in its order
     bool over_limit_now_ = false;            ///< the datagram being decided is over the limit
     echo_counters counters_;
     std::string log_line_;
