@@ -2,7 +2,8 @@
 """Prints 'N passed, N failed' from meson's testlog.json, counting the test cases each runner
 reports in its own words:
 - a doctest executable prints '[doctest] test cases: T | P passed | F failed | S skipped';
-- a Python tool test (test/support/harness.py) prints '[harness] T cases: P passed, F failed';
+- a Python tool test (test/support/harness.py) prints
+  '[harness] T cases: P passed, F failed, S skipped';
 - any other test counts as one case.
 A test that crashed, timed out or exited non-zero after printing counts with no failure in them
 adds one failure for that; a test meson skipped counts as one skipped."""
@@ -14,9 +15,9 @@ SUMMARIES = [
     # doctest's own summary line (it pads the numbers to line them up).
     re.compile(r"\[doctest\] test cases:\s*(?P<total>\d+) \|\s*(?P<passed>\d+) passed \|"
                r"\s*(?P<failed>\d+) failed(?: \|\s*(?P<skipped>\d+) skipped)?"),
-    # harness.run()'s line (the harness skips no single case: a whole test file skips).
+    # harness.run()'s line (a case that cannot run here is skipped, never counted as passed).
     re.compile(r"^\[harness\] (?P<total>\d+) cases?: (?P<passed>\d+) passed, "
-               r"(?P<failed>\d+) failed$", re.MULTILINE),
+               r"(?P<failed>\d+) failed, (?P<skipped>\d+) skipped$", re.MULTILINE),
 ]
 
 

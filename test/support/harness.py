@@ -33,6 +33,15 @@ def case(fn):
     return fn
 
 
+class Skipped(Exception):
+    """Raised by skip(): the case could not run here; counted as skipped, never as passed."""
+
+
+def skip(reason):
+    """Ends the running case as skipped, with the reason (e.g. no root for a namespace)."""
+    raise Skipped(reason)
+
+
 def tool(name):
     """Path of a built tool, e.g. tool('udp-echo'), from UDPKIT_BUILD (set by meson)."""
     return os.path.join(BUILD, "tools", name, name)
@@ -194,7 +203,7 @@ def run():
     if unknown:
         print(f"no such case: {', '.join(sorted(unknown))}", file=sys.stderr)
         sys.exit(2)
-    passed = failed = 0
+    passed = failed = skipped = 0
     for fn in _cases:
         if only and fn.__name__ not in only:
             continue
@@ -203,6 +212,9 @@ def run():
             fn()
             passed += 1
             print(f"ok   {fn.__name__} ({time.monotonic() - start:.2f}s)", flush=True)
+        except Skipped as why:
+            skipped += 1
+            print(f"SKIP {fn.__name__}: {why}", flush=True)
         except Exception:
             failed += 1
             print(f"FAIL {fn.__name__}", flush=True)
@@ -210,5 +222,6 @@ def run():
         finally:
             _end_all()
     # The harness's own summary (scripts/count_tests.py reads it), not an imitation of doctest's.
-    print(f"[harness] {passed + failed} cases: {passed} passed, {failed} failed", flush=True)
+    print(f"[harness] {passed + failed + skipped} cases: {passed} passed, {failed} failed, "
+          f"{skipped} skipped", flush=True)
     sys.exit(1 if failed else 0)

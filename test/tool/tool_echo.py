@@ -331,6 +331,19 @@ def sigterm_sigint_and_sighup_print_the_counters_and_exit_0():
 
 
 @case
+def a_signal_right_after_the_listening_line_still_prints_the_counters():
+    # The handlers exist before "listening on" is printed: a script that stops udp-echo as soon
+    # as it has read that line never kills it without its counters.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        for _ in range(5):
+            proc, _ = start_echo()
+            proc.signal(sig)
+            code, out, err = proc.wait()
+            assert code == 0, (sig, code, err)
+            assert parse_stats(out.strip().splitlines()[-1])["received"] == 0, out
+
+
+@case
 def with_json_every_stdout_line_is_json_and_stats_say_when_and_why():
     proc, server = start_echo("--json", "--log", "--stats-interval", "0.2")  # listening: JSON
     client = udp_client()

@@ -11,8 +11,8 @@ import tempfile
 import time
 
 from echo_counters import adds_up, backlog_drops, parse_stats
-from harness import (BUILD, case, run, run_tool, spawn, start_echo, tool, udp_client, unused_port,
-                     wait_until)
+from harness import (BUILD, case, run, run_tool, skip, spawn, start_echo, tool, udp_client,
+                     unused_port, wait_until)
 from netns import lone_host, unavailable
 
 SEND = tool("udp-send")
@@ -64,8 +64,7 @@ def burst_to_a_secondary_address_of_a_wildcard_echo_loses_nothing():
 def ipv6_wildcard_echo_answers_from_each_of_two_addresses_in_a_namespace():
     why = unavailable()
     if why:
-        print(f"skipped: {why}")
-        return
+        skip(why)
     with lone_host("v6", ("fd00:77::2/128", "fd00:77::3/128")) as inside:
         echo, (_, port) = start_echo(bind="[::]:0", prefix=inside)
         client = (
@@ -109,8 +108,7 @@ def ipv6_wildcard_echo_is_dual_stack_by_default_and_ipv6_only_on_request():
     refuses a broadcast; it says so on start. --ipv6-only takes IPv6 alone."""
     why = unavailable()
     if why:
-        print(f"skipped: {why}")
-        return
+        skip(why)
     with lone_host("ds") as inside:
         def ask(host, port):
             r = run_tool([*inside, "python3", "-c", ONE_REQUEST, host, port])

@@ -12,8 +12,8 @@ import signal
 import socket
 import tempfile
 
-from harness import (case, run, run_tool, spawn, start_echo, tool, udp_client, unused_port,
-                     wait_until)
+from harness import (case, run, run_tool, skip, spawn, start_echo, tool, udp_client,
+                     unused_port, wait_until)
 
 RELAY = tool("udp-relay")
 SEND = tool("udp-send")
@@ -335,13 +335,47 @@ def a_reply_held_past_its_clients_expiry_is_dropped_as_expired():
 def safety_refusals_exit_2():
     for args, text in (
             (["--to", "127.0.0.1:53"], "port 53 is below 1024"),
-            (["--listen", "127.0.0.1:47001", "--to", "127.0.0.1:47001"], "own address"),
+            (["--to", "0.0.0.0:9007"], "a wildcard address is no upstream"),
             (["--to", "9007", "--loss", "5"], 'has no % sign'),
             (["--to", "9007", "--delay", "1", "--jitter", "2"], "larger than --delay"),
             ([], "--to is required")):
         result = run_tool([RELAY, *args])
         assert result.returncode == 2, (args, result)
         assert result.stderr.startswith("udp-relay: ") and text in result.stderr, result.stderr
+
+
+@case
+def an_upstream_that_reaches_the_relays_own_socket_is_refused():
+    # Relayed to itself, each datagram would come back as a new client for ever (doubling with
+    # --duplicate): the relay's own address, or any local address of a wildcard bind's port.
+    port = unused_port()
+    own = [(f"127.0.0.1:{port}", f"127.0.0.1:{port}"),
+           (f"0.0.0.0:{port}", f"127.0.0.1:{port}"),
+           (f"0.0.0.0:{port}", f"127.0.0.2:{port}")]
+    if socket.has_ipv6:
+        own += [(f"[::]:{port}", f"[::1]:{port}")]
+    for listen, to in own:
+        result = run_tool([RELAY, "--listen", listen, "--to", to])
+        assert result.returncode == 2, (listen, to, result)
+        assert "reaches the relay's own socket" in result.stderr, result.stderr
+    # The same port on another address of a specific bind is another socket: relayed.
+    echo, upstream = start_echo(bind="127.0.0.2:0")
+    relay, server, _ = start_relay(upstream, listen=f"127.0.0.1:{upstream[1]}")
+    assert ask(udp_client(), server, b"next door") == b"next door"
+
+
+@case
+def a_signal_right_after_the_listening_line_prints_the_counters_and_exits_0():
+    # The signal handlers exist before "listening on" is printed, so a script that stops the
+    # relay as soon as it has read that line never kills it without its counters.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for _ in range(5):
+            proc = spawn([RELAY, "--to", "127.0.0.1:9007", "--listen", "127.0.0.1:0"])
+            proc.listening()
+            proc.signal(sig)
+            code, rest, _ = proc.wait()
+            assert code == 0, (sig, code, rest)
+            assert "stats: seed=" in rest, rest
 
 
 @case
@@ -352,8 +386,7 @@ def privileged_client_ports_are_refused():
     try:
         client.bind(("127.0.0.1", unused_port(privileged=True)))
     except PermissionError:
-        print("skipped: binding a port below 1024 needs root")
-        return
+        skip("binding a port below 1024 needs root")
     client.sendto(b"from a system port", server)
     s = wait_until(lambda: (lambda s: s if s["forward"]["received"] else None)(stats(relay)), 5,
                    "the datagram to be counted")

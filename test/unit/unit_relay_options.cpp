@@ -135,6 +135,16 @@ TEST_CASE("relay options: forward:/back: prefixes and --direction") {
     CHECK(later.back.loss == doctest::Approx(0.05));
 }
 
+TEST_CASE("relay options: --help lists the exit codes") {
+    auto parsed = parse_relay_options({"--help"});
+    REQUIRE(std::holds_alternative<cli::exit_now>(parsed));
+    const auto& help = std::get<cli::exit_now>(parsed);
+    CHECK(help.code == cli::exit_code::ok);
+    for (const char* part : {"Exit codes: 0 stopped by SIGINT, SIGTERM or SIGHUP", "1 a\nruntime",
+                             "2 usage or configuration error"})
+        CHECK(help.out.find(part) != std::string::npos);
+}
+
 TEST_CASE("relay options: errors name the option, the value and what is accepted") {
     struct bad {
         std::vector<std::string> args;

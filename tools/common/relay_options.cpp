@@ -17,7 +17,10 @@ const char* const examples =
     "  udp-relay --listen 0 --to 9007 --loss 5% --duplicate 2% --reorder 5% --seed 1\n"
     "  udp-relay --to 9007 --loss forward:10% --delay back:50 --jitter back:10\n"
     "  udp-relay --to 9007 --loss-burst 3%:8 --rate 1000 --queue 100\n"
-    "  udp-relay --directory peers.toml --as relay --to echo --bandwidth 1e6 --json\n";
+    "  udp-relay --directory peers.toml --as relay --to echo --bandwidth 1e6 --json\n"
+    "\nExit codes: 0 stopped by SIGINT, SIGTERM or SIGHUP (after printing the counters), 1 a\n"
+    "runtime failure (e.g. the address is in use), 2 usage or configuration error (bad option,\n"
+    "an upstream that reaches the relay itself, invalid directory: FILE:LINE:COL).\n";
 
 /// Reads one impairment's value (without its direction prefix) into an impairment.
 using value_reader = std::function<result<void>(std::string_view, impairment&)>;
@@ -102,8 +105,8 @@ cli::parsed<relay_options> parse_relay_options(std::vector<std::string> args) {
         "socket per client) and the replies back, one datagram per datagram, byte for byte, and "
         "can lose, duplicate, reorder, delay, rate-limit, corrupt or truncate them, per "
         "direction (forward: client to upstream, back: upstream to client), repeatably with "
-        "--seed. Prints 'listening on ADDR' and the seed first; counters on SIGINT/SIGTERM "
-        "(then exits 0), SIGUSR1 and every --stats-interval.",
+        "--seed. Prints 'listening on ADDR' and the seed first; counters on "
+        "SIGINT/SIGTERM/SIGHUP (then exits 0), SIGUSR1 and every --stats-interval.",
         examples);
     std::string listen_text;
     std::string direction_text;

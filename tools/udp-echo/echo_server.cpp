@@ -337,6 +337,14 @@ int run_echo(const echo_options& options) {
             std::fprintf(stderr, "udp-echo: %s\n", joined.error().message.c_str());
             return 1;
         }
+        // Signals are caught before "listening on" is out: a client that stops udp-echo as soon
+        // as it has read that line still gets the counters.
+        stats_reports reports(loop, options.stats_interval,
+                              [&](stats_reason why) { server.print_stats(why); });
+        if (auto started = reports.start(); !started) {
+            std::fprintf(stderr, "udp-echo: %s\n", started.error().message.c_str());
+            return 1;
+        }
         const bool v6_wildcard =
             sock.is_wildcard() && sock.local_address().family() == ip_family::v6;
         std::printf("%s\n", format_listening(sock.local_address(), options.json,
@@ -353,12 +361,6 @@ int run_echo(const echo_options& options) {
             std::printf("%s\n", format_joined(j.label, j.interface, options.json).c_str());
         std::fflush(stdout);
 
-        stats_reports reports(loop, options.stats_interval,
-                              [&](stats_reason why) { server.print_stats(why); });
-        if (auto started = reports.start(); !started) {
-            std::fprintf(stderr, "udp-echo: %s\n", started.error().message.c_str());
-            return 1;
-        }
         auto receiving = sock.start_receive([&](const datagram& d) { server.on_datagram(d); },
                                             [&](const socket_error& e) { server.on_error(e); });
         if (!receiving) {

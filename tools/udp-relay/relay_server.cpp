@@ -11,6 +11,7 @@
 #include "notices.hpp"
 #include "udpkit/io/error_codes.hpp"
 #include "udpkit/io/event_loop.hpp"
+#include "udpkit/io/interfaces.hpp"
 #include "udpkit/io/resolve.hpp"
 #include "udpkit/io/signal.hpp"
 #include "udpkit/io/timer.hpp"
@@ -70,9 +71,11 @@ result<relay_ends> resolve_ends(event_loop& loop, const relay_options& o) {
                     std::to_string(ends.upstream.port()) +
                     " is below 1024 (a system service; relaying to it risks loops and "
                     "reflection); --allow-privileged-ports relays to it anyway");
-    if (ends.upstream == ends.listen)
+    if (ends.upstream.is_unspecified())
         return fail("--to " + ends.upstream.to_string() +
-                    " is the relay's own address: it would relay to itself");
+                    ": a wildcard address is no upstream (replies would come from another "
+                    "address); name the host, e.g. 127.0.0.1:" +
+                    std::to_string(ends.upstream.port()));
     if (o.max_message || peer_limit) {
         const auto bytes = o.max_message ? *o.max_message : peer_limit->bytes();
         for (const auto family : {ends.listen.family(), ends.upstream.family()}) {
@@ -83,6 +86,24 @@ result<relay_ends> resolve_ends(event_loop& loop, const relay_options& o) {
         }
     }
     return ends;
+}
+
+/// Whether datagrams sent to `upstream` reach the relay's own listening socket: its exact
+/// address, or, on a wildcard bind, any local address of a family it takes on its port. Such
+/// a relay would forward each datagram to itself as a new client, for ever (and with
+/// --duplicate, ever more of them).
+bool reaches_itself(const udp_socket& listen, const ip_endpoint& upstream) {
+    const ip_endpoint& own = listen.local_address();
+    if (upstream.port() != own.port())
+        return false;
+    if (upstream == own)
+        return true;
+    if (!listen.is_wildcard() || (upstream.family() != own.family() && !listen.is_dual_stack()))
+        return false;
+    if (upstream.is_loopback())
+        return true;
+    auto interfaces = local_interface_addresses();
+    return interfaces && find_address(*interfaces, upstream) != nullptr;
 }
 
 /// The local address of a client's upstream socket: a free port on the loopback address when
@@ -332,21 +353,30 @@ int run_relay(const relay_options& options) {
             return 1;
         }
         udp_socket& sock = **socket;
+        if (reaches_itself(sock, ends->upstream)) {
+            std::fprintf(stderr,
+                         "udp-relay: --to %s reaches the relay's own socket (listening on %s): "
+                         "it would relay to itself\n",
+                         ends->upstream.to_string().c_str(),
+                         sock.local_address().to_string().c_str());
+            return 2;
+        }
         const std::uint64_t seed = options.seed ? *options.seed : random_seed();
         relay_server server(loop, options, sock, *ends, seed);
 
-        std::printf("listening on %s\n", sock.local_address().to_string().c_str());
-        std::printf("relaying to %s, seed %llu (--seed %llu repeats this run)\n",
-                    ends->upstream.to_string().c_str(), static_cast<unsigned long long>(seed),
-                    static_cast<unsigned long long>(seed));
-        std::fflush(stdout);
-
+        // Signals are caught before "listening on" is out: a client that stops the relay as
+        // soon as it has read that line still gets the counters.
         stats_reports reports(loop, options.stats_interval,
                               [&](stats_reason) { server.print_stats(); });
         if (auto started = reports.start(); !started) {
             std::fprintf(stderr, "udp-relay: %s\n", started.error().message.c_str());
             return 1;
         }
+        std::printf("listening on %s\n", sock.local_address().to_string().c_str());
+        std::printf("relaying to %s, seed %llu (--seed %llu repeats this run)\n",
+                    ends->upstream.to_string().c_str(), static_cast<unsigned long long>(seed),
+                    static_cast<unsigned long long>(seed));
+        std::fflush(stdout);
         // Idle clients are looked for four times per --idle, at most once a second.
         timer expiry(loop);
         const auto expiry_ms = std::clamp<std::uint64_t>(
