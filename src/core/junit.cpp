@@ -92,7 +92,7 @@ junit_suite junit_from_script(std::string_view source,
         junit_case c;
         c.name = std::to_string(r.pos.line) + ":" + std::to_string(r.pos.column) + " " + r.line;
         if (!r.iteration.empty())
-            c.name += " [iteration " + r.iteration + "]";
+            c.name += " [" + r.iteration + "]"; // as the terminal shows it
         c.classname = std::string(source);
         c.seconds = static_cast<double>(r.finished_ns - r.started_ns) / 1e9;
         c.failed = failed;

@@ -446,6 +446,12 @@ result<std::vector<group>> parse_groups(const toml::table& groups, const peer_di
                       "address " + g->address.to_string() + " of group \"" + name +
                           "\" is already used by group \"" + first->name +
                           "\"; each group needs its own address and port");
+        if (const peer* owner = dir.find(g->address)) // only a broadcast address can clash
+            return at(table->get("address")->source(), source,
+                      "address " + g->address.to_string() + " of group \"" + name +
+                          "\" is peer \"" + owner->name +
+                          "\"'s address; a group needs an address of its own, or datagrams "
+                          "from it could not be told apart");
         out.push_back(std::move(*g));
     }
     return out;

@@ -343,6 +343,22 @@ def invalid_script_with_junit_writes_a_report_with_one_error_test_case():
 
 
 @case
+def a_script_stopped_before_it_runs_still_writes_a_junit_report_saying_why():
+    # Not only a parse error: a bad directory, a message limit over IPv4's, an unknown
+    # interface. The report holds one error test case with the message stderr showed.
+    path = script_file('target 127.0.0.1:9\nsend "x"\n')
+    bad_directory = script_file('[peers.a]\naddress = "nowhere"\n')
+    for extra in (["--directory", bad_directory], ["--max-message", "65508"]):
+        junit = tempfile.mktemp(suffix=".xml")
+        r = run_tool([SEND, "--script", path, "--junit", junit, *extra])
+        assert r.returncode == 2, (extra, r.stderr)
+        root = ElementTree.parse(junit).getroot()
+        assert (root.get("tests"), root.get("errors")) == ("1", "1"), (extra, root.attrib)
+        error = root.find("./testsuite/testcase/error")
+        assert r.stderr == f"udp-send: {error.get('message')}\n", (r.stderr, error.attrib)
+
+
+@case
 def file_that_is_a_directory_is_a_usage_error_with_nothing_sent():
     silent = udp_client(timeout=0.3)
     port = silent.getsockname()[1]

@@ -68,8 +68,15 @@ int run_script(const send_options& o) {
         return report_failure(cli::usage, "--junit " + o.junit + ": cannot write the report: " +
                                               std::strerror(errno) + "; nothing was sent");
     session s;
+    // Every exit before the script runs leaves a report with one error test case (the reason),
+    // never an empty file: a CI job reads why nothing ran.
+    auto not_run = [&](int code) {
+        if (!report.write(junit_for_invalid_script(o.script, s.last_failure())))
+            report_failure(cli::failure, "cannot write the JUnit report " + o.junit);
+        return code;
+    };
     if (auto exit = s.load_directory(o))
-        return *exit;
+        return not_run(*exit);
     script::parse_context context;
     context.directory = s.directory();
     if (!o.target.empty())
@@ -78,12 +85,8 @@ int run_script(const send_options& o) {
     context.default_timeout_ns = o.timeout_ms * 1'000'000;
     context.broadcast = o.group.broadcast;
     auto program = script::load(o.script, context);
-    if (!program) {
-        const std::string why = program.error().to_string();
-        if (!report.write(junit_for_invalid_script(o.script, why)))
-            report_failure(cli::failure, "cannot write the JUnit report " + o.junit);
-        return report_failure(cli::usage, why);
-    }
+    if (!program)
+        return not_run(s.failed(cli::usage, program.error().to_string()));
 
     std::vector<resolved_target> targets;
     std::vector<ip_endpoint> addresses;
@@ -93,9 +96,9 @@ int run_script(const send_options& o) {
     for (const auto& spec : program->targets) {
         auto t = s.resolve(spec, o.group.broadcast);
         if (!t)
-            return report_failure(cli::failure, t.error().message);
+            return not_run(s.failed(cli::failure, t.error().message));
         if (auto fits = check_family_limit(*t); !fits)
-            return report_failure(cli::usage, fits.error().message);
+            return not_run(s.failed(cli::usage, fits.error().message));
         index_of.emplace(t->address, targets.size()); // the first name of an address wins
         addresses.push_back(t->address);
         labels.push_back(t->label);
@@ -112,20 +115,20 @@ int run_script(const send_options& o) {
             multicast = &t;
         if (t.kind == send_kind::broadcast && !o.group.broadcast)
             if (auto fits = check_group_target(t.kind, t.spec.group, o.group, t.label); !fits)
-                return report_failure(cli::usage, fits.error().message);
+                return not_run(s.failed(cli::usage, fits.error().message));
     }
     if (multicast == nullptr && !targets.empty())
         if (auto fits = check_group_target(targets[0].kind, targets[0].spec.group, o.group,
                                            targets[0].label);
             !fits)
-            return report_failure(cli::usage, fits.error().message);
+            return not_run(s.failed(cli::usage, fits.error().message));
     if (auto exit = s.open_socket(
             o.bind, addresses, *message_limit::make(static_cast<long long>(largest), ip_family::v6),
             o.offload))
-        return *exit;
+        return not_run(*exit);
     if (auto exit = s.configure_groups(o, multicast != nullptr ? multicast->spec.group : nullptr,
                                        multicast != nullptr))
-        return *exit;
+        return not_run(*exit);
 
     script::interpreter run(*program, labels);
     for (std::size_t i = 0; i < targets.size(); ++i) {
@@ -181,7 +184,7 @@ int run_script(const send_options& o) {
             drive();
         });
     if (!started)
-        return report_failure(cli::failure, started.error().message);
+        return not_run(s.failed(cli::failure, started.error().message));
     {
         stop_signals signals(s.loop(), [&](int) {
             interrupted = "interrupted";

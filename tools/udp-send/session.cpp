@@ -15,12 +15,17 @@ int report_failure(int code, const std::string& message) {
     return code;
 }
 
+int session::failed(int code, const std::string& message) {
+    last_failure_ = message;
+    return report_failure(code, message);
+}
+
 std::optional<int> session::load_directory(const send_options& options) {
     if (options.directory.empty())
         return std::nullopt;
     auto d = peer_directory::load(options.directory);
     if (!d)
-        return report_failure(cli::usage, d.error().to_string());
+        return failed(cli::usage, d.error().to_string());
     directory_ = std::move(d).value();
     return std::nullopt;
 }
@@ -30,12 +35,12 @@ std::variant<resolved_target, int> session::command_line_target(const send_optio
         return *exit;
     auto spec = script::make_target(options.target, directory(), max_message(options));
     if (!spec)
-        return report_failure(cli::usage, spec.error().message);
+        return failed(cli::usage, spec.error().message);
     auto to = resolve(*spec, options.group.broadcast);
     if (!to)
-        return report_failure(cli::failure, to.error().message);
+        return failed(cli::failure, to.error().message);
     if (auto fits = check_family_limit(*to); !fits)
-        return report_failure(cli::usage, fits.error().message);
+        return failed(cli::usage, fits.error().message);
     return std::move(to).value();
 }
 
@@ -60,34 +65,34 @@ result<resolved_target> session::resolve(const script::target_spec& spec, bool b
 
 std::optional<int> session::configure_groups(const send_options& options, const group* defaults,
                                              bool multicast) {
-    auto failed = [](const std::string& what, const error& e) {
-        return report_failure(cli::failure, what + ": " + e.message);
+    auto refused = [this](const std::string& what, const error& e) {
+        return failed(cli::failure, what + ": " + e.message);
     };
     if (options.group.broadcast)
         if (auto on = socket_->set_broadcast(true); !on)
-            return failed("--broadcast", on.error());
+            return refused("--broadcast", on.error());
     if (!multicast)
         return std::nullopt;
     const multicast_settings settings = settings_for(defaults, options.group);
     if (settings.ttl)
         if (auto set = socket_->set_multicast_ttl(*settings.ttl); !set)
-            return failed("--ttl " + std::to_string(*settings.ttl), set.error());
+            return refused("--ttl " + std::to_string(*settings.ttl), set.error());
     if (settings.loop)
         if (auto set = socket_->set_multicast_loop(*settings.loop); !set)
-            return failed(*settings.loop ? "--loop" : "--no-loop", set.error());
+            return refused(*settings.loop ? "--loop" : "--no-loop", set.error());
     if (!settings.interface.empty()) {
         auto index = find_interface(settings.interface);
         if (!index)
-            return report_failure(cli::usage, "--interface: " + index.error().message);
+            return failed(cli::usage, "--interface: " + index.error().message);
         if (auto set = socket_->set_multicast_interface(*index); !set)
-            return failed("--interface " + settings.interface, set.error());
+            return refused("--interface " + settings.interface, set.error());
     }
     return std::nullopt;
 }
 
 std::optional<int> session::prepare_target(const send_options& options, const resolved_target& to) {
     if (auto fits = check_group_target(to.kind, to.spec.group, options.group, to.label); !fits)
-        return report_failure(cli::usage, fits.error().message);
+        return failed(cli::usage, fits.error().message);
     return configure_groups(options, to.spec.group, to.kind == send_kind::multicast);
 }
 
@@ -97,7 +102,7 @@ std::optional<int> session::open_socket(const std::string& bind, const std::vect
     if (!bind.empty()) {
         auto parsed = resolve_now(loop_, bind);
         if (!parsed)
-            return report_failure(cli::failure, "--bind " + bind + ": " + parsed.error().message);
+            return failed(cli::failure, "--bind " + bind + ": " + parsed.error().message);
         local = *parsed;
     } else {
         const bool v6 = !to.empty() && to.front().family() == ip_family::v6;
@@ -109,16 +114,16 @@ std::optional<int> session::open_socket(const std::string& bind, const std::vect
     }
     for (const auto& t : to)
         if (t.family() != local.family())
-            return report_failure(
-                cli::usage, "target " + t.to_string() + " and local address " + local.to_string() +
-                                " are of different IP families; one run uses one family");
+            return failed(cli::usage, "target " + t.to_string() + " and local address " +
+                                          local.to_string() +
+                                          " are of different IP families; one run uses one family");
     socket_options options;
     options.limit = limit;
     options.report_unreachable = true;
     options.offload = offload;
     auto s = udp_socket::bind(loop_, local, options);
     if (!s)
-        return report_failure(cli::failure, s.error().message);
+        return failed(cli::failure, s.error().message);
     socket_ = std::move(s).value();
     return std::nullopt;
 }
@@ -136,7 +141,7 @@ bool session::close() {
     wake_.reset();
     auto closed = loop_.close();
     if (!closed)
-        report_failure(cli::failure, closed.error().message);
+        failed(cli::failure, closed.error().message);
     return static_cast<bool>(closed);
 }
 

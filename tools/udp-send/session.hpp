@@ -71,6 +71,12 @@ public:
     std::optional<int> open_socket(const std::string& bind, const std::vector<ip_endpoint>& to,
                                    message_limit limit, bool offload);
 
+    /// Prints `udp-send: message` (report_failure), remembers it as last_failure() and
+    /// returns `code`: every error of the methods above goes through here.
+    int failed(int code, const std::string& message);
+    /// The last error printed through failed(): what a JUnit report says when the run stopped.
+    [[nodiscard]] const std::string& last_failure() const noexcept { return last_failure_; }
+
     event_loop& loop() noexcept { return loop_; }
     udp_socket& socket() noexcept { return *socket_; }
     timer& wake() noexcept { return *wake_; }
@@ -86,6 +92,7 @@ private:
     std::optional<peer_directory> directory_;
     std::unique_ptr<udp_socket> socket_;
     std::unique_ptr<timer> wake_ = std::make_unique<timer>(loop_);
+    std::string last_failure_;
 };
 
 /// --max-message if given: the limit of every target, peers too (see script::make_target).
