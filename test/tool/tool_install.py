@@ -3,10 +3,12 @@ headers and udpkit.pc in place; a program built only from the installed files (t
 pkg-config) links and runs; the installed completion completes options and directory names."""
 import glob
 import os
+import re
+import shutil
 import subprocess
 import tempfile
 
-from harness import case, run, run_tool
+from harness import case, run, run_tool, skip
 
 BUILD = os.environ["UDPKIT_BUILD"]
 SOURCE = os.environ["UDPKIT_SOURCE"]
@@ -61,6 +63,19 @@ def install_puts_tools_pages_completion_and_unit_in_place():
         assert "DynamicUser=yes" in unit and "\nCapabilityBoundingSet=\n" in unit, unit
         exec_start = [line for line in unit.split("\n") if line.startswith("ExecStart=")]
         assert exec_start[0].endswith("/bin/udp-echo --bind %I"), exec_start
+
+
+@case
+def the_units_security_score_is_no_worse_than_the_readmes():
+    # README: systemd-analyze security --offline=yes rates the unit 1.1 (0 best, 10 worst).
+    if shutil.which("systemd-analyze") is None:
+        skip("no systemd-analyze")
+    r = run_tool(["systemd-analyze", "security", "--offline=yes",
+                  os.path.join(BUILD, "systemd", "udp-echo@.service")], timeout=60)
+    assert r.returncode == 0, r.stderr
+    score = re.search(r"Overall exposure level for \S+: (\d+\.\d)", r.stdout)
+    assert score, r.stdout[-500:]
+    assert float(score.group(1)) <= 1.1, f"the unit scores {score.group(1)}, README says 1.1"
 
 
 def complete(dest, line):
