@@ -134,6 +134,9 @@ struct relay_counters {
     std::uint64_t corrupted = 0;  ///< one byte changed
     std::uint64_t truncated = 0;  ///< cut to --truncate bytes
     std::uint64_t pending = 0;    ///< held or delayed now, not yet forwarded or dropped
+    /// Datagrams the kernel dropped before the relay read them (a full receive buffer): never
+    /// received, so outside adds_up(). Set by the I/O layer's owner from its sockets.
+    std::uint64_t kernel_drops = 0;
     std::array<std::uint64_t, relay_drop_count> dropped_by{};
 
     [[nodiscard]] std::uint64_t dropped(relay_drop cause) const noexcept {

@@ -43,7 +43,8 @@ void append_direction(std::string& out, const relay_counters& c, bool json,
                                  {"queued", c.queued},
                                  {"corrupted", c.corrupted},
                                  {"truncated", c.truncated},
-                                 {"pending", c.pending}});
+                                 {"pending", c.pending},
+                                 {"kernel_drops", c.kernel_drops}});
     append_counters(out, fields, json, prefix);
 }
 

@@ -12,6 +12,7 @@ import signal
 import socket
 import tempfile
 
+from echo_counters import backlog_drops
 from harness import (case, run, run_tool, skip, spawn, start_echo, tool, udp_client,
                      unused_port, wait_until)
 
@@ -376,6 +377,30 @@ def a_signal_right_after_the_listening_line_prints_the_counters_and_exits_0():
             code, rest, _ = proc.wait()
             assert code == 0, (sig, code, rest)
             assert "stats: seed=" in rest, rest
+
+
+@case
+def kernel_drops_are_counted_so_that_sent_is_received_plus_kernel_drops():
+    # A stopped relay reads nothing: a flood fills its listening socket's buffer and the
+    # kernel drops the rest, which the relay reports as forward.kernel_drops once it runs again.
+    echo, upstream = start_echo()
+    relay, server, _ = start_relay(upstream)
+    client = udp_client()
+    relay.signal(signal.SIGSTOP)
+    before = backlog_drops()
+    sent = 20000
+    try:
+        for _ in range(sent):
+            client.sendto(b"k" * 200, server)
+    finally:
+        relay.signal(signal.SIGCONT)
+    backlog = backlog_drops() - before  # loopback's one other place to lose a datagram
+    s = wait_until(lambda: (lambda s: s if s["forward"]["received"] + s["forward"]["kernel_drops"]
+                            + backlog >= sent else None)(stats(relay)), 10,
+                   "every datagram received or counted as dropped by the kernel")
+    assert s["forward"]["kernel_drops"] > 0, s
+    assert s["forward"]["received"] + s["forward"]["kernel_drops"] + backlog == sent, (backlog, s)
+    assert s["back"]["kernel_drops"] == 0 and adds_up(s), s
 
 
 @case

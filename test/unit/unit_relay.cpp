@@ -484,16 +484,19 @@ TEST_CASE("the stats line, text and JSON") {
     f.forwarded = 9;
     f.dropped_by[static_cast<std::size_t>(relay_drop::loss)] = 1;
     relay_counters b;
+    b.kernel_drops = 3;
     const std::string text = format_relay_stats(42, t, f, b, false);
     CHECK(text.rfind("stats: seed=42 clients=1 clients_expired=0 forward.received=10 "
                      "forward.forwarded=9 forward.dropped=1 forward.dropped_loss=1 ",
                      0) == 0);
     CHECK(text.find(" back.received=0 back.forwarded=0") != std::string::npos);
-    CHECK(text.find("back.pending=0") == text.size() - 14);
+    const std::string tail = " back.pending=0 back.kernel_drops=3";
+    CHECK(text.find(tail) == text.size() - tail.size());
     const std::string json = format_relay_stats(42, t, f, b, true);
     CHECK(json.rfind("{\"seed\":42,\"clients\":1,\"clients_expired\":0,\"forward\":{\"received\""
                      ":10,\"forwarded\":9,\"dropped\":1,\"dropped_loss\":1,",
                      0) == 0);
     CHECK(json.find(",\"back\":{\"received\":0,") != std::string::npos);
-    CHECK(json.substr(json.size() - 2) == "}}");
+    CHECK(json.find("\"forward\":{") < json.find("\"kernel_drops\":0"));
+    CHECK(json.substr(json.size() - 19) == ",\"kernel_drops\":3}}");
 }

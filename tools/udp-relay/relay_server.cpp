@@ -158,9 +158,9 @@ public:
                                " refused until one is idle for --idle seconds");
             return;
         }
-        upstream& u = upstreams_[*admitted.slot];
         if (admitted.added)
-            u = {};
+            close_upstream(*admitted.slot);
+        upstream& u = upstreams_[*admitted.slot];
         if (!u.socket && !open_upstream(*admitted.slot, admitted.id, d.from, now)) {
             forward_.refuse(relay_drop::send_error);
             return;
@@ -189,13 +189,20 @@ public:
     /// Forgets the clients idle for --idle seconds and closes their upstream sockets.
     void expire_idle(std::uint64_t now) {
         for (const std::size_t slot : clients_.expire(now))
-            upstreams_[slot] = {};
+            close_upstream(slot);
     }
 
-    /// Prints one stats line (text or JSON) on stdout.
+    /// Prints one stats line (text or JSON) on stdout, with the kernel's drops: the listening
+    /// socket's are the forward direction's, the upstream sockets' (closed ones too) the back's.
     void print_stats() {
-        const std::string line = format_relay_stats(seed_, clients_, forward_.counters(),
-                                                    back_.counters(), options_.json);
+        relay_counters forward = forward_.counters();
+        relay_counters back = back_.counters();
+        forward.kernel_drops = listen_.kernel_drops();
+        back.kernel_drops = closed_upstream_drops_;
+        for (const auto& u : upstreams_)
+            if (u.socket)
+                back.kernel_drops += u.socket->kernel_drops();
+        const std::string line = format_relay_stats(seed_, clients_, forward, back, options_.json);
         std::fprintf(stdout, "%s\n", line.c_str());
         std::fflush(stdout);
     }
@@ -205,6 +212,13 @@ private:
         std::unique_ptr<udp_socket> socket;
         std::optional<local_source> reply_from; ///< where replies to the client leave from
     };
+
+    /// Closes a slot's upstream socket (if any), keeping its kernel drop count.
+    void close_upstream(std::size_t slot) {
+        if (upstreams_[slot].socket)
+            closed_upstream_drops_ += upstreams_[slot].socket->kernel_drops();
+        upstreams_[slot] = {};
+    }
 
     bool open_upstream(std::size_t slot, std::uint64_t id, const ip_endpoint& client,
                        std::uint64_t now) {
@@ -324,6 +338,7 @@ private:
     timer due_timer_;
     std::optional<std::uint64_t> armed_ns_;
     std::uint64_t last_full_scan_ns_ = 0;
+    std::uint64_t closed_upstream_drops_ = 0; ///< kernel drops of upstream sockets now closed
     cli::notices notices_{"udp-relay", notice_rate, event_loop::now_ns()};
 };
 
