@@ -5,14 +5,17 @@
 
 Builds what it needs (a release build in --build), then for each round runs every responder in
 turn with the same load generator and settings: a flood of 64-byte and of 1024-byte datagrams
-with 64 in flight for --seconds each, and a one-at-a-time ping-pong of 64-byte datagrams. Rounds
+with 64 in flight for --seconds each (sendmmsg/recvmmsg), the 64-byte flood again from a client
+that sends and receives one datagram per call (send/recv, the usual client), and a one-at-a-time
+ping-pong of 64-byte datagrams. Rounds
 interleave the responders so that a noisy spell on the machine hits all of them; each figure is
 the median over the rounds. The responder's CPU time per echoed datagram (from /proc/PID/stat)
 is shown too: on a shared machine it varies far less than the rates do. Against udp-echo,
 udp-send's own ping-pong (a burst with --window 1, RTTs from kernel receive timestamps) runs in
 the same rounds beside the load generator's, and udp-send's own flood: a 1,000,000-probe burst
 of 64-byte probes with UDP GSO/GRO (256 in flight: four GSO sends of 64) and with --no-offload
-(64 in flight, as the load generator keeps). Rates are shown as a ratio of the recvmmsg/sendmmsg
+on both sides (udp-send and a udp-echo started with --no-offload; 64 in flight, as the load
+generator keeps). Rates are shown as a ratio of the recvmmsg/sendmmsg
 batch loop with the load generator (the batch-loop pair), the ping-pong median RTT as a ratio of
 the blocking loop. Where sockperf is installed (Debian's package), its server `sockperf sr` is
 measured in the same rounds with its own clients, `sockperf pp` (round trips, as fast as they
@@ -78,10 +81,11 @@ class Responder:
         self.p.wait()
 
 
-def flood(build_dir, responder, size, seconds, pin):
-    """The flood's figures, plus the responder's CPU microseconds per datagram it echoed."""
+def flood(build_dir, responder, size, seconds, pin, mode="flood"):
+    """The flood's figures, plus the responder's CPU microseconds per datagram it echoed.
+    mode: load_gen's flood (sendmmsg/recvmmsg) or flood1 (one datagram per call)."""
     before = responder.cpu_seconds()
-    f = generate(build_dir, "flood", responder.address, size, seconds, pin)
+    f = generate(build_dir, mode, responder.address, size, seconds, pin)
     f["cpu_us"] = (responder.cpu_seconds() - before) * 1e6 / max(f["total"], 1)
     return f
 
@@ -179,11 +183,11 @@ def main():
     }
     if a.baseline:
         responders["udp-echo (baseline)"] = [os.path.abspath(a.baseline), "--bind", "0"]
-    results = {name: {"r64": [], "r1024": [], "rtt": [], "p99": [], "cpu64": [], "cpu1024": []}
-               for name in responders}
+    results = {name: {"r64": [], "r1024": [], "r64one": [], "rtt": [], "p99": [], "cpu64": [],
+                      "cpu1024": []} for name in responders}
     rss = []
     send_rtt, load_gen_rtt = [], []  # ping-pong against udp-echo, same rounds
-    floods = {True: [], False: []}   # udp-send's flood against udp-echo: with and without offload
+    floods = {True: [], False: []}   # udp-send's flood against udp-echo: offload on / both off
     sockperf = [] if shutil.which("sockperf") else None
     print(f"{a.rounds} round(s), {a.seconds:g} s per measurement, 64 in flight, "
           f"{'pinned: responder CPU 1, generator CPU 0' if a.pin else 'not pinned'}",
@@ -194,6 +198,7 @@ def main():
             try:
                 f64 = flood(build_dir, r, 64, a.seconds, a.pin)
                 f1024 = flood(build_dir, r, 1024, a.seconds, a.pin)
+                f64one = flood(build_dir, r, 64, a.seconds, a.pin, mode="flood1")
                 pp = generate(build_dir, "pingpong", r.address, 64, a.seconds, a.pin)
                 if name == "udp-echo":
                     rss.append(r.peak_rss_kb())
@@ -204,10 +209,17 @@ def main():
                           f"{sp['median_us']:.1f} us (load_gen ping-pong {pp['median_us']:.1f} "
                           f"us)", flush=True)
                     for offload in (True, False):
-                        fl = send_flood(build_dir, r.address, offload, a.seconds, a.pin)
+                        # Without offload on both sides: a udp-echo of its own, --no-offload.
+                        plain = None if offload else Responder(args + ["--no-offload"], a.pin)
+                        try:
+                            fl = send_flood(build_dir, (plain or r).address, offload, a.seconds,
+                                            a.pin)
+                        finally:
+                            if plain:
+                                plain.stop()
                         floods[offload].append(fl)
                         print(f"  round {round_no + 1} udp-send --burst 1000000 against udp-echo "
-                              f"{'with GSO/GRO' if offload else '--no-offload'}: "
+                              f"{'with GSO/GRO' if offload else '--no-offload on both'}: "
                               f"{fl['rate']:.0f} /s, lost {fl['lost']}, replies 64 bytes: "
                               f"{fl['sizes_ok']}", flush=True)
                     rss.append(r.peak_rss_kb())
@@ -215,12 +227,14 @@ def main():
                 r.stop()
             results[name]["r64"].append(f64["rate"])
             results[name]["r1024"].append(f1024["rate"])
+            results[name]["r64one"].append(f64one["rate"])
             results[name]["rtt"].append(pp["median_us"])
             results[name]["p99"].append(pp["p99_us"])
             results[name]["cpu64"].append(f64["cpu_us"])
             results[name]["cpu1024"].append(f1024["cpu_us"])
             print(f"  round {round_no + 1} {name}: {f64['rate']:.0f} /s (64 B), "
-                  f"{f1024['rate']:.0f} /s (1024 B), ping-pong median {pp['median_us']:.1f} us, "
+                  f"{f1024['rate']:.0f} /s (1024 B), {f64one['rate']:.0f} /s (64 B, one per "
+                  f"call), ping-pong median {pp['median_us']:.1f} us, "
                   f"CPU {f64['cpu_us']:.1f}/{f1024['cpu_us']:.1f} us per datagram", flush=True)
         if sockperf is not None:
             sp = sockperf_round(a.seconds, a.pin)
@@ -240,12 +254,13 @@ def main():
     batch = med["batch loop (recvmmsg/sendmmsg)"]
     blocking = med["blocking loop (recvfrom/sendto)"]
     print()
-    print("| responder | 64 B /s | x batch | 1024 B /s | x batch | ping-pong median us "
-          "| x blocking | p99 us | CPU us/datagram 64 B, 1024 B |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| responder | 64 B /s | x batch | 1024 B /s | x batch | 64 B, one per call /s "
+          "| x batch | ping-pong median us | x blocking | p99 us | CPU us/datagram 64 B, 1024 B |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, m in med.items():
         print(f"| {name} | {m['r64']:.0f} | {m['r64'] / batch['r64']:.2f} | {m['r1024']:.0f} | "
-              f"{m['r1024'] / batch['r1024']:.2f} | {m['rtt']:.1f} | "
+              f"{m['r1024'] / batch['r1024']:.2f} | {m['r64one']:.0f} | "
+              f"{m['r64one'] / batch['r64one']:.2f} | {m['rtt']:.1f} | "
               f"{m['rtt'] / blocking['rtt']:.2f} | {m['p99']:.0f} | "
               f"{m['cpu64']:.1f}, {m['cpu1024']:.1f} |")
     echo = med["udp-echo"]
@@ -253,7 +268,8 @@ def main():
     print()
     print("| udp-send --burst 1000000 --size 64 against udp-echo | /s | x batch-loop pair |")
     print("|---|---:|---:|")
-    for offload, label in ((True, "GSO/GRO, 256 in flight"), (False, "--no-offload, 64 in flight")):
+    for offload, label in ((True, "GSO/GRO, 256 in flight"),
+                           (False, "--no-offload on both sides, 64 in flight")):
         print(f"| {label} | {flood_rate[offload]:.0f} | {flood_rate[offload] / batch['r64']:.2f} |")
     if sockperf:
         sp = {k: statistics.median(r[k] for r in sockperf) for k in ("pp", "pp_median_us", "tp")}
@@ -285,6 +301,8 @@ def main():
          echo["r64"] / batch["r64"] >= 1.0),
         ("echo rate >= 1.0x batch loop, plain load generator (1024 B)",
          echo["r1024"] / batch["r1024"] >= 1.0),
+        ("echo rate >= 1.0x batch loop, a client sending one datagram per call (64 B)",
+         echo["r64one"] / batch["r64one"] >= 1.0),
         ("echo rate >= 2x blocking loop (64 B)", echo["r64"] / blocking["r64"] >= 2),
         ("echo rate >= 2x blocking loop (1024 B)", echo["r1024"] / blocking["r1024"] >= 2),
         ("ping-pong median <= 1.15x blocking loop", echo["rtt"] / blocking["rtt"] <= 1.15),

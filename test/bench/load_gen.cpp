@@ -2,9 +2,11 @@
 //
 //   load_gen flood HOST:PORT SIZE SECONDS [IN_FLIGHT]   keeps IN_FLIGHT (64) datagrams of SIZE
 //                                                        bytes outstanding; prints the reply rate
+//   load_gen flood1 HOST:PORT SIZE SECONDS [IN_FLIGHT]  the same, one datagram per send() and
+//                                                        recv() call: the usual client
 //   load_gen pingpong HOST:PORT SIZE SECONDS            one datagram at a time; prints RTTs
 //
-// It uses batched system calls (sendmmsg/recvmmsg) itself so that it is not the bottleneck of
+// flood uses batched system calls (sendmmsg/recvmmsg) so that it is not the bottleneck of
 // what it measures. Replies that do not come within 50 ms count as lost and free their slots.
 // Each datagram starts with a running number (as udp-send's probes do): a stream of identical
 // datagrams for seconds is what udp-echo's loop breaker refuses.
@@ -59,7 +61,35 @@ void number(char* datagram, std::size_t size, unsigned long long n) {
     std::memcpy(datagram, &n, std::min(size, sizeof n));
 }
 
-int flood(int fd, std::size_t size, double seconds, int in_flight) {
+/// Up to `count` datagrams from `msgs`: one sendmmsg/recvmmsg, or (batched false) one send or
+/// recv per datagram, as most clients do. Returns how many, or <= 0 if none.
+int send_some(int fd, mmsghdr* msgs, int count, bool batched) {
+    if (batched)
+        return sendmmsg(fd, msgs, static_cast<unsigned>(count), 0);
+    int n = 0;
+    for (; n < count; ++n) {
+        const iovec& v = *msgs[n].msg_hdr.msg_iov;
+        if (send(fd, v.iov_base, v.iov_len, 0) < 0)
+            break;
+    }
+    return n > 0 ? n : -1;
+}
+
+int receive_some(int fd, mmsghdr* msgs, int count, bool batched) {
+    if (batched)
+        return recvmmsg(fd, msgs, static_cast<unsigned>(count), MSG_DONTWAIT, nullptr);
+    int n = 0;
+    for (; n < count; ++n) {
+        const iovec& v = *msgs[n].msg_hdr.msg_iov;
+        const ssize_t got = recv(fd, v.iov_base, v.iov_len, MSG_DONTWAIT);
+        if (got < 0)
+            break;
+        msgs[n].msg_len = static_cast<unsigned>(got);
+    }
+    return n > 0 ? n : -1;
+}
+
+int flood(int fd, std::size_t size, double seconds, int in_flight, bool batched) {
     std::vector<char> out(max_batch * size, 'x');
     unsigned long long sent = 0;
     std::vector<char> in(max_batch * 65536);
@@ -97,7 +127,7 @@ int flood(int fd, std::size_t size, double seconds, int in_flight) {
                 static_cast<int>(std::min<long long>(max_batch, in_flight - outstanding));
             for (int i = 0; i < batch; ++i)
                 number(out.data() + i * size, size, sent + static_cast<unsigned>(i));
-            const int n = sendmmsg(fd, send_msgs, static_cast<unsigned>(batch), 0);
+            const int n = send_some(fd, send_msgs, batch, batched);
             if (n <= 0)
                 break; // ECONNREFUSED (nobody listening yet) or a full buffer: wait for replies
             outstanding += n;
@@ -109,7 +139,7 @@ int flood(int fd, std::size_t size, double seconds, int in_flight) {
             outstanding = 0;
             continue;
         }
-        const int n = recvmmsg(fd, recv_msgs, max_batch, MSG_DONTWAIT, nullptr);
+        const int n = receive_some(fd, recv_msgs, max_batch, batched);
         if (n <= 0)
             continue;
         for (int i = 0; i < n; ++i)
@@ -164,15 +194,17 @@ int pingpong(int fd, std::size_t size, double seconds) {
 
 int main(int argc, char** argv) {
     if (argc < 5) {
-        std::fprintf(stderr, "usage: load_gen flood|pingpong HOST:PORT SIZE SECONDS [IN_FLIGHT]\n");
+        std::fprintf(stderr,
+                     "usage: load_gen flood|flood1|pingpong HOST:PORT SIZE SECONDS [IN_FLIGHT]\n");
         return 2;
     }
     const std::string mode = argv[1];
     const int fd = connect_to(argv[2]);
     const auto size = static_cast<std::size_t>(std::atol(argv[3]));
     const double seconds = std::atof(argv[4]);
-    if (mode == "flood")
-        return flood(fd, size, seconds, argc > 5 ? std::atoi(argv[5]) : 64);
+    const int in_flight = argc > 5 ? std::atoi(argv[5]) : 64;
+    if (mode == "flood" || mode == "flood1")
+        return flood(fd, size, seconds, in_flight, mode == "flood");
     if (mode == "pingpong")
         return pingpong(fd, size, seconds);
     std::fprintf(stderr, "load_gen: unknown mode %s\n", mode.c_str());

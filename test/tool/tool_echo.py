@@ -461,7 +461,7 @@ def directory_peer_gives_address_and_limit():
             with open(path, "w") as f:
                 f.write(f'[peers.echo]\naddress = "127.0.0.1:{port}"\nmax_message = 10\n')
             try:
-                _, (host, bound) = start_echo("--directory", path, "--as", "echo", bind=None)
+                proc, (host, bound) = start_echo("--directory", path, "--as", "echo", bind=None)
                 break
             except AssertionError as e:
                 assert "EADDRINUSE" in str(e), e
@@ -471,6 +471,12 @@ def directory_peer_gives_address_and_limit():
         client = udp_client()
         assert ask(client, (host, bound), b"0123456789") == b"0123456789"
         refused(client, (host, bound), b"01234567890", b"s")  # 11 bytes: over the peer's limit
+        # One rule in every tool: --max-message, when given, is the limit, also over a peer's.
+        proc.signal(signal.SIGTERM)
+        assert proc.wait()[0] == 0
+        start_echo("--directory", path, "--as", "echo", "--max-message", "20", bind=None)
+        assert ask(client, (host, bound), b"x" * 20) == b"x" * 20
+        refused(client, (host, bound), b"x" * 21, b"s")
         r = run_tool([ECHO, "--directory", path, "--as", "nobody"])
         assert r.returncode == 2 and "no peer named \"nobody\"" in r.stderr, r.stderr
 

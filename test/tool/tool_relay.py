@@ -434,6 +434,17 @@ def directory_names_the_listen_address_limit_and_upstream():
         assert ask(client, ("127.0.0.1", port), big) == big  # the peer's limit, not 1472
         bad = run_tool([RELAY, "--directory", f.name, "--as", "relay", "--to", "nobody"])
         assert bad.returncode == 2 and "nor is it a peer of" in bad.stderr, bad.stderr
+        # One rule in every tool: --max-message, when given, is the limit, also over a peer's.
+        proc.signal(signal.SIGTERM)
+        assert proc.wait()[0] == 0
+        proc = spawn([RELAY, "--directory", f.name, "--as", "relay", "--to", "echo",
+                      "--max-message", "1000"])
+        assert proc.listening() == ("127.0.0.1", port)
+        proc.readline()  # relaying to ...
+        assert ask(client, ("127.0.0.1", port), big[:1000]) == big[:1000]
+        client.sendto(big[:1001], ("127.0.0.1", port))
+        assert_silent(client, "a datagram over --max-message was relayed")
+        assert stats(proc)["forward"]["dropped_oversize"] == 1
     finally:
         os.unlink(f.name)
 

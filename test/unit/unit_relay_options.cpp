@@ -194,14 +194,51 @@ TEST_CASE("relay options: errors name the option, the value and what is accepted
         CAPTURE(b.message);
         CHECK(error_of(args) == b.message);
     }
-    for (const auto& value : test::refused_everywhere) {
-        if (std::string(value.text).rfind("--", 0) == 0)
-            continue; // after a space, an option name
-        CAPTURE(value.text);
-        CHECK(error_of({"--to", "9007", "--delay", value.text}) ==
-              "udp-relay: --delay: " +
-                  test::number_message(value, "a number of milliseconds from 0 to 3600000"));
-    }
+    // Every number option, with every value no number takes (percentages with their % sign,
+    // --loss-burst's length after a valid P%:).
+    struct number_option {
+        std::string name;
+        std::string prefix; // before the value
+        std::string suffix; // after it
+        std::string expected;
+    };
+    const std::string percent = "a percentage from 0% to 100%, e.g. 5%";
+    const number_option numbers[] = {
+        {"--delay", "", "", "a number of milliseconds from 0 to 3600000"},
+        {"--jitter", "", "", "a number of milliseconds from 0 to 3600000"},
+        {"--rate", "", "", "a number of datagrams per second above 0, at most 1000000000"},
+        {"--bandwidth", "", "", "a number of bits per second above 0, at most 1000000000000"},
+        {"--queue", "", "", "a whole number of datagrams from 1 to 1000000"},
+        {"--reorder-gap", "", "", "a whole number of datagrams from 1 to 1000000"},
+        {"--truncate", "", "", "a whole number of bytes from 0 to 65527"},
+        {"--mtu", "", "", "a whole number of bytes from 0 to 65527"},
+        {"--seed", "", "", "a whole number from 0 to 18446744073709551615"},
+        {"--max-message", "", "", "a whole number of bytes from 1 to 65527"},
+        {"--max-clients", "", "", "a whole number of clients from 1 to 65536"},
+        {"--idle", "", "", "a number of seconds from 0.001 to 10000000"},
+        {"--stats-interval", "", "", "a number of seconds from 0.001 to 10000000"},
+        {"--loss", "", "%", percent},
+        {"--duplicate", "", "%", percent},
+        {"--reorder", "", "%", percent},
+        {"--corrupt", "", "%", percent},
+        {"--loss-burst", "", "%:4", percent},
+        {"--loss-burst", "5%:", "", "a mean burst length in datagrams from 1 to 1000000"},
+    };
+    for (const auto& option : numbers)
+        for (const auto& value : test::refused_everywhere) {
+            const std::string text = option.prefix + value.text + option.suffix;
+            if (text.rfind("--", 0) == 0)
+                continue; // after a space, an option name
+            CAPTURE(option.name);
+            CAPTURE(text);
+            // The message quotes the part that is a number, with its % sign.
+            const std::string quoted =
+                option.suffix == "%:4" ? std::string(value.text) + "%" : value.text + option.suffix;
+            const test::refused_number shown{quoted.c_str(), value.reason};
+            CHECK(error_of({"--to", "9007", option.name, text}) ==
+                  "udp-relay: " + option.name + ": " +
+                      test::number_message(shown, option.expected));
+        }
     CHECK(error_of({"--to", "9007", "--listen", "1.2.3.4:99999"}).rfind("udp-relay: --listen", 0) ==
           0);
     CHECK(error_of({"--to", "9007", "--directory", "peers.toml"}).find("--as") !=

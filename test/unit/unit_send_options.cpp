@@ -173,6 +173,8 @@ TEST_CASE("send options: no number option takes NaN, infinity, a negative or a n
         {"--window-bytes", "a whole number of bytes from 0 to 1073741824"},
         {"--max-loss", "a percentage from 0 to 100"},
         {"--report-interval", "a number of seconds from 0.01 to 3600"},
+        {"--ttl", "a whole number of hops from 0 to 255"},
+        {"--expect-responders", "a whole number of responders from 1 to 256"},
     };
     for (const auto& opt : options)
         for (const auto& value : test::refused_everywhere)
