@@ -79,6 +79,9 @@ private:
 /// What a socket's offloads did: which path ran, for the tools' reports.
 struct offload_counters {
     bool gro = false; ///< UDP_GRO is on: the kernel may hand over several datagrams as one buffer
+    /// Offload was asked for but the kernel refused UDP_GRO (before Linux 5.0): one datagram
+    /// per buffer, as with offload off, but the report says why.
+    bool gro_unavailable = false;
     bool gso = false; ///< runs of datagrams may leave as one send (turned off when refused)
     std::uint64_t gro_buffers = 0;   ///< received buffers that held more than one datagram
     std::uint64_t gro_datagrams = 0; ///< datagrams in those buffers
@@ -91,8 +94,9 @@ struct offload_counters {
 };
 
 /// For people: `offload: GSO on (3 sends carried 192 datagrams), GRO on (3 buffers held 192
-/// datagrams)`, a refusal as `GSO refused by the kernel 1 time, then plain sends`, both off as
-/// `offload: off (one datagram per send and per buffer)`.
+/// datagrams)`, a refusal as `GSO refused by the kernel 1 time, then plain sends`, a kernel
+/// without UDP_GRO as `GRO unavailable on this kernel (...)`, both off as `offload: off (one
+/// datagram per send and per buffer)`.
 std::string describe_offload(const offload_counters& c);
 
 /// `gro=on gso=on gro_buffers=3 gro_datagrams=192 gso_sends=3 gso_datagrams=192

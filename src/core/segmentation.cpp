@@ -5,7 +5,7 @@
 namespace udpkit {
 
 std::string describe_offload(const offload_counters& c) {
-    if (!c.gro && !c.gso && c.gso_refusals == 0)
+    if (!c.gro && !c.gso && c.gso_refusals == 0 && !c.gro_unavailable)
         return "offload: off (one datagram per send and per buffer)";
     // Appended piece by piece: GCC 12 at -O3 warns falsely (-Wrestrict, PR 105329) about
     // "literal" + std::string&&.
@@ -22,7 +22,9 @@ std::string describe_offload(const offload_counters& c) {
     out += " sends carried ";
     out += std::to_string(c.gso_datagrams);
     out += " datagrams), ";
-    out += c.gro ? "GRO on (" : "GRO off (";
+    out += c.gro               ? "GRO on ("
+           : c.gro_unavailable ? "GRO unavailable on this kernel ("
+                               : "GRO off (";
     out += std::to_string(c.gro_buffers);
     out += " buffers held ";
     out += std::to_string(c.gro_datagrams);

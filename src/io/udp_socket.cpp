@@ -154,6 +154,7 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_
     if (options.offload) {
         // Kernels without UDP_GRO (before 5.0) simply deliver one datagram per buffer.
         self->offload_.gro = self->set_option("turn on UDP GRO", SOL_UDP, UDP_GRO, 1).has_value();
+        self->offload_.gro_unavailable = !self->offload_.gro;
         self->offload_.gso = true; // until the kernel refuses a GSO send
     }
 

@@ -96,6 +96,12 @@ TEST_CASE("offload for people: which path ran, a refusal, or off") {
     CHECK(describe_offload(c) == "offload: GSO refused by the kernel 1 time, then plain sends (3 "
                                  "sends carried 192 datagrams), GRO on (2 buffers held 128 "
                                  "datagrams)");
+    offload_counters old_kernel; // offload asked for, UDP_GRO refused
+    old_kernel.gso = true;
+    old_kernel.gro_unavailable = true;
+    CHECK(describe_offload(old_kernel) == "offload: GSO on (0 sends carried 0 datagrams), GRO "
+                                          "unavailable on this kernel (0 buffers held 0 "
+                                          "datagrams)");
 }
 
 TEST_CASE("offload counters read the same in text and JSON") {
