@@ -22,6 +22,7 @@ import threading
 import time
 
 import harness
+from echo_counters import backlog_drops
 from harness import case, spawn, tool, unused_port, wait_until
 
 CHAT = tool("udp-chat")
@@ -572,6 +573,36 @@ def known_only_drops_a_flood_and_keeps_delivering():
         assert c["received"] + c["kernel_dropped"] == 100000 + sent_by_bob, err
         assert c["shown"] == shown, err
         assert c["dropped"] == c["known-only"] == c["received"] - shown > 0, err
+
+
+@case
+def exit_summary_counts_what_the_kernel_dropped_while_udp_chat_was_stopped():
+    # A stopped udp-chat reads nothing: the flood fills its socket's buffer and the kernel drops
+    # the rest. The sender is unknown and --known-only drops its lines after counting them as
+    # received, so stdout stays empty (a pipe nobody reads while waiting could block the tool).
+    with tempfile.TemporaryDirectory() as tmp:
+        _, procs, ports = start_peers(tmp, {"alice": ["--known-only", "--linger", "1"]},
+                                      fixed={"bob": unused_port()})
+        alice = procs["alice"]
+        stranger = harness.udp_client()
+        sent = 20000
+        alice.signal(signal.SIGSTOP)
+        before = backlog_drops()
+        try:
+            for _ in range(sent):
+                stranger.sendto(b"k" * 200, ("127.0.0.1", ports["alice"]))
+        finally:
+            alice.signal(signal.SIGCONT)
+        backlog = backlog_drops() - before  # loopback's one other place to lose a datagram
+        alice.p.stdin.close()  # the end of input: --linger 1 ends it a second later
+        code, rest, err = alice.wait(10)
+        assert (code, rest) == (0, ""), (code, rest, err)
+        print(err.strip())
+        assert re.search(r"; kernel dropped \d+ \(receive buffer full\)$", err.strip()), err
+        c = summary_counts(err)
+        assert c["kernel_dropped"] > 0, err
+        assert c["received"] + c["kernel_dropped"] + backlog == sent, (backlog, err)
+        assert c["received"] == c["dropped"] == c["known-only"] > 0 and c["shown"] == 0, err
 
 
 class Screen:
