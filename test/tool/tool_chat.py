@@ -347,6 +347,38 @@ def broadcast_room_on_loopback_reaches_its_members_once_and_not_the_others():
                 f'alice, bob, carol, dave; groups: lan, nowhere') in r.stderr, r.stderr
 
 
+@case
+def to_names_a_peer_or_a_room_in_any_letter_case_with_piped_input():
+    """Names are unique ignoring case (udpkit-peers(5)): --to BOB is the directory's bob, and
+    --to Lan its broadcast room lan on loopback, of which carol is the member."""
+    room_port = unused_port()
+    groups = (f'[groups.lan]\naddress = "127.255.255.255:{room_port}"\nbroadcast = true\n'
+              f'members = ["carol"]\n')
+    with tempfile.TemporaryDirectory() as tmp:
+        bob = harness.udp_client()
+        _, procs, ports = start_peers(
+            tmp, {"alice": ["--to", "BOB", "--linger", "1"],
+                  "dave": ["--to", "Lan", "--linger", "1"], "carol": ["--linger", "forever"]},
+            fixed={"bob": bob.getsockname()[1]}, groups=groups)
+        alice, dave, carol = (procs[n] for n in ("alice", "dave", "carol"))
+        alice.p.stdin.write("hello bob 你好\n".encode())
+        alice.p.stdin.close()
+        data, addr = bob.recvfrom(65535)
+        assert (data, addr) == ("hello bob 你好".encode(), ("127.0.0.1", ports["alice"]))
+        dave.p.stdin.write(b"hello room\n")
+        dave.p.stdin.close()
+        assert re.fullmatch(STAMP + r" \[lan\] dave: hello room", carol.readline())
+        for p in (alice, dave):
+            code, rest, err = p.wait(10)  # --linger 1 ends it after its input
+            assert (code, rest) == (0, ""), (code, rest, err)
+            c = summary_counts(err)
+            assert (c["sent"], c["not_sent"], c["unreachable"]) == (1, 0, 0), err
+        carol.signal(signal.SIGTERM)
+        code, rest, err = carol.wait(5)
+        assert (code, rest) == (0, ""), (code, rest, err)
+        assert summary_counts(err)["received"] == 1, err
+
+
 INVISIBLE = ["\u200e", "\u200f", "\u061c", "\u200b", "\ufeff", "\u2028", "\u2029", "\U000e0041"]
 
 
