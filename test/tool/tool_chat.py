@@ -457,29 +457,44 @@ def flood(target, total, sockets, seconds, progress):
 
 @case
 def every_received_message_is_on_screen_after_a_resize_narrower_than_the_typed_line():
+    # Double-width characters (你) wrap sooner than their width says: one that does not fit at
+    # a row's end starts the next row. 40 of them after the prompt are 90 columns, yet at 23 and
+    # at 13 columns they take a row more than 90 / 23 or 90 / 13 would say.
+    typed_lines = {
+        "text": ("a half-typed line that is much wider than the narrowed window " + "x" * 20,
+                 (40, 25, 18)),
+        "cjk": ("你" * 40, (40, 23, 13)),
+    }
     with tmux_chat() as t:
-        typed = "a half-typed line that is much wider than the narrowed window " + "x" * 20
-        t.keys(typed)
-        t.wait_screen(lambda s: s.last_line() == "[to bob]> " + typed, "typed text")
-        widths = (40, 25, 18)
-        for width in widths:
-            t.tmux("resize-window", "-t", "chat", "-x", str(width))
-            time.sleep(0.2)  # the SIGWINCH reaches udp-chat through the loop
-            t.bob.sendto(f"message at width {width}".encode(), t.chat_addr)
-            t.wait_screen(lambda s: s.has(STAMP + f" bob: message at width {width}"),
-                          f"the message at width {width} on screen")
-            # On screen: the message, then the typed line intact, once: no stale prompt copy.
-            visible = t.screen().lines()
-            assert [l for l in visible if l.startswith("[to bob]>")] == ["[to bob]> " + typed], \
-                (width, visible)
-            assert visible[-1] == "[to bob]> " + typed, (width, visible)
-            assert re.fullmatch(STAMP + f" bob: message at width {width}", visible[-2]), visible
+        for kind, (typed, widths) in typed_lines.items():
+            t.tmux("resize-window", "-t", "chat", "-x", "100")
+            time.sleep(0.2)
+            t.keys(typed)
+            t.wait_screen(lambda s: s.last_line() == "[to bob]> " + typed, f"typed {kind}")
+            for width in widths:
+                t.tmux("resize-window", "-t", "chat", "-x", str(width))
+                time.sleep(0.2)  # the SIGWINCH reaches udp-chat through the loop
+                message = f"{kind} message at width {width}"
+                t.bob.sendto(message.encode(), t.chat_addr)
+                t.wait_screen(lambda s: s.has(STAMP + f" bob: {message}"),
+                              f"the {kind} message at width {width} on screen")
+                # On screen: the message, then the typed line intact, once: no stale prompt copy.
+                # (capture-pane -J joins the rows with the column a 你 left empty as a space.)
+                visible = [re.sub("(?<=你) (?=你)", "", l) for l in t.screen().lines()]
+                assert [l for l in visible if l.startswith("[to bob]>")] == ["[to bob]> " + typed], \
+                    (kind, width, visible)
+                assert visible[-1] == "[to bob]> " + typed, (kind, width, visible)
+                assert re.fullmatch(STAMP + f" bob: {message}", visible[-2]), (kind, visible)
+            t.keys("C-u", literal=False)  # the next typed line starts on an empty prompt
+            t.wait_screen(lambda s: s.last_line() == "[to bob]>", f"the {kind} line erased")
         # None was lost from the scrollback either, none shown twice. (Rows of the typed line that
         # tmux itself moves into its scrollback when it rewraps are out of any program's reach.)
         lines = t.screen(history=200).lines()
-        for width in widths:
-            shown = [l for l in lines if re.fullmatch(STAMP + f" bob: message at width {width}", l)]
-            assert len(shown) == 1, (width, lines)
+        for kind, (_, widths) in typed_lines.items():
+            for width in widths:
+                shown = [l for l in lines
+                         if re.fullmatch(STAMP + f" bob: {kind} message at width {width}", l)]
+                assert len(shown) == 1, (kind, width, lines)
 
 
 @case
