@@ -26,6 +26,9 @@ from echo_counters import backlog_drops
 from harness import case, spawn, tool, unused_port, wait_until
 
 CHAT = tool("udp-chat")
+# A second build configured with -Dreadline=disabled (console_plain.cpp), for the case that runs
+# its terminal console; unset, that case is skipped. (The suite's own build has readline.)
+PLAIN_BUILD = os.environ.get("UDPKIT_PLAIN_BUILD", "")
 STAMP = r"\[\d\d:\d\d:\d\d\]"
 
 
@@ -652,6 +655,35 @@ def exit_summary_counts_what_the_kernel_dropped_while_udp_chat_was_stopped():
         assert c["received"] == c["dropped"] == c["known-only"] > 0 and c["shown"] == 0, err
 
 
+@case
+def plain_line_reader_sends_lines_and_prints_messages_above_a_fresh_prompt():
+    """The terminal console of a build without readline: the terminal's own line editing echoes
+    the typed text and hands it over on Enter; a message clears the row of the prompt and the
+    echo, and a fresh prompt follows it (the half-typed text is still in the terminal's buffer)."""
+    if not PLAIN_BUILD:
+        harness.skip("UDPKIT_PLAIN_BUILD names no build with -Dreadline=disabled")
+    chat = os.path.join(PLAIN_BUILD, "tools", "udp-chat", "udp-chat")
+    assert os.access(chat, os.X_OK), f"UDPKIT_PLAIN_BUILD={PLAIN_BUILD} has no {chat}"
+    with tmux_chat(chat=chat) as t:
+        t.keys("half typed 你好")
+        t.wait_screen(lambda s: s.last_line() == "[to bob]> half typed 你好", "the echoed text")
+        t.bob.sendto("hello from bob".encode(), t.chat_addr)
+        t.wait_screen(lambda s: s.has(STAMP + r" bob: hello from bob"), "bob's message")
+        lines = t.screen().lines()
+        # readline would redraw the typed text after the prompt: the plain reader does not.
+        assert lines[-1] == "[to bob]>", lines
+        assert re.fullmatch(STAMP + " bob: hello from bob", lines[-2]), lines
+        assert not any("half typed" in l for l in lines), lines
+        t.keys(" more", "Enter")
+        t.wait_until_received(t.bob, "half typed 你好 more")
+        t.keys("/quit", "Enter")
+        code, err = t.exit_status()
+        assert code == 0, err
+        c = summary_counts(err)
+        assert (c["received"], c["shown"], c["sent"]) == (1, 1, 1), err
+        assert " icanon " in t.stty() and " echo " in t.stty()
+
+
 class Screen:
     def __init__(self, text):
         self.text = text
@@ -674,7 +706,8 @@ class tmux_chat:
     """udp-chat as alice in a real terminal: a private tmux server (its own socket name), a fixed
     size, stderr to a file; ended by name however the test ends."""
 
-    def __init__(self, extra=(), groups=""):
+    def __init__(self, extra=(), groups="", chat=CHAT):
+        self.chat = chat  # the udp-chat binary: this build's, or another's (PLAIN_BUILD)
         self.extra = list(extra)
         self.groups = groups  # [groups.NAME] tables for the directory
         self.name = f"udpkit-chat-{os.getpid()}"
@@ -694,7 +727,7 @@ class tmux_chat:
             for stale in (self.status, self.stty_file):  # from an attempt whose port was taken
                 if os.path.exists(stale):
                     os.remove(stale)
-            command = (f"env LANG=C.UTF-8 TERM=screen {CHAT} --directory {directory} "
+            command = (f"env LANG=C.UTF-8 TERM=screen {self.chat} --directory {directory} "
                        f"--as alice --to bob {' '.join(self.extra)} 2>{self.err}; "
                        f"code=$?; stty -a >{self.stty_file}; echo $code >{self.status}")
             self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "100", "-y", "30",
