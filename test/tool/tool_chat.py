@@ -22,9 +22,13 @@ import threading
 import time
 
 import harness
+from echo_counters import backlog_drops
 from harness import case, spawn, tool, unused_port, wait_until
 
 CHAT = tool("udp-chat")
+# A second build configured with -Dreadline=disabled (console_plain.cpp), for the case that runs
+# its terminal console; unset, that case is skipped. (The suite's own build has readline.)
+PLAIN_BUILD = os.environ.get("UDPKIT_PLAIN_BUILD", "")
 STAMP = r"\[\d\d:\d\d:\d\d\]"
 
 
@@ -346,6 +350,38 @@ def broadcast_room_on_loopback_reaches_its_members_once_and_not_the_others():
                 f'alice, bob, carol, dave; groups: lan, nowhere') in r.stderr, r.stderr
 
 
+@case
+def to_names_a_peer_or_a_room_in_any_letter_case_with_piped_input():
+    """Names are unique ignoring case (udpkit-peers(5)): --to BOB is the directory's bob, and
+    --to Lan its broadcast room lan on loopback, of which carol is the member."""
+    room_port = unused_port()
+    groups = (f'[groups.lan]\naddress = "127.255.255.255:{room_port}"\nbroadcast = true\n'
+              f'members = ["carol"]\n')
+    with tempfile.TemporaryDirectory() as tmp:
+        bob = harness.udp_client()
+        _, procs, ports = start_peers(
+            tmp, {"alice": ["--to", "BOB", "--linger", "1"],
+                  "dave": ["--to", "Lan", "--linger", "1"], "carol": ["--linger", "forever"]},
+            fixed={"bob": bob.getsockname()[1]}, groups=groups)
+        alice, dave, carol = (procs[n] for n in ("alice", "dave", "carol"))
+        alice.p.stdin.write("hello bob 你好\n".encode())
+        alice.p.stdin.close()
+        data, addr = bob.recvfrom(65535)
+        assert (data, addr) == ("hello bob 你好".encode(), ("127.0.0.1", ports["alice"]))
+        dave.p.stdin.write(b"hello room\n")
+        dave.p.stdin.close()
+        assert re.fullmatch(STAMP + r" \[lan\] dave: hello room", carol.readline())
+        for p in (alice, dave):
+            code, rest, err = p.wait(10)  # --linger 1 ends it after its input
+            assert (code, rest) == (0, ""), (code, rest, err)
+            c = summary_counts(err)
+            assert (c["sent"], c["not_sent"], c["unreachable"]) == (1, 0, 0), err
+        carol.signal(signal.SIGTERM)
+        code, rest, err = carol.wait(5)
+        assert (code, rest) == (0, ""), (code, rest, err)
+        assert summary_counts(err)["received"] == 1, err
+
+
 INVISIBLE = ["\u200e", "\u200f", "\u061c", "\u200b", "\ufeff", "\u2028", "\u2029", "\U000e0041"]
 
 
@@ -424,29 +460,44 @@ def flood(target, total, sockets, seconds, progress):
 
 @case
 def every_received_message_is_on_screen_after_a_resize_narrower_than_the_typed_line():
+    # Double-width characters (你) wrap sooner than their width says: one that does not fit at
+    # a row's end starts the next row. 40 of them after the prompt are 90 columns, yet at 23 and
+    # at 13 columns they take a row more than 90 / 23 or 90 / 13 would say.
+    typed_lines = {
+        "text": ("a half-typed line that is much wider than the narrowed window " + "x" * 20,
+                 (40, 25, 18)),
+        "cjk": ("你" * 40, (40, 23, 13)),
+    }
     with tmux_chat() as t:
-        typed = "a half-typed line that is much wider than the narrowed window " + "x" * 20
-        t.keys(typed)
-        t.wait_screen(lambda s: s.last_line() == "[to bob]> " + typed, "typed text")
-        widths = (40, 25, 18)
-        for width in widths:
-            t.tmux("resize-window", "-t", "chat", "-x", str(width))
-            time.sleep(0.2)  # the SIGWINCH reaches udp-chat through the loop
-            t.bob.sendto(f"message at width {width}".encode(), t.chat_addr)
-            t.wait_screen(lambda s: s.has(STAMP + f" bob: message at width {width}"),
-                          f"the message at width {width} on screen")
-            # On screen: the message, then the typed line intact, once: no stale prompt copy.
-            visible = t.screen().lines()
-            assert [l for l in visible if l.startswith("[to bob]>")] == ["[to bob]> " + typed], \
-                (width, visible)
-            assert visible[-1] == "[to bob]> " + typed, (width, visible)
-            assert re.fullmatch(STAMP + f" bob: message at width {width}", visible[-2]), visible
+        for kind, (typed, widths) in typed_lines.items():
+            t.tmux("resize-window", "-t", "chat", "-x", "100")
+            time.sleep(0.2)
+            t.keys(typed)
+            t.wait_screen(lambda s: s.last_line() == "[to bob]> " + typed, f"typed {kind}")
+            for width in widths:
+                t.tmux("resize-window", "-t", "chat", "-x", str(width))
+                time.sleep(0.2)  # the SIGWINCH reaches udp-chat through the loop
+                message = f"{kind} message at width {width}"
+                t.bob.sendto(message.encode(), t.chat_addr)
+                t.wait_screen(lambda s: s.has(STAMP + f" bob: {message}"),
+                              f"the {kind} message at width {width} on screen")
+                # On screen: the message, then the typed line intact, once: no stale prompt copy.
+                # (capture-pane -J joins the rows with the column a 你 left empty as a space.)
+                visible = [re.sub("(?<=你) (?=你)", "", l) for l in t.screen().lines()]
+                assert [l for l in visible if l.startswith("[to bob]>")] == ["[to bob]> " + typed], \
+                    (kind, width, visible)
+                assert visible[-1] == "[to bob]> " + typed, (kind, width, visible)
+                assert re.fullmatch(STAMP + f" bob: {message}", visible[-2]), (kind, visible)
+            t.keys("C-u", literal=False)  # the next typed line starts on an empty prompt
+            t.wait_screen(lambda s: s.last_line() == "[to bob]>", f"the {kind} line erased")
         # None was lost from the scrollback either, none shown twice. (Rows of the typed line that
         # tmux itself moves into its scrollback when it rewraps are out of any program's reach.)
         lines = t.screen(history=200).lines()
-        for width in widths:
-            shown = [l for l in lines if re.fullmatch(STAMP + f" bob: message at width {width}", l)]
-            assert len(shown) == 1, (width, lines)
+        for kind, (_, widths) in typed_lines.items():
+            for width in widths:
+                shown = [l for l in lines
+                         if re.fullmatch(STAMP + f" bob: {kind} message at width {width}", l)]
+                assert len(shown) == 1, (kind, width, lines)
 
 
 @case
@@ -574,6 +625,65 @@ def known_only_drops_a_flood_and_keeps_delivering():
         assert c["dropped"] == c["known-only"] == c["received"] - shown > 0, err
 
 
+@case
+def exit_summary_counts_what_the_kernel_dropped_while_udp_chat_was_stopped():
+    # A stopped udp-chat reads nothing: the flood fills its socket's buffer and the kernel drops
+    # the rest. The sender is unknown and --known-only drops its lines after counting them as
+    # received, so stdout stays empty (a pipe nobody reads while waiting could block the tool).
+    with tempfile.TemporaryDirectory() as tmp:
+        _, procs, ports = start_peers(tmp, {"alice": ["--known-only", "--linger", "1"]},
+                                      fixed={"bob": unused_port()})
+        alice = procs["alice"]
+        stranger = harness.udp_client()
+        sent = 20000
+        alice.signal(signal.SIGSTOP)
+        before = backlog_drops()
+        try:
+            for _ in range(sent):
+                stranger.sendto(b"k" * 200, ("127.0.0.1", ports["alice"]))
+        finally:
+            alice.signal(signal.SIGCONT)
+        backlog = backlog_drops() - before  # loopback's one other place to lose a datagram
+        alice.p.stdin.close()  # the end of input: --linger 1 ends it a second later
+        code, rest, err = alice.wait(10)
+        assert (code, rest) == (0, ""), (code, rest, err)
+        print(err.strip())
+        assert re.search(r"; kernel dropped \d+ \(receive buffer full\)$", err.strip()), err
+        c = summary_counts(err)
+        assert c["kernel_dropped"] > 0, err
+        assert c["received"] + c["kernel_dropped"] + backlog == sent, (backlog, err)
+        assert c["received"] == c["dropped"] == c["known-only"] > 0 and c["shown"] == 0, err
+
+
+@case
+def plain_line_reader_sends_lines_and_prints_messages_above_a_fresh_prompt():
+    """The terminal console of a build without readline: the terminal's own line editing echoes
+    the typed text and hands it over on Enter; a message clears the row of the prompt and the
+    echo, and a fresh prompt follows it (the half-typed text is still in the terminal's buffer)."""
+    if not PLAIN_BUILD:
+        harness.skip("UDPKIT_PLAIN_BUILD names no build with -Dreadline=disabled")
+    chat = os.path.join(PLAIN_BUILD, "tools", "udp-chat", "udp-chat")
+    assert os.access(chat, os.X_OK), f"UDPKIT_PLAIN_BUILD={PLAIN_BUILD} has no {chat}"
+    with tmux_chat(chat=chat) as t:
+        t.keys("half typed 你好")
+        t.wait_screen(lambda s: s.last_line() == "[to bob]> half typed 你好", "the echoed text")
+        t.bob.sendto("hello from bob".encode(), t.chat_addr)
+        t.wait_screen(lambda s: s.has(STAMP + r" bob: hello from bob"), "bob's message")
+        lines = t.screen().lines()
+        # readline would redraw the typed text after the prompt: the plain reader does not.
+        assert lines[-1] == "[to bob]>", lines
+        assert re.fullmatch(STAMP + " bob: hello from bob", lines[-2]), lines
+        assert not any("half typed" in l for l in lines), lines
+        t.keys(" more", "Enter")
+        t.wait_until_received(t.bob, "half typed 你好 more")
+        t.keys("/quit", "Enter")
+        code, err = t.exit_status()
+        assert code == 0, err
+        c = summary_counts(err)
+        assert (c["received"], c["shown"], c["sent"]) == (1, 1, 1), err
+        assert " icanon " in t.stty() and " echo " in t.stty()
+
+
 class Screen:
     def __init__(self, text):
         self.text = text
@@ -596,7 +706,8 @@ class tmux_chat:
     """udp-chat as alice in a real terminal: a private tmux server (its own socket name), a fixed
     size, stderr to a file; ended by name however the test ends."""
 
-    def __init__(self, extra=(), groups=""):
+    def __init__(self, extra=(), groups="", chat=CHAT):
+        self.chat = chat  # the udp-chat binary: this build's, or another's (PLAIN_BUILD)
         self.extra = list(extra)
         self.groups = groups  # [groups.NAME] tables for the directory
         self.name = f"udpkit-chat-{os.getpid()}"
@@ -616,7 +727,7 @@ class tmux_chat:
             for stale in (self.status, self.stty_file):  # from an attempt whose port was taken
                 if os.path.exists(stale):
                     os.remove(stale)
-            command = (f"env LANG=C.UTF-8 TERM=screen {CHAT} --directory {directory} "
+            command = (f"env LANG=C.UTF-8 TERM=screen {self.chat} --directory {directory} "
                        f"--as alice --to bob {' '.join(self.extra)} 2>{self.err}; "
                        f"code=$?; stty -a >{self.stty_file}; echo $code >{self.status}")
             self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "100", "-y", "30",

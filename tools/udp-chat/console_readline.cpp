@@ -5,12 +5,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <cwchar>
+#include <string_view>
 #include <unistd.h>
 
 #include <readline/history.h>
 #include <readline/readline.h>
 
 #include "udpkit/io/fd_watcher.hpp"
+#include "udpkit/terminal_layout.hpp"
 
 namespace udpkit {
 
@@ -132,11 +134,11 @@ void console::set_prompt(const std::string& prompt) {
 
 namespace {
 
-// Columns `text` takes on the terminal (UTF-8 by the locale; a character it cannot measure, e.g.
-// a control character readline shows as ^X, counts two).
-std::size_t display_width(const std::string& text) {
+// Writes `text` to `cursor` character by character, each as wide as it is on the terminal (UTF-8
+// by the locale; a character it cannot measure, e.g. a control character readline shows as ^X,
+// counts two).
+void put_text(terminal_cursor& cursor, std::string_view text) noexcept {
     std::mbstate_t state{};
-    std::size_t columns = 0;
     const char* p = text.data();
     const char* end = p + text.size();
     while (p < end) {
@@ -144,15 +146,14 @@ std::size_t display_width(const std::string& text) {
         const std::size_t n = std::mbrtowc(&c, p, static_cast<std::size_t>(end - p), &state);
         if (n == 0 || n > static_cast<std::size_t>(end - p)) { // NUL, invalid or cut short
             ++p;
-            columns += 2;
+            cursor.put(2);
             state = {};
             continue;
         }
         const int w = ::wcwidth(c);
-        columns += w < 0 ? 2 : static_cast<std::size_t>(w);
+        cursor.put(w < 0 ? 2 : static_cast<std::size_t>(w));
         p += n;
     }
-    return columns;
 }
 
 // Erases the prompt and the typed text from the screen, however many rows they wrap over at the
@@ -164,11 +165,13 @@ void erase_input(const std::string& prompt) noexcept {
         columns = 80;
     // The terminal (tmux, xterm, VTE) rewraps the input at the new width, so the cursor's row in
     // it follows from what stands before the cursor: readline's own idea of the old layout does
-    // not, which left stale prompt copies and cleared received messages after a resize.
-    const std::size_t before_cursor =
-        display_width(prompt) + display_width(std::string(rl_line_buffer, rl_point));
-    const std::size_t up = before_cursor / static_cast<std::size_t>(columns);
-    if (up > 0)
+    // not, which left stale prompt copies and cleared received messages after a resize. The
+    // wrap is simulated, not divided out: a double-width character that does not fit at a row's
+    // end starts the next row, leaving a column empty.
+    terminal_cursor cursor(static_cast<std::size_t>(columns));
+    put_text(cursor, prompt);
+    put_text(cursor, std::string_view(rl_line_buffer, static_cast<std::size_t>(rl_point)));
+    if (const std::size_t up = cursor.row(); up > 0)
         std::fprintf(stdout, "\x1b[%zuA", up);
     std::fputs("\r\x1b[J", stdout); // to the first row's start, and clear to the screen's end
 }
