@@ -363,7 +363,9 @@ TEST_CASE("reports: the text report of a clean burst, line by line") {
     auto probes = send_probes(stats, 4);
     reply(stats, probes, {0, 1, 3, 2});
     burst_summary s = stats.summary();
-    s.offload = {true, true, 1, 4, 1, 4, 0};
+    s.offload.gro = s.offload.gso = true;
+    s.offload.gro_buffers = s.offload.gso_sends = 1;
+    s.offload.gro_datagrams = s.offload.gso_datagrams = 4;
     CHECK(burst_text(s, "echo (127.0.0.1:9007)", 64) ==
           "burst to echo (127.0.0.1:9007): 4 probes of 64 bytes\n"
           "sent 4, received 4, lost 0 (0.00%), late 0, in flight 0, reordered 1, duplicated 0, "
