@@ -80,11 +80,21 @@ stdin_reader::stdin_reader(event_loop& loop, int fd, std::function<void(std::str
     : loop_(loop), fd_(fd), on_data_(std::move(on_data)), on_end_(std::move(on_end)) {}
 
 stdin_reader::~stdin_reader() {
+    close();
+}
+
+void stdin_reader::close() noexcept {
     if (pending_ != nullptr) {
         pending_->owner = nullptr;
         uv_cancel(reinterpret_cast<uv_req_t*>(&pending_->req));
+        pending_ = nullptr;
     }
-    // The handles close themselves (closing a stream closes its duplicated descriptor).
+    ended_ = true; // quietly: on_end is for the end of input, not for closing
+    stream_ = nullptr;
+    // Closing a stream closes its duplicated descriptor, never the caller's.
+    tty_.close();
+    pipe_.close();
+    tcp_.close();
 }
 
 result<void> stdin_reader::start() {

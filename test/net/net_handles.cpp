@@ -388,6 +388,45 @@ TEST_CASE("a pipe is read to its end; the caller's descriptor stays open") {
     CHECK(descriptor_open(p.read));
 }
 
+TEST_CASE("close() stops a reader for good: no data, no end, safe to repeat") {
+    pipe_fds p;
+    event_loop loop;
+    read_log log;
+    bool fired = false;
+    {
+        test::watchdog guard(loop, 5000);
+        stdin_reader reader(
+            loop, p.read,
+            [&](std::string_view bytes) {
+                log.data.append(bytes);
+                ++log.chunks;
+            },
+            [&](result<void>) { ++log.ends; });
+        REQUIRE(reader.start());
+        const std::string first = "before close";
+        REQUIRE(::write(p.write, first.data(), first.size()) == static_cast<ssize_t>(first.size()));
+        // Read what is there, then close from inside the loop; later input is never seen.
+        timer later(loop);
+        later.start(50, 0, [&] {
+            reader.close();
+            reader.close();
+            const std::string second = "after close";
+            REQUIRE(::write(p.write, second.data(), second.size()) ==
+                    static_cast<ssize_t>(second.size()));
+            p.close_write();
+            reader.resume();
+            CHECK(reader.start());
+        });
+        loop.run(); // ends once the reader's and the timer's handles are closed
+        fired = guard.fired();
+    }
+    REQUIRE_FALSE(fired);
+    REQUIRE(loop.close());
+    CHECK(log.data == "before close");
+    CHECK(log.ends == 0);
+    CHECK(descriptor_open(p.read));
+}
+
 TEST_CASE("a regular file is read to its end in chunks, from the current position") {
     std::string content;
     for (int i = 0; content.size() < 200'000; ++i)

@@ -43,6 +43,10 @@ public:
     /// Stops asking for more input until resume() (the data already read is delivered).
     void pause() noexcept;
     void resume() noexcept;
+    /// Stops reading for good and closes the stream handle now (the destructor does it
+    /// otherwise): neither on_data nor on_end is called again, a file read in flight is
+    /// cancelled or finishes unseen, and start()/resume() do nothing. Safe to repeat.
+    void close() noexcept;
 
 private:
     struct file_read;
