@@ -129,7 +129,9 @@ struct relay_counters {
     std::uint64_t forwarded = 0;  ///< datagrams sent on (duplicates included)
     std::uint64_t duplicated = 0; ///< extra copies made
     std::uint64_t reordered = 0;  ///< held back and overtaken by a later datagram
-    std::uint64_t delayed = 0;    ///< left later than they arrived (delay, jitter, rate queue)
+    /// Left later than they arrived (delay, jitter, rate queue, or held for reordering until
+    /// the timeout with nothing overtaking them).
+    std::uint64_t delayed = 0;
     std::uint64_t queued = 0;     ///< waited for the rate or bandwidth
     std::uint64_t corrupted = 0;  ///< one byte changed
     std::uint64_t truncated = 0;  ///< cut to --truncate bytes
@@ -204,9 +206,10 @@ private:
     /// together or passes them on.
     void reorder_stage(std::string_view payload, std::uint8_t copies, std::uint64_t tag,
                        std::uint64_t now_ns, std::vector<relay_output>& out);
-    /// The rate queue and the delay: sends the copy now or schedules it.
+    /// The rate queue and the delay: sends the copy now or schedules it. `held_back`: it was
+    /// held for reordering and nothing overtook it, so it leaves late even now (delayed).
     void timing_stage(std::string_view payload, std::uint64_t tag, std::uint64_t now_ns,
-                      std::vector<relay_output>& out);
+                      std::vector<relay_output>& out, bool held_back = false);
     /// Appends a datagram leaving now, copying bytes that would not outlive the call.
     void emit(std::string&& bytes, std::uint64_t tag, std::vector<relay_output>& out);
     /// Passes the front held datagram on to the timing stage.

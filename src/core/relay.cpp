@@ -251,11 +251,12 @@ void impairment_pipeline::release_held(std::uint64_t now_ns, std::vector<relay_o
         ++counters_.reordered;
     released_.push_back(std::move(h.bytes));
     for (std::uint8_t i = 0; i < h.copies; ++i)
-        timing_stage(released_.back(), h.tag, now_ns, out);
+        timing_stage(released_.back(), h.tag, now_ns, out, !h.overtaken);
 }
 
 void impairment_pipeline::timing_stage(std::string_view payload, std::uint64_t tag,
-                                       std::uint64_t now_ns, std::vector<relay_output>& out) {
+                                       std::uint64_t now_ns, std::vector<relay_output>& out,
+                                       bool held_back) {
     double leaves = static_cast<double>(now_ns);
     if (config_.rate_pps > 0 || config_.bandwidth_bps > 0) {
         while (!departures_.empty() && departures_.front() <= now_ns)
@@ -278,6 +279,7 @@ void impairment_pipeline::timing_stage(std::string_view payload, std::uint64_t t
         leaves += (2 * random_.uniform() - 1) * static_cast<double>(config_.jitter_ns);
     const auto due = static_cast<std::uint64_t>(std::ceil(leaves));
     if (due <= now_ns) {
+        counters_.delayed += held_back ? 1 : 0;
         ++counters_.forwarded;
         out.push_back({payload, tag});
         return;

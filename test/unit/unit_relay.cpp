@@ -241,6 +241,7 @@ TEST_CASE("reorder: a held datagram leaves behind the next N, counted once") {
     REQUIRE(out.size() == 1);
     CHECK(out[0].payload == "a");
     CHECK(q.counters().reordered == 0);
+    CHECK(q.counters().delayed == 1); // it left 100 ms late, overtaken by nothing
     CHECK(q.counters().forwarded == 1);
     CHECK(q.counters().adds_up());
 }
