@@ -135,6 +135,42 @@ def loss_per_direction():
         assert code == 0
 
 
+# Every impairment, applied to one direction at a time: (options with DIR for the direction,
+# the counters it must move there). 200 probes of 100 bytes, 64 in flight.
+EVERY_IMPAIRMENT = [
+    (["--loss", "DIR:20%"], ["dropped_loss"]),
+    (["--loss-burst", "DIR:20%:4"], ["dropped_burst_loss"]),
+    (["--duplicate", "DIR:20%"], ["duplicated"]),
+    (["--reorder", "DIR:20%"], ["reordered"]),
+    (["--reorder", "DIR:20%", "--reorder-gap", "DIR:3"], ["reordered"]),
+    (["--corrupt", "DIR:20%"], ["corrupted"]),
+    (["--truncate", "DIR:50"], ["truncated"]),
+    (["--mtu", "DIR:50"], ["dropped_mtu"]),
+    (["--delay", "DIR:5"], ["delayed"]),
+    (["--delay", "DIR:10", "--jitter", "DIR:5"], ["delayed"]),
+    (["--rate", "DIR:5000", "--queue", "DIR:10"], ["queued", "dropped_queue_full"]),
+    (["--bandwidth", "DIR:2000000", "--queue", "DIR:10"], ["queued", "dropped_queue_full"]),
+]
+
+
+@case
+def every_impairment_in_either_direction_moves_only_that_directions_counters():
+    echo, upstream = start_echo()
+    for options, counters in EVERY_IMPAIRMENT:
+        for direction, other in (("forward", "back"), ("back", "forward")):
+            args = [o.replace("DIR", direction) for o in options]
+            relay, server, _ = start_relay(upstream, *args, "--seed", "3")
+            burst(server, 200, 100, "--timeout", "300")
+            s = wait_until(lambda: (lambda s: s if s["forward"]["pending"] + s["back"]["pending"]
+                                    == 0 else None)(stats(relay)), 5, "nothing left pending")
+            for counter in counters:
+                assert s[direction][counter] > 0, (args, counter, s)
+                assert s[other][counter] == 0, (args, counter, s)
+            assert adds_up(s), (args, s)
+            relay.signal(signal.SIGTERM)
+            assert relay.wait()[0] == 0
+
+
 @case
 def duplicate_back_sends_every_reply_twice():
     echo, upstream = start_echo()
