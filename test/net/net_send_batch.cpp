@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <poll.h>
@@ -65,10 +66,12 @@ int scripted_sendmmsg(int, mmsghdr*, unsigned count, int) {
     return -1;
 }
 
-// Each message a call was offered: its datagrams' sizes and its GSO segment size (0: none).
+// Each message a call was offered: its datagrams' sizes, its GSO segment size (0: none) and
+// the IPv4 source address it asked for with IP_PKTINFO ("": none).
 struct offered_message {
     std::vector<std::size_t> sizes;
     unsigned segment_size;
+    std::string source = {};
     bool operator==(const offered_message&) const = default;
 };
 std::vector<offered_message> messages_seen;
@@ -84,6 +87,11 @@ int recording_sendmmsg(int fd, mmsghdr* messages, unsigned count, int flags) {
                 std::uint16_t size;
                 std::memcpy(&size, CMSG_DATA(c), sizeof size);
                 seen.segment_size = size;
+            } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                in_pktinfo info;
+                std::memcpy(&info, CMSG_DATA(c), sizeof info);
+                char text[INET_ADDRSTRLEN];
+                seen.source = inet_ntop(AF_INET, &info.ipi_spec_dst, text, sizeof text);
             }
         messages_seen.push_back(seen);
     }
@@ -218,6 +226,29 @@ TEST_CASE("send_batch GSO: runs of one size to one destination share a message, 
     CHECK(gso.gso_sends == 1);
     CHECK(gso.gso_datagrams == 4);
     CHECK(script.empty());
+}
+
+TEST_CASE("send_batch GSO: a run shares its source address too; another source starts a run") {
+    // Replies of a wildcard server: one client, one size, but the requests reached two
+    // addresses, and each reply must leave from the one its request reached.
+    const auto client = *ip_endpoint::parse("127.0.0.1:9");
+    const local_source two{*ip_endpoint::parse("127.0.0.2:0")};
+    const local_source three{*ip_endpoint::parse("127.0.0.3:0")};
+    send_batch batch(16, 4096);
+    for (const local_source* from : {&two, &two, &two, &three, &three, &two})
+        REQUIRE(batch.add("abcd", client, from));
+    offered.clear();
+    messages_seen.clear();
+    offload_counters gso;
+    gso.gso = true;
+    script = {3};
+    const auto results = batch.flush(-1, &recording_sendmmsg, &gso);
+    CHECK(std::vector<int>(results.begin(), results.end()) == std::vector<int>(6, 0));
+    CHECK(messages_seen == std::vector<offered_message>{{{4, 4, 4}, 4, "127.0.0.2"},
+                                                        {{4, 4}, 4, "127.0.0.3"},
+                                                        {{4}, 0, "127.0.0.2"}});
+    CHECK(gso.gso_sends == 2);
+    CHECK(gso.gso_datagrams == 5);
 }
 
 TEST_CASE("send_batch GSO: a refusal (EIO, EINVAL, EMSGSIZE) turns GSO off and sends every "
