@@ -197,6 +197,13 @@ private:
                       corrupt = 0, truncated = 0, invalid = 0, rtts = 0;
     };
     [[nodiscard]] std::uint32_t stamp(std::uint64_t ns) const noexcept;
+    /// A probe header of this run: the header and its probe's index.
+    struct our_probe {
+        probe_header header;
+        std::uint64_t index;
+    };
+    /// The probe whose header `payload` starts with, if this run sent it.
+    [[nodiscard]] std::optional<our_probe> find_probe(std::string_view payload) const noexcept;
     [[nodiscard]] bool expired(std::uint64_t index, std::uint64_t now_ns) const noexcept;
     [[nodiscard]] std::uint64_t open_at(std::uint64_t now_ns) const noexcept;
     [[nodiscard]] totals running_totals(std::uint64_t now_ns) const noexcept;

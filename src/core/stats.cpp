@@ -234,28 +234,38 @@ void burst_stats::record_sent(std::uint64_t now_ns) {
     ++open_count_;
 }
 
-bool burst_stats::has_our_header(std::string_view payload) const noexcept {
+std::optional<burst_stats::our_probe>
+burst_stats::find_probe(std::string_view payload) const noexcept {
     const auto header = decode_probe(payload);
+    if (!header)
+        return std::nullopt;
     // Unsigned subtraction maps sequence numbers across the 2^32 wrap back to indexes.
-    const std::uint64_t index = header ? static_cast<std::uint32_t>(header->seq - first_seq_) : 0;
-    return header && index < send_times_.size() && header->sent_us == stamp(send_times_[index]);
+    const std::uint64_t index = static_cast<std::uint32_t>(header->seq - first_seq_);
+    if (index >= send_times_.size() || header->sent_us != stamp(send_times_[index]))
+        return std::nullopt;
+    return our_probe{*header, index};
+}
+
+bool burst_stats::has_our_header(std::string_view payload) const noexcept {
+    return find_probe(payload).has_value();
 }
 
 reply_kind burst_stats::record_reply(std::string_view payload, std::size_t size, bool truncated,
                                      std::size_t probe_size, std::uint64_t now_ns) {
-    if (!has_our_header(payload)) {
+    const auto probe = find_probe(payload);
+    if (!probe) {
         ++invalid_;
         return reply_kind::invalid;
     }
-    const auto header = decode_probe(payload);
-    const std::uint64_t index = static_cast<std::uint32_t>(header->seq - first_seq_);
+    const probe_header& header = probe->header;
+    const std::uint64_t index = probe->index;
     // The header is one of ours: the rest must be the probe byte for byte. A reply cut by the
     // socket was longer than the limit, so longer than the probe: corrupt, like any longer one.
     if (size < probe_size) {
         ++truncated_;
         return reply_kind::truncated;
     }
-    if (truncated || size != probe_size || !is_probe(payload, *header, probe_size)) {
+    if (truncated || size != probe_size || !is_probe(payload, header, probe_size)) {
         if (corrupt_++ == 0) {
             std::string difference;
             if (truncated) {
@@ -263,7 +273,7 @@ reply_kind burst_stats::record_reply(std::string_view payload, std::size_t size,
                              std::to_string(probe_size) + " (over the size limit)";
             } else {
                 std::string expected; // built for the first corrupt reply only
-                encode_probe(expected, *header, probe_size);
+                encode_probe(expected, header, probe_size);
                 difference = echo_difference(expected, payload);
             }
             first_corrupt_ = "probe " + std::to_string(index) + ": " + difference;

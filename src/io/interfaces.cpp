@@ -30,6 +30,9 @@ result<std::vector<interface_address>> local_interface_addresses() {
     return list;
 }
 
+namespace {
+
+/// The entry of `addresses` whose address is `address` (port and IPv6 scope ignored), or nullptr.
 const interface_address* find_address(const std::vector<interface_address>& addresses,
                                       const ip_endpoint& address) {
     const std::string host = address.host();
@@ -37,6 +40,13 @@ const interface_address* find_address(const std::vector<interface_address>& addr
         std::find_if(addresses.begin(), addresses.end(),
                      [&](const interface_address& a) { return a.address.host() == host; });
     return it == addresses.end() ? nullptr : &*it;
+}
+
+} // namespace
+
+bool is_local_address(const ip_endpoint& address) {
+    auto addresses = local_interface_addresses();
+    return addresses && find_address(*addresses, address) != nullptr;
 }
 
 result<unsigned> find_interface(std::string_view name_or_address) {

@@ -38,13 +38,6 @@ constexpr int max_reads_per_wakeup = 16;
 // ICMP errors read from the error queue per wake-up at most.
 constexpr int max_errors_per_wakeup = 64;
 
-// True when `address` is one of the host's interface addresses (an error reading them counts as
-// no: the caller then asks the kernel about each datagram instead).
-bool is_interface_address(const ip_endpoint& address) {
-    auto interfaces = local_interface_addresses();
-    return interfaces && find_address(*interfaces, address) != nullptr;
-}
-
 unexpected errno_failure(std::string_view what, int error_number) {
     return uv_failure(what, -error_number);
 }
@@ -119,8 +112,8 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(event_loop& loop, const ip_
     // socket bound to one address only receives datagrams sent to it, so only a wildcard
     // socket needs to be told where each one went, and one bound to an IPv4 address that is no
     // interface's: a broadcast address (or 127.0.0.2, which the kernel then shows as unicast).
-    const bool ask_destination = local.is_unspecified() || (!v6 && !local.is_multicast() &&
-                                                            !is_interface_address(local));
+    const bool ask_destination =
+        local.is_unspecified() || (!v6 && !local.is_multicast() && !is_local_address(local));
     const wanted control[] = {
         {ask_destination, "ask for destination addresses", ip_level,
          v6 ? IPV6_RECVPKTINFO : IP_PKTINFO},

@@ -57,6 +57,9 @@ struct echo_join {
     ip_endpoint group;     ///< with the socket's port
     std::string interface; ///< name, index or address to join on; empty: the routing table's
     std::string label;     ///< how messages name it: `team (239.1.2.3:9100)` or the address
+    /// `interface` as an index, found by udp-echo before it binds (the io layer's
+    /// find_interface); 0: the routing table's choice.
+    unsigned interface_index = 0;
 };
 
 /// Where udp-echo's socket binds and which groups it joins.

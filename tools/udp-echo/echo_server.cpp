@@ -44,7 +44,6 @@ constexpr bucket_rate notice_rate{1, 5};
 /// --bind/--max-message, and --join.
 struct endpoint_and_limit {
     echo_bind_plan plan;
-    std::vector<unsigned> interface_indexes; ///< per join: 0 for the routing table's choice
     message_limit limit;
 };
 
@@ -75,16 +74,13 @@ result<endpoint_and_limit> resolve_endpoint(event_loop& loop, const echo_options
     if (!plan)
         return unexpected{std::move(plan).error()};
     where.plan = std::move(*plan);
-    for (const auto& j : where.plan.joins) {
-        unsigned index = 0;
+    for (auto& j : where.plan.joins)
         if (!j.interface.empty()) {
             auto found = find_interface(j.interface);
             if (!found)
                 return fail("--join " + j.label + ": " + found.error().message);
-            index = *found;
+            j.interface_index = *found;
         }
-        where.interface_indexes.push_back(index);
-    }
     const ip_family family = where.plan.bind.family();
     if (o.max_message) {
         auto limit = message_limit::make(static_cast<long long>(*o.max_message), family);
@@ -100,11 +96,9 @@ result<endpoint_and_limit> resolve_endpoint(event_loop& loop, const echo_options
 }
 
 /// Joins the planned groups on their interfaces.
-result<void> join_groups(udp_socket& socket, const endpoint_and_limit& where) {
-    for (std::size_t i = 0; i < where.plan.joins.size(); ++i)
-        if (auto joined =
-                socket.join_multicast(where.plan.joins[i].group, where.interface_indexes[i]);
-            !joined)
+result<void> join_groups(udp_socket& socket, const std::vector<echo_join>& joins) {
+    for (const auto& j : joins)
+        if (auto joined = socket.join_multicast(j.group, j.interface_index); !joined)
             return joined;
     return {};
 }
@@ -333,7 +327,7 @@ int run_echo(const echo_options& options) {
 
         if (options.log)
             std::setvbuf(stdout, nullptr, _IOLBF, 0); // each --log line as it happens
-        if (auto joined = join_groups(sock, *where); !joined) {
+        if (auto joined = join_groups(sock, where->plan.joins); !joined) {
             std::fprintf(stderr, "udp-echo: %s\n", joined.error().message.c_str());
             return 1;
         }

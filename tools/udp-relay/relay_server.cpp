@@ -100,10 +100,7 @@ bool reaches_itself(const udp_socket& listen, const ip_endpoint& upstream) {
         return true;
     if (!listen.is_wildcard() || (upstream.family() != own.family() && !listen.is_dual_stack()))
         return false;
-    if (upstream.is_loopback())
-        return true;
-    auto interfaces = local_interface_addresses();
-    return interfaces && find_address(*interfaces, upstream) != nullptr;
+    return upstream.is_loopback() || is_local_address(upstream);
 }
 
 /// The local address of a client's upstream socket: a free port on the loopback address when

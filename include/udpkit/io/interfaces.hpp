@@ -21,9 +21,9 @@ struct interface_address {
 /// Errors: the list could not be read ("list interface addresses: ENOMEM (not enough memory)").
 result<std::vector<interface_address>> local_interface_addresses();
 
-/// The entry of `addresses` whose address is `address` (port and IPv6 scope ignored), or nullptr.
-const interface_address* find_address(const std::vector<interface_address>& addresses,
-                                      const ip_endpoint& address);
+/// Whether `address` (port ignored) is one of the host's interface addresses: a datagram sent
+/// to it stays on this host. An error reading the list counts as no.
+bool is_local_address(const ip_endpoint& address);
 
 /// The index of the interface that `name_or_address` names: its name (`eth0`), its index
 /// (`2`) or one of its addresses (`10.0.0.1`, `fe80::1`), as --interface takes it. The error
